@@ -1,0 +1,57 @@
+"""What an answer is made of. Plain pydantic models: the API returns them as they are."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    number: int = Field(description="The [n] marker in the answer text.")
+    doc_id: str
+    title: str
+    source: str = Field(description="Path of the document the passage comes from.")
+    chunk_id: str
+    start: int = Field(description="Character offset where the passage starts in the document.")
+    end: int = Field(description="Character offset where the passage ends (exclusive).")
+    heading: str | None = None
+    text: str = Field(description="The passage itself: document text [start, end).")
+    score: float = Field(description="Cosine similarity of question and passage.")
+    cited: bool = Field(True, description="False for sources given to the model but not cited.")
+    inferred: bool = Field(
+        False, description="True when the model cited nothing and ragqa attached this source "
+        "because it is the passage most similar to the answer."
+    )
+
+
+class Timings(BaseModel):
+    retrieval_ms: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_ms: float | None = Field(None, description="Time to first token (null if no LLM call).")
+    generation_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    answerable: bool
+    reason: Literal["answered", "weak_retrieval", "model_refused", "empty_index"] = "answered"
+    citations: list[Citation] = Field(description="Sources the answer cites, by marker number.")
+    sources: list[Citation] = Field(description="Every source that was given to the model.")
+    timings: Timings
+    model: str
+    retrieval_query: str | None = None
+
+
+class DocumentInfo(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    content_hash: str
+    n_chunks: int
+    n_chars: int
+    added_at: float
+    duplicate: bool = False

@@ -1,0 +1,57 @@
+"""GET/POST /api/documents, GET/DELETE /api/documents/{doc_id}."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from app.answer.service import RagService
+from app.answer.types import DocumentInfo
+from app.api.deps import get_service, require_read, require_write
+from app.api.errors import ERROR_RESPONSES
+from app.errors import BadInput
+
+router = APIRouter(prefix="/api/documents", tags=["documents"], responses=ERROR_RESPONSES)
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+    total: int
+
+
+class DocumentText(BaseModel):
+    document: DocumentInfo
+    text: str
+
+
+@router.get("", response_model=DocumentList, dependencies=[Depends(require_read)])
+def list_documents(service: RagService = Depends(get_service)) -> DocumentList:
+    docs = service.list_documents()
+    return DocumentList(documents=docs, total=len(docs))
+
+
+@router.get("/{doc_id}", response_model=DocumentText, dependencies=[Depends(require_read)])
+def get_document(doc_id: str, service: RagService = Depends(get_service)) -> DocumentText:
+    info, text = service.get_document(doc_id)
+    return DocumentText(document=info, text=text)
+
+
+@router.post("", response_model=DocumentInfo, status_code=201, dependencies=[Depends(require_write)])
+async def upload_document(
+    file: UploadFile = File(..., description="A .txt, .md, .html or .pdf file."),
+    service: RagService = Depends(get_service),
+) -> DocumentInfo:
+    """Add a document to the live index; it is answerable as soon as this returns."""
+    limit = int(service.settings.max_upload_mb * 1024 * 1024)
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise BadInput(f"the file is larger than the {service.settings.max_upload_mb:g} MB limit "
+                       "(RAGQA_MAX_UPLOAD_MB)")
+    return await run_in_threadpool(service.add_document, file.filename or "document.txt", data)
+
+
+@router.delete("/{doc_id}", response_model=DocumentInfo, dependencies=[Depends(require_write)])
+def delete_document(doc_id: str, service: RagService = Depends(get_service)) -> DocumentInfo:
+    """Remove a document; its passages stop appearing in answers at once."""
+    return service.delete_document(doc_id)

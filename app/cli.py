@@ -1,0 +1,161 @@
+"""The ``ragqa`` command: ingest, serve, ask."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.errors import RagqaError
+from app.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+cli = typer.Typer(
+    help="Local, private question answering over your articles, with citations.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+IndexOpt = Annotated[
+    Path | None, typer.Option("--index", help="Index folder (default RAGQA_INDEX_DIR).")
+]
+
+
+def _settings(index: Path | None = None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if index is not None:
+        values["index_dir"] = index
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _fail(exc: RagqaError) -> None:
+    typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    index: IndexOpt = None,
+    rebuild: Annotated[bool, typer.Option(help="Ignore the existing index; build from scratch.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Index documents. Re-running embeds only new or changed files and drops deleted ones."""
+    _logging(verbose)
+    logging.getLogger("app.ingest").setLevel(logging.INFO)
+    from app.answer.service import RagService
+
+    settings = _settings(index)
+    try:
+        service = RagService(settings)
+        report = service.ingest(paths, rebuild=rebuild, progress=sys.stderr.isatty())
+    except RagqaError as exc:
+        _fail(exc)
+        return
+    for path, reason in report.skipped:
+        typer.secho(f"skipped {path}: {reason}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(report.summary())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default RAGQA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default RAGQA_PORT).")] = None,
+    index: IndexOpt = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="Ingest this folder first if no index exists.")
+    ] = None,
+) -> None:
+    """Serve the HTTP API and the chat page. Ingests the corpus first if there is no index."""
+    import uvicorn
+
+    from app.answer.service import RagService
+    from app.api.app import build_service, create_app
+
+    _logging(True)
+    settings = _settings(index, host=host, port=port)
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
+        typer.secho(
+            f"WARNING: binding {settings.host} without RAGQA_API_KEY: anyone on the network can "
+            "upload and delete documents. Set RAGQA_API_KEY.",
+            fg=typer.colors.RED, bold=True, err=True,
+        )
+    problems: list[str] = []
+    try:
+        if not RagService(settings).store.exists():
+            source = corpus or settings.corpus_dir
+            typer.echo(f"no index in {settings.index_dir}: ingesting {source} first")
+            report = RagService(settings).ingest([source])
+            typer.echo(report.summary())
+    except RagqaError as exc:
+        _fail(exc)
+    service = build_service(settings, problems)
+    for p in problems:
+        typer.secho(f"WARNING: {p}", fg=typer.colors.YELLOW, err=True)
+    app = create_app(settings, service)
+    app.state.problems = problems
+    typer.echo(f"ragqa serving on http://{settings.host}:{settings.port}  (API docs at /docs)")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@cli.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    index: IndexOpt = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")] = False,
+) -> None:
+    """Answer one question in-process and print it with its numbered sources."""
+    from app.answer.service import RagService
+    from app.llm import load_llm
+
+    _logging(False)
+    settings = _settings(index)
+    try:
+        service = RagService(settings, llm=load_llm(settings))
+        service.open_index()
+        answer = service.ask(question, top_k)
+    except RagqaError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(answer.model_dump(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(answer.answer)
+    typer.echo("")
+    if answer.citations:
+        typer.echo("Sources:")
+        for c in answer.citations:
+            mark = " (attached by similarity)" if c.inferred else ""
+            where = f"{c.title}" + (f" — {c.heading}" if c.heading and c.heading != c.title else "")
+            typer.echo(f"  [{c.number}] {where}{mark}")
+            typer.echo(f"      {c.source} chars {c.start}-{c.end}, score {c.score:.2f}")
+            snippet = " ".join(c.text.split())
+            typer.echo(f"      \"{snippet[:240]}{'…' if len(snippet) > 240 else ''}\"")
+    t = answer.timings
+    typer.echo(
+        f"\n[{answer.model}] retrieval {t.retrieval_ms:.0f} ms, {t.prompt_tokens} prompt tokens, "
+        f"first token {t.ttft_ms or 0:.0f} ms, total {t.total_ms:.0f} ms"
+    )
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

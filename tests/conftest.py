@@ -1,0 +1,77 @@
+"""Shared fixtures: the real embedder, a real index of the demo corpus, the tiny GGUF model.
+
+Everything here is real: sentence-transformers all-MiniLM-L6-v2 (bundled), FAISS, SQLite
+and SmolLM2-135M through llama-cpp-python. Loading costs seconds, so the heavy pieces are
+session-scoped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from app.answer.service import RagService  # noqa: E402
+from app.embedding import Embedder, get_embedder  # noqa: E402
+from app.llm.local import LocalLLM  # noqa: E402
+from app.llm.model_files import tiny_model_path  # noqa: E402
+from app.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = ROOT / "data" / "articles"
+
+
+def make_settings(tmp: Path, **kw: object) -> Settings:
+    """Settings isolated from the developer's environment and .env."""
+    values: dict[str, object] = {
+        "index_dir": tmp / "index",
+        "models_dir": tmp / "no-models",
+        "model_path": tiny_model_path(),
+        "n_ctx": 2048,
+        "max_tokens": 64,
+    }
+    values.update(kw)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return get_embedder("bundled:all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def tiny_llm() -> LocalLLM:
+    return LocalLLM(tiny_model_path(), n_ctx=2048, n_threads=2)
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """An index of the demo corpus, built once; tests copy it before changing it."""
+    tmp = tmp_path_factory.mktemp("demo")
+    service = RagService(make_settings(tmp), embedder=embedder)
+    service.ingest([ARTICLES])
+    return tmp / "index"
+
+
+@pytest.fixture
+def index_copy(tmp_path: Path, demo_index: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(demo_index, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_service(
+    tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder, tiny_llm: LocalLLM
+) -> Iterator[RagService]:
+    tmp = tmp_path_factory.mktemp("svc")
+    shutil.copytree(demo_index, tmp / "index")
+    service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
+    service.open_index()
+    yield service
