@@ -51,7 +51,9 @@ def _logging(verbose: bool) -> None:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
     index: IndexOpt = None,
-    rebuild: Annotated[bool, typer.Option(help="Ignore the existing index; build from scratch.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="Ignore the existing index; build from scratch.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Index documents. Re-running embeds only new or changed files and drops deleted ones."""
@@ -92,7 +94,9 @@ def serve(
         typer.secho(
             f"WARNING: binding {settings.host} without RAGQA_API_KEY: anyone on the network can "
             "upload and delete documents. Set RAGQA_API_KEY.",
-            fg=typer.colors.RED, bold=True, err=True,
+            fg=typer.colors.RED,
+            bold=True,
+            err=True,
         )
     problems: list[str] = []
     try:
@@ -145,7 +149,7 @@ def ask(
             typer.echo(f"  [{c.number}] {where}{mark}")
             typer.echo(f"      {c.source} chars {c.start}-{c.end}, score {c.score:.2f}")
             snippet = " ".join(c.text.split())
-            typer.echo(f"      \"{snippet[:240]}{'…' if len(snippet) > 240 else ''}\"")
+            typer.echo(f'      "{snippet[:240]}{"…" if len(snippet) > 240 else ""}"')
     t = answer.timings
     typer.echo(
         f"\n[{answer.model}] retrieval {t.retrieval_ms:.0f} ms, {t.prompt_tokens} prompt tokens, "

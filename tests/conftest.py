@@ -68,7 +68,10 @@ def index_copy(tmp_path: Path, demo_index: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_service(
-    tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder, tiny_llm: LocalLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
+    tiny_llm: LocalLLM,
 ) -> Iterator[RagService]:
     tmp = tmp_path_factory.mktemp("svc")
     shutil.copytree(demo_index, tmp / "index")

@@ -33,7 +33,7 @@ def test_chunks_stay_within_the_token_budget(embedder: Embedder) -> None:
 def test_chunks_end_at_sentence_boundaries(embedder: Embedder) -> None:
     _, chunks = chunks_of(embedder)
     for c in chunks:
-        assert c.text.rstrip()[-1] in ".!?\"”)’:", c.text[-60:]
+        assert c.text.rstrip()[-1] in '.!?"”)’:', c.text[-60:]
 
 
 def test_neighbouring_chunks_overlap_within_a_section(embedder: Embedder) -> None:

@@ -26,7 +26,9 @@ def service_for(tmp_path: Path, embedder: Embedder, **kw: object) -> RagService:
     return RagService(make_settings(tmp_path, **kw), embedder=embedder)
 
 
-def test_first_ingest_indexes_every_document(tmp_path: Path, corpus: Path, embedder: Embedder) -> None:
+def test_first_ingest_indexes_every_document(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
     report = service_for(tmp_path, embedder).ingest([corpus])
     assert len(report.added) == 2 and not report.skipped
     snap = report.snapshot
@@ -40,7 +42,9 @@ def test_first_ingest_indexes_every_document(tmp_path: Path, corpus: Path, embed
     }
 
 
-def test_reingest_without_changes_embeds_nothing(tmp_path: Path, corpus: Path, embedder: Embedder) -> None:
+def test_reingest_without_changes_embeds_nothing(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
     svc = service_for(tmp_path, embedder)
     first = svc.ingest([corpus])
     again = svc.ingest([corpus])
@@ -49,12 +53,18 @@ def test_reingest_without_changes_embeds_nothing(tmp_path: Path, corpus: Path, e
     assert again.snapshot.version == first.snapshot.version  # no new version written
 
 
-def test_changed_new_and_deleted_documents(tmp_path: Path, corpus: Path, embedder: Embedder) -> None:
+def test_changed_new_and_deleted_documents(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
     svc = service_for(tmp_path, embedder)
     svc.ingest([corpus])
     launch = corpus / "llama-2-launch.md"
-    launch.write_text(launch.read_text() + "\n\nThe mascot of the launch was a purple alpaca named Quinoa.\n")
-    (corpus / "new.txt").write_text("Vicuna is a chat model fine-tuned from LLaMA by a university team.")
+    launch.write_text(
+        launch.read_text() + "\n\nThe mascot of the launch was a purple alpaca named Quinoa.\n"
+    )
+    (corpus / "new.txt").write_text(
+        "Vicuna is a chat model fine-tuned from LLaMA by a university team."
+    )
     (corpus / "llama-leak-and-open-models.md").unlink()
     report = svc.ingest([corpus])
     assert [Path(p).name for p in report.updated] == ["llama-2-launch.md"]
@@ -100,7 +110,9 @@ def test_an_index_from_another_embedder_is_refused_with_the_fix(
     assert "ragqa ingest" in err.value.message and "--rebuild" in err.value.message
 
 
-def test_a_damaged_index_file_is_reported_with_the_fix(index_copy: Path, embedder: Embedder) -> None:
+def test_a_damaged_index_file_is_reported_with_the_fix(
+    index_copy: Path, embedder: Embedder
+) -> None:
     store = IndexStore(index_copy)
     version = store.current_version()
     assert version is not None

@@ -102,10 +102,7 @@ def test_multi_hop_cite_several_passages(items):
 
 def test_evidence_is_verbatim_in_corpus(items, corpus_text):
     missing = [
-        (item["id"], ev)
-        for _, item in items
-        for ev in item["evidence"]
-        if ev not in corpus_text
+        (item["id"], ev) for _, item in items for ev in item["evidence"] if ev not in corpus_text
     ]
     assert not missing, f"evidence not found verbatim in articles: {missing}"
 

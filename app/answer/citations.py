@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_MARKER = re.compile(r"\s?\[(?:sources?\s*)?(\d+(?:\s*(?:[,;–-]|and)\s*(?:source\s*)?\d+)*)\]", re.I)
+_MARKER = re.compile(
+    r"\s?\[(?:sources?\s*)?(\d+(?:\s*(?:[,;–-]|and)\s*(?:source\s*)?\d+)*)\]", re.I
+)
 _NUM = re.compile(r"\d+")
 
 _REFUSAL_PATTERNS = [

@@ -55,7 +55,12 @@ class BuiltPrompt:
 
 
 def _sanitise(text: str) -> str:
-    return _FAKE_MARKER.sub(lambda m: m.group(0).replace("[", "(").replace("]", ")").replace("<", "‹").replace(":", " -"), text)
+    return _FAKE_MARKER.sub(
+        lambda m: (
+            m.group(0).replace("[", "(").replace("]", ")").replace("<", "‹").replace(":", " -")
+        ),
+        text,
+    )
 
 
 def format_source(s: SourcePassage) -> str:

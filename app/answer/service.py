@@ -37,8 +37,7 @@ WEAK_RETRIEVAL_ANSWER = (
 )
 INFERRED_MIN_SUPPORT = 0.4
 _STOPWORDS = frozenset(
-    "a an the of to in on for and or is are was were be been by with as at from that this it its "
-    "which who what when where how according sources source about than into has have had not".split()
+    ["a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "been", "by", "with", "as", "at", "from", "that", "this", "it", "its", "which", "who", "what", "when", "where", "how", "according", "sources", "source", "about", "than", "into", "has", "have", "had", "not"]
 )
 
 
@@ -129,7 +128,9 @@ class RagService:
     def index_loaded(self) -> bool:
         return self._retriever is not None
 
-    def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress: bool = False) -> IngestReport:
+    def ingest(
+        self, paths: Sequence[Path], rebuild: bool = False, progress: bool = False
+    ) -> IngestReport:
         report = ingest_paths(
             paths, self.store, self.embedder, self.settings, rebuild=rebuild, progress=progress
         )
@@ -141,8 +142,14 @@ class RagService:
     def _info(self, doc_id: str, duplicate: bool = False) -> DocumentInfo:
         d = self.snapshot.documents[doc_id]
         return DocumentInfo(
-            doc_id=d.doc_id, title=d.title, source=d.source, content_hash=d.content_hash,
-            n_chunks=d.n_chunks, n_chars=len(d.text), added_at=d.added_at, duplicate=duplicate,
+            doc_id=d.doc_id,
+            title=d.title,
+            source=d.source,
+            content_hash=d.content_hash,
+            n_chunks=d.n_chunks,
+            n_chars=len(d.text),
+            added_at=d.added_at,
+            duplicate=duplicate,
         )
 
     def list_documents(self) -> list[DocumentInfo]:
@@ -164,7 +171,9 @@ class RagService:
             )
         limit = int(self.settings.max_upload_mb * 1024 * 1024)
         if len(data) > limit:
-            raise BadInput(f"{safe} is {len(data)} bytes; the limit is {limit} bytes (RAGQA_MAX_UPLOAD_MB)")
+            raise BadInput(
+                f"{safe} is {len(data)} bytes; the limit is {limit} bytes (RAGQA_MAX_UPLOAD_MB)"
+            )
         digest = hashlib.sha256(data).hexdigest()
         uploads = self.settings.uploads_dir
         target = uploads / f"{digest[:12]}-{safe}"
@@ -228,13 +237,24 @@ class RagService:
         passage = c.text if text is None else text
         end = c.start + len(passage) if text is not None else c.end
         return Citation(
-            number=number, doc_id=c.doc_id, title=doc.title if doc else "", source=doc.source if doc else "",
-            chunk_id=c.chunk_id, start=c.start, end=end, heading=c.heading, text=passage,
-            score=round(hit.score, 4), **kw,
+            number=number,
+            doc_id=c.doc_id,
+            title=doc.title if doc else "",
+            source=doc.source if doc else "",
+            chunk_id=c.chunk_id,
+            start=c.start,
+            end=end,
+            heading=c.heading,
+            text=passage,
+            score=round(hit.score, 4),
+            **kw,
         )
 
     def ask(
-        self, question: str, top_k: int | None = None, history: Sequence[dict[str, str]] = (),
+        self,
+        question: str,
+        top_k: int | None = None,
+        history: Sequence[dict[str, str]] = (),
         cancel: threading.Event | None = None,
     ) -> Answer:
         for event in self.ask_stream(question, top_k, history, cancel):
@@ -256,7 +276,7 @@ class RagService:
         query = self.retrieval_query(question, history)
         hits, retrieval_ms = self.retrieve(query, k)
         model_name = self.llm.name if self.llm else "none"
-        timings = Timings(retrieval_ms=round(retrieval_ms, 2))
+        timings = Timings(retrieval_ms=round(retrieval_ms, 2), ttft_ms=None)
 
         best = max((h.score for h in hits), default=-1.0)
         if not hits or best < self.settings.min_score:
@@ -266,9 +286,15 @@ class RagService:
             yield StreamEvent(
                 "answer",
                 Answer(
-                    question=question, answer=WEAK_RETRIEVAL_ANSWER, answerable=False,
-                    reason="empty_index" if not hits else "weak_retrieval", citations=[],
-                    sources=sources, timings=timings, model=model_name, retrieval_query=query,
+                    question=question,
+                    answer=WEAK_RETRIEVAL_ANSWER,
+                    answerable=False,
+                    reason="empty_index" if not hits else "weak_retrieval",
+                    citations=[],
+                    sources=sources,
+                    timings=timings,
+                    model=model_name,
+                    retrieval_query=query,
                 ),
             )
             return
@@ -277,19 +303,30 @@ class RagService:
         if llm is None:
             raise IndexMissing("no language model is loaded; start the service with a model")
         passages = [
-            SourcePassage(i + 1, self.snapshot.documents[h.chunk.doc_id].title
-                          if h.chunk.doc_id in self.snapshot.documents else "",
-                          h.chunk.heading, h.chunk.text)
+            SourcePassage(
+                i + 1,
+                self.snapshot.documents[h.chunk.doc_id].title
+                if h.chunk.doc_id in self.snapshot.documents
+                else "",
+                h.chunk.heading,
+                h.chunk.text,
+            )
             for i, h in enumerate(hits)
         ]
         built = fit_prompt(
-            question, passages, n_ctx=llm.n_ctx, max_answer_tokens=self.settings.max_tokens,
-            count_prompt=lambda m: len(llm.render(m).tokens), count_text=llm.count_tokens,
+            question,
+            passages,
+            n_ctx=llm.n_ctx,
+            max_answer_tokens=self.settings.max_tokens,
+            count_prompt=lambda m: len(llm.render(m).tokens),
+            count_text=llm.count_tokens,
             history=history,
         )
         used_hits = hits[: len(built.sources)]
         sources = [
-            self._citation(s.number, h, text=s.text if s.text != h.chunk.text else None, cited=False)
+            self._citation(
+                s.number, h, text=s.text if s.text != h.chunk.text else None, cited=False
+            )
             for s, h in zip(built.sources, used_hits, strict=True)
         ]
         yield StreamEvent("sources", sources)
@@ -301,8 +338,11 @@ class RagService:
         with self.gate.slot(timeout=self.settings.request_timeout):
             t_gen = time.perf_counter()
             for piece in llm.stream(
-                rendered, max_tokens=built.max_answer_tokens,
-                temperature=self.settings.temperature, cancel=cancel, deadline=deadline,
+                rendered,
+                max_tokens=built.max_answer_tokens,
+                temperature=self.settings.temperature,
+                cancel=cancel,
+                deadline=deadline,
             ):
                 if not pieces:
                     timings.ttft_ms = round((time.perf_counter() - t_gen) * 1000, 2)
@@ -316,15 +356,27 @@ class RagService:
         yield StreamEvent("answer", answer)
 
     def _finish(
-        self, question: str, raw: str, sources: list[Citation], hits: list[Hit],
-        model_name: str, timings: Timings, query: str,
+        self,
+        question: str,
+        raw: str,
+        sources: list[Citation],
+        hits: list[Hit],
+        model_name: str,
+        timings: Timings,
+        query: str,
     ) -> Answer:
         parsed = parse_citations(raw, len(sources))
         if not parsed.text or is_refusal(parsed.text):
             return Answer(
-                question=question, answer=parsed.text or REFUSAL, answerable=False,
-                reason="model_refused", citations=[], sources=sources, timings=timings,
-                model=model_name, retrieval_query=query,
+                question=question,
+                answer=parsed.text or REFUSAL,
+                answerable=False,
+                reason="model_refused",
+                citations=[],
+                sources=sources,
+                timings=timings,
+                model=model_name,
+                retrieval_query=query,
             )
         by_number = {s.number: s for s in sources}
         citations = [by_number[n].model_copy(update={"cited": True}) for n in parsed.cited]
@@ -333,12 +385,20 @@ class RagService:
         cited_numbers = {c.number for c in citations}
         sources = [s.model_copy(update={"cited": s.number in cited_numbers}) for s in sources]
         return Answer(
-            question=question, answer=parsed.text, answerable=True, reason="answered",
-            citations=citations, sources=sources, timings=timings, model=model_name,
+            question=question,
+            answer=parsed.text,
+            answerable=True,
+            reason="answered",
+            citations=citations,
+            sources=sources,
+            timings=timings,
+            model=model_name,
             retrieval_query=query,
         )
 
-    def _infer_citations(self, text: str, sources: list[Citation], hits: list[Hit]) -> list[Citation]:
+    def _infer_citations(
+        self, text: str, sources: list[Citation], hits: list[Hit]
+    ) -> list[Citation]:
         """The model cited nothing: attach the sources that best support its answer.
 
         Support is lexical (the answer's words and figures found in the passage) with dense
@@ -379,4 +439,3 @@ class RagService:
             "queue_waiting": self.gate.waiting,
             "generating": self.gate.active,
         }
-

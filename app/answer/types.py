@@ -20,8 +20,9 @@ class Citation(BaseModel):
     score: float = Field(description="Cosine similarity of question and passage.")
     cited: bool = Field(True, description="False for sources given to the model but not cited.")
     inferred: bool = Field(
-        False, description="True when the model cited nothing and ragqa attached this source "
-        "because it is the passage most similar to the answer."
+        False,
+        description="True when the model cited nothing and ragqa attached this source "
+        "because it is the passage most similar to the answer.",
     )
 
 

@@ -7,11 +7,9 @@ import hmac
 from fastapi import Request
 
 from app.answer.service import RagService
-from app.errors import RagqaError
+from app.api.errors import Unauthorized
 
-
-class Unauthorized(RagqaError):
-    code = "unauthorized"
+__all__ = ["Unauthorized", "get_service", "require_read", "require_write"]
 
 
 def get_service(request: Request) -> RagService:

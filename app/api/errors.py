@@ -13,6 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import errors
 
 
+class Unauthorized(errors.RagqaError):
+    """A write (or, with RAGQA_PROTECT_READS, any request) without the right API key."""
+
+    code = "unauthorized"
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str
@@ -24,6 +30,7 @@ class ErrorResponse(BaseModel):
 
 
 STATUS = {
+    Unauthorized: 401,
     errors.BadInput: 422,
     errors.UnsupportedDocument: 415,
     errors.DocumentNotFound: 404,
@@ -39,8 +46,7 @@ STATUS = {
 
 # documented on every route that can fail
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse}
-    for code in (400, 401, 404, 409, 413, 415, 422, 503, 504)
+    code: {"model": ErrorResponse} for code in (400, 401, 404, 409, 413, 415, 422, 503, 504)
 }
 
 
@@ -51,7 +57,9 @@ def status_for(exc: errors.RagqaError) -> int:
     return 500
 
 
-def error_json(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_json(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message, "status": status}},
         status_code=status,
@@ -74,7 +82,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.RagqaError)
     async def ragqa_error(_: Request, exc: errors.RagqaError) -> JSONResponse:
         status = status_for(exc)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.Busy) else None
+        headers = None
+        if isinstance(exc, errors.Busy):
+            headers = {"Retry-After": str(exc.retry_after)}
+        elif isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
         return error_json(status, exc.code, exc.message, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -83,17 +95,28 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
-                 413: "too_large", 415: "unsupported_media_type"}
+        codes = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            413: "too_large",
+            415: "unsupported_media_type",
+        }
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "no such route; see /docs for the API"
-        return error_json(exc.status_code, codes.get(exc.status_code, "error"), message,
-                          dict(exc.headers) if exc.headers else None)
+        return error_json(
+            exc.status_code,
+            codes.get(exc.status_code, "error"),
+            message,
+            dict(exc.headers) if exc.headers else None,
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         import logging
 
         logging.getLogger("ragqa").exception("unexpected error")
-        return error_json(500, "internal", f"internal error ({type(exc).__name__}); see the server log")
+        return error_json(
+            500, "internal", f"internal error ({type(exc).__name__}); see the server log"
+        )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.errors import UnsupportedDocument
 
@@ -68,8 +69,8 @@ def doc_id_for(source: str) -> str:
 def _decode(data: bytes, path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise UnsupportedDocument(f"{path.name}: looks like a binary file, not text")
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else (
-        "utf-8-sig",
+    for encoding in (
+        ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
     ):
         try:
             return data.decode(encoding)
@@ -130,11 +131,25 @@ def load_html(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
     parts: list[str] = []
     headings: list[Heading] = []
     offset = 0
-    block_tags = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "dt", "dd", "td", "th",
-                  "blockquote", "figcaption", "caption"]
-    blocks = body.find_all(block_tags)
-    if not blocks:
-        blocks = [body]
+    block_tags = [
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "p",
+        "li",
+        "pre",
+        "dt",
+        "dd",
+        "td",
+        "th",
+        "blockquote",
+        "figcaption",
+        "caption",
+    ]
+    blocks: list[Any] = list(body.find_all(block_tags)) or [body]
     seen: set[int] = set()
     for block in blocks:
         # skip blocks nested in an already-emitted block (e.g. <p> inside <li>)
@@ -215,7 +230,9 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
     for root in paths:
         if root.is_dir():
             for p in sorted(root.rglob("*")):
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts):
+                if p.is_file() and not any(
+                    part.startswith(".") for part in p.relative_to(root).parts
+                ):
                     if p.suffix.lower() in SUPPORTED_SUFFIXES:
                         yield p
                     else:

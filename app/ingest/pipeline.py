@@ -74,7 +74,11 @@ def embed_documents(
         )
         prepared.append((doc, chunks))
         for c in chunks:
-            context = doc.title if not c.heading or c.heading == doc.title else f"{doc.title} — {c.heading}"
+            context = (
+                doc.title
+                if not c.heading or c.heading == doc.title
+                else f"{doc.title} — {c.heading}"
+            )
             texts.append(f"{context}\n{c.text}")
     vectors = embedder.embed(texts, progress=progress)
     out: list[NewDocument] = []

@@ -137,7 +137,9 @@ class LocalLLM:
     # --- prompt -----------------------------------------------------------------------
     def render(self, messages: Sequence[Message]) -> RenderedPrompt:
         result = self._formatter(messages=list(messages))
-        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        stop = (
+            result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        )
         tokens = self.tokenize(result.prompt, add_bos=not result.added_special)
         return RenderedPrompt(result.prompt, tokens, [s for s in stop if s])
 
@@ -189,7 +191,9 @@ class LocalLLM:
                 if close is not None:
                     close()
 
-    def generate(self, prompt: RenderedPrompt, *, max_tokens: int, temperature: float = 0.0) -> Generation:
+    def generate(
+        self, prompt: RenderedPrompt, *, max_tokens: int, temperature: float = 0.0
+    ) -> Generation:
         t0 = time.perf_counter()
         ttft = None
         pieces = []

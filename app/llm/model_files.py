@@ -54,14 +54,6 @@ def bundled_part_paths() -> list[Path]:
     return parts
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def assemble_bundled(cache_dir: Path) -> Path:
     """Concatenate the parts into ``cache_dir`` once; verify size and sha256."""
     target = cache_dir / BUNDLED_NAME
@@ -76,7 +68,7 @@ def assemble_bundled(cache_dir: Path) -> Path:
         with open(tmp, "wb") as out:
             for part in parts:
                 with open(part, "rb") as f:
-                    for block in iter(lambda f=f: f.read(1 << 22), b""):
+                    while block := f.read(1 << 22):
                         h.update(block)
                         out.write(block)
             out.flush()

@@ -139,6 +139,7 @@ class NewDocument:
 
 def build_faiss(embeddings: np.ndarray, dim: int, ann_threshold: int) -> Any:
     n = embeddings.shape[0]
+    index: Any
     if ann_threshold and n > ann_threshold:
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -197,7 +198,8 @@ class IndexStore:
                 f"this ragqa reads format {FORMAT_VERSION}. {fix}"
             )
         if embed_model is not None and (
-            manifest.get("embed_model") != embed_model or (dim is not None and manifest.get("dim") != dim)
+            manifest.get("embed_model") != embed_model
+            or (dim is not None and manifest.get("dim") != dim)
         ):
             raise IndexIncompatible(
                 f"index in {self.root} was built with embedder {manifest.get('embed_model')!r} "
@@ -212,7 +214,11 @@ class IndexStore:
         except (OSError, ValueError, RuntimeError, sqlite3.DatabaseError) as exc:
             raise IndexCorrupt(f"index files in {version} are damaged ({exc}). {fix}") from exc
         n = len(chunks)
-        if embeddings.shape != (n, manifest["dim"]) or index.ntotal != n or index.d != manifest["dim"]:
+        if (
+            embeddings.shape != (n, manifest["dim"])
+            or index.ntotal != n
+            or index.d != manifest["dim"]
+        ):
             raise IndexCorrupt(
                 f"index files in {version} disagree: {n} chunks, embeddings "
                 f"{embeddings.shape}, {index.ntotal} vectors. {fix}"
@@ -280,9 +286,16 @@ class IndexStore:
             keep_rows = [c.row for c in base.chunks if c.doc_id not in drop]
             docs.extend(d for k, d in base.documents.items() if k not in drop)
             chunk_rows.extend(
-                (base.chunks[r].chunk_id, base.chunks[r].doc_id, base.chunks[r].index,
-                 base.chunks[r].start, base.chunks[r].end, base.chunks[r].heading,
-                 base.chunks[r].text, base.chunks[r].n_tokens)
+                (
+                    base.chunks[r].chunk_id,
+                    base.chunks[r].doc_id,
+                    base.chunks[r].index,
+                    base.chunks[r].start,
+                    base.chunks[r].end,
+                    base.chunks[r].heading,
+                    base.chunks[r].text,
+                    base.chunks[r].n_tokens,
+                )
                 for r in keep_rows
             )
             if keep_rows:
@@ -315,7 +328,10 @@ class IndexStore:
                 con.executescript(_SCHEMA)
                 con.executemany(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?)",
-                    [(d.doc_id, d.source, d.title, d.content_hash, d.text, d.added_at) for d in docs],
+                    [
+                        (d.doc_id, d.source, d.title, d.content_hash, d.text, d.added_at)
+                        for d in docs
+                    ],
                 )
                 con.executemany(
                     "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",

@@ -31,9 +31,12 @@ class AskRequest(BaseModel):
         json_schema_extra={"examples": [{"question": "How many tokens was Llama 2 trained on?"}]}
     )
     question: str = Field(min_length=1, max_length=20000, description="The question to answer.")
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default RAGQA_TOP_K).")
+    top_k: int | None = Field(
+        None, ge=1, le=50, description="Passages to retrieve (default RAGQA_TOP_K)."
+    )
     history: list[Turn] = Field(
-        default_factory=list, max_length=20,
+        default_factory=list,
+        max_length=20,
         description="Previous turns of the conversation, oldest first, for follow-up questions.",
     )
 
@@ -48,12 +51,17 @@ def ask(req: AskRequest, service: RagService = Depends(get_service)) -> Answer:
 @router.post(
     "/ask/stream",
     responses={
-        200: {"description": "Server-sent events: `sources`, `token`…, `citations`, `done` "
-              "(or `error`).", "content": {"text/event-stream": {}}},
+        200: {
+            "description": "Server-sent events: `sources`, `token`…, `citations`, `done` "
+            "(or `error`).",
+            "content": {"text/event-stream": {}},
+        },
         **ERROR_RESPONSES,
     },
 )
-async def ask_stream(req: AskRequest, service: RagService = Depends(get_service)) -> EventSourceResponse:
+async def ask_stream(
+    req: AskRequest, service: RagService = Depends(get_service)
+) -> EventSourceResponse:
     """Stream the answer token by token, then its citations, then timings."""
     service.validate_question(req.question, req.top_k)  # 4xx before the stream starts
     if service.gate.active and service.gate.waiting >= service.gate.max_queue:
@@ -71,21 +79,35 @@ async def ask_stream(req: AskRequest, service: RagService = Depends(get_service)
                 if event.kind == "token":
                     yield {"event": "token", "data": json.dumps({"text": event.data})}
                 elif event.kind == "sources":
-                    yield {"event": "sources",
-                           "data": json.dumps([s.model_dump() for s in event.data])}
+                    yield {
+                        "event": "sources",
+                        "data": json.dumps([s.model_dump() for s in event.data]),
+                    }
                 else:
                     answer: Answer = event.data
                     body = answer.model_dump()
                     timings = body.pop("timings")
                     yield {"event": "citations", "data": json.dumps(body)}
-                    yield {"event": "done", "data": json.dumps(
-                        {"timings": timings, "model": answer.model, "answerable": answer.answerable,
-                         "reason": answer.reason})}
+                    yield {
+                        "event": "done",
+                        "data": json.dumps(
+                            {
+                                "timings": timings,
+                                "model": answer.model,
+                                "answerable": answer.answerable,
+                                "reason": answer.reason,
+                            }
+                        ),
+                    }
         except RagqaError as exc:
             from app.api.errors import status_for
 
-            yield {"event": "error", "data": json.dumps(
-                {"error": {"code": exc.code, "message": exc.message, "status": status_for(exc)}})}
+            yield {
+                "event": "error",
+                "data": json.dumps(
+                    {"error": {"code": exc.code, "message": exc.message, "status": status_for(exc)}}
+                ),
+            }
         finally:
             cancel.set()  # a client that went away stops its generation at the next token
 

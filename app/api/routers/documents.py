@@ -37,7 +37,9 @@ def get_document(doc_id: str, service: RagService = Depends(get_service)) -> Doc
     return DocumentText(document=info, text=text)
 
 
-@router.post("", response_model=DocumentInfo, status_code=201, dependencies=[Depends(require_write)])
+@router.post(
+    "", response_model=DocumentInfo, status_code=201, dependencies=[Depends(require_write)]
+)
 async def upload_document(
     file: UploadFile = File(..., description="A .txt, .md, .html or .pdf file."),
     service: RagService = Depends(get_service),
@@ -46,8 +48,10 @@ async def upload_document(
     limit = int(service.settings.max_upload_mb * 1024 * 1024)
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise BadInput(f"the file is larger than the {service.settings.max_upload_mb:g} MB limit "
-                       "(RAGQA_MAX_UPLOAD_MB)")
+        raise BadInput(
+            f"the file is larger than the {service.settings.max_upload_mb:g} MB limit "
+            "(RAGQA_MAX_UPLOAD_MB)"
+        )
     return await run_in_threadpool(service.add_document, file.filename or "document.txt", data)
 
 

@@ -1,0 +1,31 @@
+# ragqa: local question answering over your articles. CPU only.
+#   docker build -t ragqa .
+#   docker run -p 8000:8000 -v ragqa-index:/app/index ragqa
+FROM python:3.11-slim-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake git \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY app ./app
+# CPU build of torch first, so sentence-transformers does not pull the CUDA one.
+RUN python -m venv /venv \
+    && /venv/bin/pip install --no-cache-dir --upgrade pip \
+    && /venv/bin/pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+    && CMAKE_ARGS="-DGGML_NATIVE=OFF" /venv/bin/pip install --no-cache-dir ".[model]"
+
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/* && useradd --create-home ragqa
+COPY --from=build /venv /venv
+WORKDIR /app
+COPY --chown=ragqa:ragqa data ./data
+RUN mkdir -p index models && chown ragqa:ragqa index models
+USER ragqa
+ENV PATH=/venv/bin:$PATH HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
+    RAGQA_HOST=0.0.0.0 RAGQA_PORT=8000 \
+    RAGQA_INDEX_DIR=/app/index RAGQA_CORPUS_DIR=/app/data/articles RAGQA_MODELS_DIR=/app/models \
+    RAGQA_MODEL_CACHE_DIR=/home/ragqa/.cache/ragqa/models
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health').status==200 else 1)"
+# Binding 0.0.0.0 inside the container: set RAGQA_API_KEY to protect uploads and deletes.
+CMD ["ragqa", "serve"]

@@ -1,0 +1,52 @@
+"""Raw model text becomes an answer with valid [n] markers; refusals are recognised."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answer.citations import is_refusal, parse_citations
+
+
+def test_valid_markers_are_kept_and_listed_in_order() -> None:
+    parsed = parse_citations("Llama 2 saw 2 trillion tokens [2]. Microsoft is a partner [1].", 3)
+    assert parsed.cited == [2, 1]
+    assert parsed.text == "Llama 2 saw 2 trillion tokens [2]. Microsoft is a partner [1]."
+
+
+def test_markers_pointing_at_no_source_are_removed() -> None:
+    parsed = parse_citations("A fact [7]. Another [1, 9].", 3)
+    assert parsed.text == "A fact. Another [1]."
+    assert parsed.cited == [1] and parsed.removed_markers == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("x [1,2]", [1, 2]), ("x [Source 2]", [2]), ("x [1-3]", [1, 2, 3]), ("x [2][1]", [2, 1])],
+)
+def test_marker_variants_are_understood(raw: str, expected: list[int]) -> None:
+    assert parse_citations(raw, 5).cited == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The sources do not contain the answer.",
+        "The learning rate used to train Llama 2 was not specified in the sources.",
+        "There is no information about the learning rate in the sources.",
+        "I don't know.",
+        "The provided sources don't mention it [1].",
+    ],
+)
+def test_refusals_are_recognised(text: str) -> None:
+    assert is_refusal(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Llama 2 was trained on 2 trillion tokens [1].",
+        "Microsoft is the partner [2]. The sources do not mention the price.",
+    ],
+)
+def test_answers_are_not_mistaken_for_refusals(text: str) -> None:
+    assert not is_refusal(text)
