@@ -157,6 +157,103 @@ def ask(
     )
 
 
+@cli.command("eval", context_settings={"allow_extra_args": False})
+def evaluate(
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            help="QUESTIONS.jsonl to run a set, or: compare RUN_A RUN_B",
+            metavar="QUESTIONS.jsonl | compare A B",
+        ),
+    ],
+    index: IndexOpt = None,
+    url: Annotated[str | None, typer.Option(help="Evaluate a running server instead.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for results, report and plots.")] = Path(
+        "runs/latest"
+    ),
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    min_accuracy: Annotated[
+        float | None, typer.Option(help="Fail below this answer accuracy.")
+    ] = None,
+    min_refusal: Annotated[
+        float | None, typer.Option(help="Fail below this refusal accuracy.")
+    ] = None,
+    max_false_refusal: Annotated[
+        float | None, typer.Option(help="Fail above this false-refusal rate.")
+    ] = None,
+    min_hit5: Annotated[
+        float | None, typer.Option("--min-hit5", help="Fail below this hit@5.")
+    ] = None,
+    min_citation_precision: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+) -> None:
+    """Measure answer accuracy, refusals, retrieval and citations over a question set."""
+    from app.evaluation import report, runner
+    from app.evaluation.dataset import load_questions
+
+    _logging(False)
+    if args[0] == "compare":
+        if len(args) != 3:
+            typer.secho("usage: ragqa eval compare RUN_A RUN_B", err=True)
+            raise typer.Exit(2)
+        typer.echo(report.compare(Path(args[1]), Path(args[2])))
+        return
+    if len(args) != 1:
+        typer.secho("usage: ragqa eval QUESTIONS.jsonl [options]", err=True)
+        raise typer.Exit(2)
+    settings = _settings(index)
+    try:
+        items = load_questions(Path(args[0]))[:limit]
+        backend: runner.Backend
+        if url:
+            backend = runner.HttpBackend(url, settings.api_key)
+        else:
+            from app.answer.service import RagService
+            from app.llm import load_llm
+
+            service = RagService(settings, llm=load_llm(settings))
+            service.open_index()
+            backend = runner.InProcessBackend(service)
+        rows = runner.run(items, backend, progress=True)
+    except RagqaError as exc:
+        _fail(exc)
+        return
+    summary = runner.summarise(rows)
+    meta = {
+        "backend": backend.name,
+        "questions": args[0],
+        "settings": settings.model_dump(
+            mode="json",
+            include={
+                "top_k",
+                "hybrid",
+                "min_score",
+                "chunk_tokens",
+                "chunk_overlap",
+                "max_tokens",
+                "n_ctx",
+                "embed_model",
+                "chat_format",
+            },
+        ),
+    }
+    report.write_run(out, rows, summary, meta)
+    typer.echo((out / "report.md").read_text("utf-8").split("\n\n![")[0])
+    typer.echo(f"\nwrote {out}/results.jsonl, summary.json, report.md and plots")
+    failed = report.check_thresholds(
+        summary,
+        {
+            "min_accuracy": min_accuracy,
+            "min_refusal_correct": min_refusal,
+            "max_false_refusal": max_false_refusal,
+            "min_hit@5": min_hit5,
+            "min_citation_precision": min_citation_precision,
+        },
+    )
+    if failed:
+        typer.secho("thresholds not met: " + "; ".join(failed), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+
+
 def main() -> None:
     cli()
 

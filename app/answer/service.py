@@ -231,6 +231,12 @@ class RagService:
         hits = self.retriever.search(question, top_k)
         return hits, (time.perf_counter() - t0) * 1000
 
+    def search(self, question: str, top_k: int | None = None) -> tuple[list[Citation], float]:
+        """Retrieval only: the passages a question would get, best first, and the time."""
+        question, k = self.validate_question(question, top_k)
+        hits, ms = self.retrieve(question, k)
+        return [self._citation(i + 1, h, cited=False) for i, h in enumerate(hits)], ms
+
     def _citation(self, number: int, hit: Hit, text: str | None = None, **kw: Any) -> Citation:
         c = hit.chunk
         doc = self.snapshot.documents.get(c.doc_id)

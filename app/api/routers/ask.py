@@ -13,7 +13,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from app.answer.service import RagService
-from app.answer.types import Answer
+from app.answer.types import Answer, Citation
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES
 from app.errors import Busy, RagqaError
@@ -46,6 +46,23 @@ def ask(req: AskRequest, service: RagService = Depends(get_service)) -> Answer:
     """Answer a question from the indexed articles, with citations."""
     history = [t.model_dump() for t in req.history]
     return service.ask(req.question, req.top_k, history)
+
+
+class RetrieveRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=20000)
+    top_k: int | None = Field(None, ge=1, le=50)
+
+
+class RetrieveResponse(BaseModel):
+    passages: list[Citation]
+    retrieval_ms: float
+
+
+@router.post("/retrieve", response_model=RetrieveResponse, responses=ERROR_RESPONSES)
+def retrieve(req: RetrieveRequest, service: RagService = Depends(get_service)) -> RetrieveResponse:
+    """Retrieval only: the passages a question would be answered from, best first."""
+    passages, ms = service.search(req.question, req.top_k)
+    return RetrieveResponse(passages=passages, retrieval_ms=round(ms, 2))
 
 
 @router.post(

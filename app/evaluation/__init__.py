@@ -1,0 +1,1 @@
+"""Scripted evaluation of answer accuracy: ``ragqa eval``."""

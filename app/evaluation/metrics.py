@@ -1,0 +1,85 @@
+"""Metric definitions (documented in every report).
+
+- **answer accuracy**: a SQuAD-normalised gold answer occurs in the normalised answer, and
+  the answer is not a refusal; best over the gold answers. Also **exact match** and
+  **token F1** (SQuAD definitions), best over gold answers.
+- **refusal accuracy**: share of unanswerable questions answered with ``answerable: false``;
+  **false-refusal rate**: share of answerable questions answered with ``answerable: false``.
+- **hit@k / recall@k**: a retrieved chunk *covers* an evidence passage if it contains it or
+  its character span overlaps at least half of the passage's span. hit@k: some evidence
+  is covered by the top k; recall@k: the share of evidence passages covered. **MRR**: mean
+  of 1/rank of the first covering chunk (0 if none in the top 10).
+- **citation precision**: share of cited passages that cover some evidence passage;
+  **citation recall**: share of answered questions whose citations cover every evidence
+  passage.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Sequence
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCT = set(string.punctuation)
+
+
+def normalize(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in _PUNCT)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    p = normalize(prediction)
+    return float(any(p == normalize(g) for g in golds))
+
+
+def contains_answer(prediction: str, golds: Sequence[str]) -> float:
+    p = f" {normalize(prediction)} "
+    return float(any(normalize(g) and f" {normalize(g)} " in p for g in golds))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    best = 0.0
+    p_tokens = normalize(prediction).split()
+    for g in golds:
+        g_tokens = normalize(g).split()
+        common = Counter(p_tokens) & Counter(g_tokens)
+        same = sum(common.values())
+        if not same:
+            continue
+        precision, recall = same / len(p_tokens), same / len(g_tokens)
+        best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def locate(evidence: str, doc_text: str) -> tuple[int, int] | None:
+    i = doc_text.find(evidence)
+    return None if i < 0 else (i, i + len(evidence))
+
+
+def covers(
+    chunk_text: str,
+    chunk_span: tuple[int, int],
+    evidence: str,
+    evidence_span: tuple[int, int] | None,
+) -> bool:
+    if evidence in chunk_text:
+        return True
+    if evidence_span is None:
+        return False
+    overlap = min(chunk_span[1], evidence_span[1]) - max(chunk_span[0], evidence_span[0])
+    return overlap >= 0.5 * (evidence_span[1] - evidence_span[0])
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)

@@ -1,0 +1,217 @@
+"""Run a question set in-process or against a server, and score every answer.
+
+Both backends go through the same public surface (ask + retrieve + document text), so a
+run over HTTP gives the same numbers as a run in-process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from app.evaluation.dataset import EvalItem
+from app.evaluation.metrics import (
+    contains_answer,
+    covers,
+    exact_match,
+    locate,
+    percentile,
+    token_f1,
+)
+
+KS = (1, 3, 5, 10)
+TYPES = ("factoid", "numeric", "multi_hop", "unanswerable")
+
+
+class Backend(Protocol):
+    name: str
+
+    def ask(self, question: str) -> dict[str, Any]: ...
+
+    def retrieve(self, question: str, k: int) -> list[dict[str, Any]]: ...
+
+    def document_text(self, doc_id: str) -> str: ...
+
+
+class InProcessBackend:
+    def __init__(self, service: Any) -> None:
+        self.service = service
+        self.name = f"in-process ({service.llm.name if service.llm else 'no model'})"
+
+    def ask(self, question: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.service.ask(question).model_dump()
+        return answer
+
+    def retrieve(self, question: str, k: int) -> list[dict[str, Any]]:
+        passages, _ = self.service.search(question, k)
+        return [p.model_dump() for p in passages]
+
+    def document_text(self, doc_id: str) -> str:
+        _, text = self.service.get_document(doc_id)
+        return str(text)
+
+
+class HttpBackend:
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 600.0) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, headers=headers)
+        self.name = f"http ({url})"
+        self._docs: dict[str, str] = {}
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        for _ in range(60):
+            r = self.client.post(path, json=body)
+            if r.status_code == 503 and "retry-after" in r.headers:
+                time.sleep(float(r.headers["retry-after"]))
+                continue
+            r.raise_for_status()
+            data: dict[str, Any] = r.json()
+            return data
+        raise RuntimeError(f"{path}: the server stayed busy")
+
+    def ask(self, question: str) -> dict[str, Any]:
+        return self._post("/api/ask", {"question": question})
+
+    def retrieve(self, question: str, k: int) -> list[dict[str, Any]]:
+        passages: list[dict[str, Any]] = self._post(
+            "/api/retrieve", {"question": question, "top_k": k}
+        )["passages"]
+        return passages
+
+    def document_text(self, doc_id: str) -> str:
+        if doc_id not in self._docs:
+            r = self.client.get(f"/api/documents/{doc_id}")
+            r.raise_for_status()
+            self._docs[doc_id] = r.json()["text"]
+        return self._docs[doc_id]
+
+
+def _covering(
+    passages: Sequence[dict[str, Any]], evidence: Sequence[str], doc_text: Callable[[str], str]
+) -> list[set[int]]:
+    """For each passage, the indexes of the evidence passages it covers."""
+    out = []
+    for p in passages:
+        text = doc_text(p["doc_id"])
+        found = set()
+        for i, ev in enumerate(evidence):
+            if covers(p["text"], (p["start"], p["end"]), ev, locate(ev, text)):
+                found.add(i)
+        out.append(found)
+    return out
+
+
+def retrieval_scores(
+    item: EvalItem, retrieved: list[dict[str, Any]], doc_text: Callable[[str], str]
+) -> dict[str, float]:
+    """hit@k, recall@k for k in KS, and the reciprocal rank of the first covering chunk."""
+    cover = _covering(retrieved, item.evidence, doc_text)
+    out: dict[str, float] = {}
+    for k in KS:
+        got = set().union(*cover[:k]) if cover[:k] else set()
+        out[f"hit@{k}"] = float(bool(got))
+        out[f"recall@{k}"] = len(got) / len(item.evidence)
+    first = next((i for i, c in enumerate(cover) if c), None)
+    out["rr"] = 0.0 if first is None else 1.0 / (first + 1)
+    return out
+
+
+def score_item(
+    item: EvalItem,
+    answer: dict[str, Any],
+    retrieved: list[dict[str, Any]],
+    doc_text: Callable[[str], str],
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": item.id,
+        "type": item.type,
+        "question": item.question,
+        "gold": item.answers,
+        "answer": answer["answer"],
+        "answerable_pred": answer["answerable"],
+        "reason": answer.get("reason"),
+        "timings": answer["timings"],
+        "citations": [
+            {k: c[k] for k in ("number", "doc_id", "chunk_id", "start", "end", "score", "inferred")}
+            for c in answer["citations"]
+        ],
+        "retrieved": [
+            {"doc_id": p["doc_id"], "chunk_id": p["chunk_id"], "score": p["score"]}
+            for p in retrieved
+        ],
+    }
+    refused = not answer["answerable"]
+    if not item.answerable:
+        row["refusal_correct"] = float(refused)
+        return row
+    row["accuracy"] = 0.0 if refused else contains_answer(answer["answer"], item.answers)
+    row["exact_match"] = 0.0 if refused else exact_match(answer["answer"], item.answers)
+    row["f1"] = 0.0 if refused else token_f1(answer["answer"], item.answers)
+    row["false_refusal"] = float(refused)
+    row.update(retrieval_scores(item, retrieved, doc_text))
+    n_ev = len(item.evidence)
+    if not refused and answer["citations"]:
+        cited_cover = _covering(answer["citations"], item.evidence, doc_text)
+        row["citation_precision"] = sum(1 for c in cited_cover if c) / len(cited_cover)
+        row["citation_recall"] = float(set().union(*cited_cover) == set(range(n_ev)))
+    elif not refused:
+        row["citation_precision"] = None
+        row["citation_recall"] = 0.0
+    return row
+
+
+def _mean(rows: Sequence[dict[str, Any]], key: str) -> float | None:
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return round(sum(vals) / len(vals), 4) if vals else None
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    def block(sub: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {"n": len(sub)}
+        for key in (
+            "accuracy",
+            "exact_match",
+            "f1",
+            "refusal_correct",
+            "false_refusal",
+            "citation_precision",
+            "citation_recall",
+            "rr",
+        ):
+            out[key if key != "rr" else "mrr"] = _mean(sub, key)
+        for k in KS:
+            out[f"hit@{k}"] = _mean(sub, f"hit@{k}")
+            out[f"recall@{k}"] = _mean(sub, f"recall@{k}")
+        for stage in ("retrieval_ms", "ttft_ms", "total_ms"):
+            vals = [r["timings"][stage] for r in sub if r["timings"].get(stage) is not None]
+            out[f"{stage}_p50"] = _round(percentile(vals, 0.5))
+            out[f"{stage}_p95"] = _round(percentile(vals, 0.95))
+        prompt = [r["timings"]["prompt_tokens"] for r in sub if r["timings"].get("prompt_tokens")]
+        out["mean_prompt_tokens"] = round(sum(prompt) / len(prompt), 1) if prompt else None
+        return out
+
+    summary = {"overall": block(rows)}
+    summary["by_type"] = {
+        t: block([r for r in rows if r["type"] == t])
+        for t in TYPES
+        if any(r["type"] == t for r in rows)
+    }
+    return summary
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+def run(items: Sequence[EvalItem], backend: Backend, progress: bool = True) -> list[dict[str, Any]]:
+    from tqdm import tqdm
+
+    rows = []
+    for item in tqdm(items, desc="eval", disable=not progress, unit="q"):
+        answer = backend.ask(item.question)
+        retrieved = backend.retrieve(item.question, max(KS)) if item.answerable else []
+        rows.append(score_item(item, answer, retrieved, backend.document_text))
+    return rows

@@ -1,0 +1,157 @@
+"""`ragqa eval`: metrics as defined, malformed files reported by line, the same numbers
+in-process and over HTTP, a full run with report and plots, compare, and CI thresholds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.answer.service import RagService
+from app.api.app import create_app
+from app.embedding import Embedder
+from app.errors import BadInput
+from app.evaluation import metrics, runner
+from app.evaluation.dataset import load_questions
+from app.llm.local import LocalLLM
+from app.llm.model_files import tiny_model_path
+from tests.conftest import ROOT, make_settings
+
+QUESTIONS = ROOT / "data" / "eval" / "questions.jsonl"
+
+
+def test_squad_normalisation_and_scores() -> None:
+    assert metrics.normalize("The  2 Trillion, tokens!") == "2 trillion tokens"
+    assert metrics.contains_answer("Llama 2 saw 2 trillion tokens [1].", ["2 trillion"]) == 1.0
+    assert metrics.contains_answer("It saw 12 trillion tokens.", ["2 trillion"]) == 0.0
+    assert metrics.exact_match("Microsoft.", ["microsoft"]) == 1.0
+    assert metrics.token_f1("Microsoft and Meta", ["Microsoft"]) == pytest.approx(0.5)
+
+
+def test_a_chunk_covers_evidence_it_contains_or_mostly_overlaps() -> None:
+    assert metrics.covers("abc EVIDENCE def", (0, 16), "EVIDENCE", None)
+    assert metrics.covers("…half", (100, 200), "not in text", (150, 210))
+    assert not metrics.covers("…", (100, 200), "not in text", (190, 260))
+
+
+def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None:
+    bad = tmp_path / "q.jsonl"
+    bad.write_text(
+        '{"id": "a", "question": "ok?", "answers": ["x"], "evidence": ["x"], "type": "factoid"}\n'
+        "not json\n"
+        '{"id": "b", "question": "ok?", "answers": [], "evidence": [], "type": "riddle"}\n'
+        '{"id": "c", "question": "ok?", "answers": ["y"], "evidence": [], "type": "unanswerable"}\n'
+    )
+    with pytest.raises(BadInput) as err:
+        load_questions(bad)
+    assert "line 2" in err.value.message and "line 3" in err.value.message
+    assert "line 4" in err.value.message and "line 1" not in err.value.message
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
+    tiny_llm: LocalLLM,
+) -> Iterator[tuple[RagService, str]]:
+    tmp = tmp_path_factory.mktemp("evalsrv")
+    shutil.copytree(demo_index, tmp / "index")
+    service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
+    service.open_index()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(service.settings, service), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield service, url
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_in_process_and_http_give_the_same_numbers(served: tuple[RagService, str]) -> None:
+    service, url = served
+    items = [i for i in load_questions(QUESTIONS)][:10]
+    local = runner.summarise(runner.run(items, runner.InProcessBackend(service), progress=False))
+    remote = runner.summarise(runner.run(items, runner.HttpBackend(url), progress=False))
+    for key in (
+        "hit@1",
+        "hit@5",
+        "recall@10",
+        "mrr",
+        "accuracy",
+        "false_refusal",
+        "citation_precision",
+    ):
+        assert local["overall"][key] == remote["overall"][key], key
+
+
+def test_a_full_run_writes_results_report_and_plots(tmp_path: Path, demo_index: Path) -> None:
+    """The whole bundled set through the CLI with the tiny model, gated like CI gates it."""
+    shutil.copytree(demo_index, tmp_path / "index")
+    env = {
+        **os.environ,
+        "RAGQA_MODEL_PATH": str(tiny_model_path()),
+        "RAGQA_INDEX_DIR": str(tmp_path / "index"),
+        "RAGQA_N_CTX": "2048",
+        "RAGQA_MAX_TOKENS": "48",
+    }
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "app.cli", "eval", str(QUESTIONS), "--out", str(out)]
+    done = subprocess.run(
+        [*cmd, "--min-hit5", "0.9"], env=env, capture_output=True, text=True, timeout=900, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    n_questions = len(QUESTIONS.read_text().splitlines())
+    assert len((out / "results.jsonl").read_text().splitlines()) == n_questions
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["overall"]["n"] == n_questions
+    assert set(summary["by_type"]) == {"factoid", "numeric", "multi_hop", "unanswerable"}
+    assert summary["overall"]["hit@5"] >= 0.9
+    for png in ("accuracy_by_type.png", "recall_at_k.png", "latency.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    assert "## Definitions" in (out / "report.md").read_text()
+
+    # A threshold that is not met fails the command, for CI gates.
+    strict = subprocess.run(
+        [*cmd[:-1], str(tmp_path / "run2"), "--limit", "3", "--min-accuracy", "1.01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert strict.returncode == 1 and "thresholds not met" in strict.stderr
+
+    compared = subprocess.run(
+        [sys.executable, "-m", "app.cli", "eval", "compare", str(out), str(tmp_path / "run2")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert compared.returncode == 0 and "answer accuracy" in compared.stdout
+    assert "flipped" in compared.stdout
