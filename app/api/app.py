@@ -10,6 +10,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from app.answer.service import RagService
 from app.api.errors import install_error_handlers
@@ -19,6 +21,18 @@ from app.settings import Settings, get_settings
 
 log = logging.getLogger("ragqa")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+class WebMount(Mount):
+    """The web UI at "/", kept off /api: a mount at "/" matches every path fully, which
+    would otherwise turn a wrong method on an API route (GET /api/ask) into a static 404
+    instead of 405."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path == "/api" or path.startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def warm_up(service: RagService) -> None:
@@ -63,7 +77,9 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.include_router(documents.router)
     app.include_router(health.router)
     if (WEB_DIR / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+        app.router.routes.append(
+            WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web")
+        )
     return app
 
 
