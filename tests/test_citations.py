@@ -34,6 +34,7 @@ def test_marker_variants_are_understood(raw: str, expected: list[int]) -> None:
         "The learning rate used to train Llama 2 was not specified in the sources.",
         "There is no information about the learning rate in the sources.",
         "I don't know.",
+        "The learning rate was not explicitly stated in the sources provided. It is likely 0.01.",
         "The provided sources don't mention it [1].",
     ],
 )

@@ -36,7 +36,7 @@ def test_first_ingest_indexes_every_document(
     assert snap.faiss_index.ntotal == snap.n_chunks
     manifest = snap.manifest
     assert manifest["embed_model"] == embedder.name and manifest["dim"] == 384
-    assert manifest["chunking"] == {"chunk_tokens": 160, "chunk_overlap": 32}
+    assert manifest["chunking"] == {"chunk_tokens": 96, "chunk_overlap": 16}
     assert {d["content_hash"] for d in manifest["documents"].values()} == {
         d.content_hash for d in snap.documents.values()
     }

@@ -106,6 +106,15 @@ def test_a_model_refusal_is_flagged_unanswerable(fake_service: RagService) -> No
     assert not answer.answerable and answer.reason == "model_refused" and answer.citations == []
 
 
+def test_an_answer_whose_figures_appear_in_no_source_is_not_reported(
+    fake_service: RagService,
+) -> None:
+    fake_service.llm = FakeLLM("The 70B model has 16 attention heads [1].")
+    answer = fake_service.ask("How many attention heads does the 70B Llama 2 model have?")
+    assert not answer.answerable and answer.reason == "unsupported"
+    assert "16" not in answer.answer and answer.citations == []
+
+
 def test_markers_to_missing_sources_are_dropped_and_real_ones_mapped(
     fake_service: RagService,
 ) -> None:

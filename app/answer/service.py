@@ -35,9 +35,76 @@ log = logging.getLogger(__name__)
 WEAK_RETRIEVAL_ANSWER = (
     "I could not find anything about this in the indexed articles, so I cannot answer it."
 )
+UNSUPPORTED_ANSWER = (
+    "The articles do not state this: the figures the model proposed appear in none of the "
+    "retrieved passages, so ragqa does not report them."
+)
 INFERRED_MIN_SUPPORT = 0.4
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def _figures_supported(answer: str, question: str, passages: Sequence[str]) -> bool:
+    """False when the answer states figures and none of them occurs in any passage.
+
+    Small models asked about a figure the articles lack tend to invent one and cite a
+    source anyway; a figure found nowhere in the sources is the tell. Figures from the
+    question itself and citation markers are ignored.
+    """
+    claimed = _numbers(re.sub(r"\[\d+\]", "", answer)) - _numbers(question)
+    if not claimed:
+        return True
+    available = set().union(*(_numbers(p) for p in passages)) if passages else set()
+    return bool(claimed & available)
+
+
 _STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were", "be", "been", "by", "with", "as", "at", "from", "that", "this", "it", "its", "which", "who", "what", "when", "where", "how", "according", "sources", "source", "about", "than", "into", "has", "have", "had", "not"]
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "by",
+        "with",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "it",
+        "its",
+        "which",
+        "who",
+        "what",
+        "when",
+        "where",
+        "how",
+        "according",
+        "sources",
+        "source",
+        "about",
+        "than",
+        "into",
+        "has",
+        "have",
+        "had",
+        "not",
+    ]
 )
 
 
@@ -378,6 +445,18 @@ class RagService:
                 answer=parsed.text or REFUSAL,
                 answerable=False,
                 reason="model_refused",
+                citations=[],
+                sources=sources,
+                timings=timings,
+                model=model_name,
+                retrieval_query=query,
+            )
+        if not _figures_supported(parsed.text, question, [s.text for s in sources]):
+            return Answer(
+                question=question,
+                answer=UNSUPPORTED_ANSWER,
+                answerable=False,
+                reason="unsupported",
                 citations=[],
                 sources=sources,
                 timings=timings,

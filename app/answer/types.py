@@ -39,7 +39,9 @@ class Answer(BaseModel):
     question: str
     answer: str
     answerable: bool
-    reason: Literal["answered", "weak_retrieval", "model_refused", "empty_index"] = "answered"
+    reason: Literal["answered", "weak_retrieval", "model_refused", "unsupported", "empty_index"] = (
+        "answered"
+    )
     citations: list[Citation] = Field(description="Sources the answer cites, by marker number.")
     sources: list[Citation] = Field(description="Every source that was given to the model.")
     timings: Timings

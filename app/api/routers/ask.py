@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator
@@ -127,5 +128,13 @@ async def ask_stream(
             }
         finally:
             cancel.set()  # a client that went away stops its generation at the next token
+            # ...and the suspended generator is closed now, not whenever the garbage collector
+            # gets to it: until then it would keep the model's gate (and its lock) held, and
+            # every later question would wait. No thread is inside it here: a cancelled
+            # iterate_in_threadpool waits for the running next() to return first.
+            close = getattr(events, "close", None)
+            if close is not None:
+                with contextlib.suppress(ValueError):  # "generator already executing"
+                    close()
 
     return EventSourceResponse(publish(), ping=15)
