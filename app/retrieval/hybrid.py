@@ -17,6 +17,7 @@ from app.embedding import Embedder
 from app.vectorstore.store import ChunkRecord, Snapshot
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 RRF_K = 60
 DUPLICATE_COSINE = 0.95
