@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from app.answer.service import RagService
 from app.api.app import WEB_DIR, create_app
@@ -30,7 +24,7 @@ from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.settings import Settings
 
-from .conftest import make_settings
+from .conftest import make_settings, serve_app
 
 LLAMA_QUESTION = "How many tokens was Llama 2 trained on?"
 TOP_K = 3
@@ -47,39 +41,6 @@ SOURCE_FIELDS = {"number", "doc_id", "title", "source", "chunk_id", "start", "en
 
 
 # --- servers ----------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a background thread; yield its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code in (200, 503):
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            raise RuntimeError(f"uvicorn did not start on port {port}")
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def _service(
     tmp: Path, demo_index: Path, embedder: Embedder, llm: LocalLLM, **kw: Any
 ) -> RagService:
@@ -103,7 +64,7 @@ def server(
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     service = _service(tmp_path_factory.mktemp("api"), demo_index, embedder, tiny_llm)
-    with _serve(create_app(service.settings, service)) as url, httpx.Client(
+    with serve_app(create_app(service.settings, service)) as url, httpx.Client(
         base_url=url, timeout=120
     ) as client:
         yield Server(url, service, service.settings, client)
@@ -118,7 +79,7 @@ def keyed_server(
     service = _service(
         tmp_path_factory.mktemp("api-key"), demo_index, embedder, tiny_llm, api_key="s3cret"
     )
-    with _serve(create_app(service.settings, service)) as url, httpx.Client(
+    with serve_app(create_app(service.settings, service)) as url, httpx.Client(
         base_url=url, timeout=120
     ) as client:
         yield client

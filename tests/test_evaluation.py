@@ -6,17 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
 from app.answer.service import RagService
 from app.api.app import create_app
@@ -26,7 +21,7 @@ from app.evaluation import metrics, runner
 from app.evaluation.dataset import load_questions
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, make_settings, serve_app
 
 QUESTIONS = ROOT / "data" / "eval" / "questions.jsonl"
 
@@ -70,26 +65,8 @@ def served(
     shutil.copytree(demo_index, tmp / "index")
     service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
     service.open_index()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(service.settings, service), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield service, url
-    server.should_exit = True
-    thread.join(5)
+    with serve_app(create_app(service.settings, service)) as url:
+        yield service, url
 
 
 def test_in_process_and_http_give_the_same_numbers(served: tuple[RagService, str]) -> None:
