@@ -439,24 +439,17 @@ class RagService:
         query: str,
     ) -> Answer:
         parsed = parse_citations(raw, len(sources))
+        refusal: tuple[str, Literal["model_refused", "unsupported"]] | None = None
         if not parsed.text or is_refusal(parsed.text):
+            refusal = (parsed.text or REFUSAL, "model_refused")
+        elif not _figures_supported(parsed.text, question, [s.text for s in sources]):
+            refusal = (UNSUPPORTED_ANSWER, "unsupported")
+        if refusal is not None:
             return Answer(
                 question=question,
-                answer=parsed.text or REFUSAL,
+                answer=refusal[0],
                 answerable=False,
-                reason="model_refused",
-                citations=[],
-                sources=sources,
-                timings=timings,
-                model=model_name,
-                retrieval_query=query,
-            )
-        if not _figures_supported(parsed.text, question, [s.text for s in sources]):
-            return Answer(
-                question=question,
-                answer=UNSUPPORTED_ANSWER,
-                answerable=False,
-                reason="unsupported",
+                reason=refusal[1],
                 citations=[],
                 sources=sources,
                 timings=timings,
