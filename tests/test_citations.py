@@ -36,6 +36,7 @@ def test_marker_variants_are_understood(raw: str, expected: list[int]) -> None:
         "I don't know.",
         "The learning rate was not explicitly stated in the sources provided. It is likely 0.01.",
         "The provided sources don't mention it [1].",
+        "The context does not provide information about the optimizer.",
     ],
 )
 def test_refusals_are_recognised(text: str) -> None:

@@ -16,7 +16,7 @@ _MARKER = re.compile(
 _NUM = re.compile(r"\d+")
 
 _REFUSAL_PATTERNS = [
-    r"sources? (?:do|does|did)(?: not|n't) (?:contain|mention|provide|include|say|state|specify|give)",
+    r"(?:sources?|context|text|passages?|articles?) (?:do|does|did)(?: not|n't) (?:contain|mention|provide|include|say|state|specify|give)",
     r"(?:not|no(?:where)?) (?:\w+ly )?(?:mentioned|stated|specified|provided|given|included|found|available|disclosed|reported) in (?:the |any of the )?(?:provided |given )?(?:sources|text|context|passages|articles)",
     r"\bno (?:information|mention|details?|data) (?:about|on|regarding|of|is|in)",
     r"\b(?:cannot|can't|can not|unable to) (?:be )?(?:answer|determine|find|answered|determined|found)",

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 from app.answer.citations import is_refusal, parse_citations
 from app.answer.gate import GenerationGate
+from app.answer.grounding import figures_supported, repair_citations
 from app.answer.prompt import REFUSAL, SourcePassage, fit_prompt
 from app.answer.types import Answer, Citation, DocumentInfo, Timings
 from app.embedding import Embedder, get_embedder
@@ -40,27 +41,6 @@ UNSUPPORTED_ANSWER = (
     "retrieved passages, so ragqa does not report them."
 )
 INFERRED_MIN_SUPPORT = 0.4
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-
-
-def _figures_supported(answer: str, question: str, passages: Sequence[str]) -> bool:
-    """False when the answer states figures and none of them occurs in any passage.
-
-    Small models asked about a figure the articles lack tend to invent one and cite a
-    source anyway; a figure found nowhere in the sources is the tell. Figures from the
-    question itself and citation markers are ignored.
-    """
-    claimed = _numbers(re.sub(r"\[\d+\]", "", answer)) - _numbers(question)
-    if not claimed:
-        return True
-    available = set().union(*(_numbers(p) for p in passages)) if passages else set()
-    return bool(claimed & available)
-
-
 _STOPWORDS = frozenset(
     [
         "a",
@@ -442,7 +422,7 @@ class RagService:
         refusal: tuple[str, Literal["model_refused", "unsupported"]] | None = None
         if not parsed.text or is_refusal(parsed.text):
             refusal = (parsed.text or REFUSAL, "model_refused")
-        elif not _figures_supported(parsed.text, question, [s.text for s in sources]):
+        elif not figures_supported(parsed.text, question, [s.text for s in sources]):
             refusal = (UNSUPPORTED_ANSWER, "unsupported")
         if refusal is not None:
             return Answer(
@@ -457,6 +437,9 @@ class RagService:
                 retrieval_query=query,
             )
         by_number = {s.number: s for s in sources}
+        repaired = repair_citations(parsed.text, question, {n: s.text for n, s in by_number.items()})
+        if repaired != parsed.text:
+            parsed = parse_citations(repaired, len(sources))
         citations = [by_number[n].model_copy(update={"cited": True}) for n in parsed.cited]
         if not citations and sources:
             citations = self._infer_citations(parsed.text, sources, hits)
