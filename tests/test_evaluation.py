@@ -86,6 +86,22 @@ def test_in_process_and_http_give_the_same_numbers(served: tuple[RagService, str
         assert local["overall"][key] == remote["overall"][key], key
 
 
+def test_a_question_that_fails_is_recorded_and_the_run_goes_on(
+    tmp_path: Path, demo_index: Path, embedder: Embedder, tiny_llm: LocalLLM
+) -> None:
+    shutil.copytree(demo_index, tmp_path / "index")
+    settings = make_settings(tmp_path, request_timeout=0.001)  # no answer can finish in time
+    service = RagService(settings, embedder=embedder, llm=tiny_llm)
+    service.open_index()
+    items = [i for i in load_questions(QUESTIONS) if i.answerable][:2]
+    rows = runner.run(items, runner.InProcessBackend(service), progress=False)
+    assert [r["id"] for r in rows] == [i.id for i in items]
+    assert all("RAGQA_REQUEST_TIMEOUT" in r["error"] for r in rows)
+    assert all(r["accuracy"] == 0.0 and r["reason"] == "error" for r in rows)
+    assert rows[0]["hit@10"] == 1.0  # retrieval is still scored
+    assert runner.summarise(rows)["overall"]["errors"] == 2
+
+
 def test_a_full_run_writes_results_report_and_plots(tmp_path: Path, demo_index: Path) -> None:
     """The whole bundled set through the CLI with the tiny model, gated like CI gates it."""
     shutil.copytree(demo_index, tmp_path / "index")

@@ -26,6 +26,7 @@ HEADLINE = [
     ("total_ms_p50", "total ms p50"),
     ("total_ms_p95", "total ms p95"),
     ("mean_prompt_tokens", "mean prompt tokens"),
+    ("errors", "questions that failed (error)"),
 ]
 
 
@@ -81,7 +82,7 @@ def _markdown(
     for r in failures:
         lines.append(
             f"- **{r['id']}** ({r['type']}) {r['question']} — gold {r['gold']} — "
-            f"got: {r['answer'][:200]!r}"
+            f"got: {r['answer'][:200]!r}" + (f" — error: {r['error']}" if r.get("error") else "")
         )
     lines.append("\n## Definitions\n")
     lines.append((metrics.__doc__ or "").strip().split("\n", 1)[1].strip())

@@ -170,7 +170,7 @@ def _mean(rows: Sequence[dict[str, Any]], key: str) -> float | None:
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     def block(sub: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {"n": len(sub)}
+        out: dict[str, Any] = {"n": len(sub), "errors": sum(1 for r in sub if r.get("error"))}
         for key in (
             "accuracy",
             "exact_match",
@@ -211,7 +211,26 @@ def run(items: Sequence[EvalItem], backend: Backend, progress: bool = True) -> l
 
     rows = []
     for item in tqdm(items, desc="eval", disable=not progress, unit="q"):
-        answer = backend.ask(item.question)
+        try:
+            answer = backend.ask(item.question)
+        except Exception as exc:  # one failed question must not lose the whole run
+            answer = failed_answer(exc)
         retrieved = backend.retrieve(item.question, max(KS)) if item.answerable else []
-        rows.append(score_item(item, answer, retrieved, backend.document_text))
+        row = score_item(item, answer, retrieved, backend.document_text)
+        if "error" in answer:
+            row["error"] = answer["error"]
+        rows.append(row)
     return rows
+
+
+def failed_answer(exc: Exception) -> dict[str, Any]:
+    """A question whose answer failed (timeout, server error) scores as unanswered."""
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return {
+        "answer": "",
+        "answerable": False,
+        "reason": "error",
+        "error": message,
+        "citations": [],
+        "timings": {"retrieval_ms": None, "ttft_ms": None, "total_ms": None},
+    }
