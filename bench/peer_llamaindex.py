@@ -8,7 +8,7 @@ Everything else is LlamaIndex's default: ``SimpleDirectoryReader`` →
 
 LlamaIndex is a benchmark tool here, not a dependency of ragqa::
 
-    pip install -r bench/requirements-peer.txt
+    pip install -r bench/requirements-peer.txt   # into the ragqa venv, after scripts/setup.sh
     HF_HUB_OFFLINE=1 python bench/peer_llamaindex.py data/eval/questions.jsonl --out runs/peer
 
 The run is written exactly like ``ragqa eval`` (results.jsonl, summary.json, report.md,
