@@ -172,6 +172,10 @@ def evaluate(
         "runs/latest"
     ),
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Keep the answers an interrupted run in --out already saved."),
+    ] = False,
     min_accuracy: Annotated[
         float | None, typer.Option(help="Fail below this answer accuracy.")
     ] = None,
@@ -213,7 +217,7 @@ def evaluate(
             service = RagService(settings, llm=load_llm(settings))
             service.open_index()
             backend = runner.InProcessBackend(service)
-        rows = runner.run(items, backend, progress=True)
+        rows = runner.run_saving(items, backend, out / "results.partial.jsonl", resume)
     except RagqaError as exc:
         _fail(exc)
         return

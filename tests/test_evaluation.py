@@ -102,6 +102,28 @@ def test_a_question_that_fails_is_recorded_and_the_run_goes_on(
     assert runner.summarise(rows)["overall"]["errors"] == 2
 
 
+def test_an_interrupted_run_resumes_where_it_stopped(
+    tmp_path: Path, served: tuple[RagService, str]
+) -> None:
+    service, _ = served
+    items = load_questions(QUESTIONS)[:3]
+    partial = tmp_path / "results.partial.jsonl"
+    first = runner.run_saving(items[:2], runner.InProcessBackend(service), partial)
+    assert len(partial.read_text().splitlines()) == 2  # saved as they completed
+
+    asked: list[str] = []
+
+    class Counting(runner.InProcessBackend):
+        def ask(self, question: str) -> dict[str, object]:
+            asked.append(question)
+            return super().ask(question)
+
+    rows = runner.run_saving(items, Counting(service), partial, resume=True)
+    assert asked == [items[2].question]
+    assert [r["id"] for r in rows] == [i.id for i in items]
+    assert rows[:2] == first
+
+
 def test_a_full_run_writes_results_report_and_plots(tmp_path: Path, demo_index: Path) -> None:
     """The whole bundled set through the CLI with the tiny model, gated like CI gates it."""
     shutil.copytree(demo_index, tmp_path / "index")

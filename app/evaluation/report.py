@@ -48,6 +48,7 @@ def write_run(
     (out / "summary.json").write_text(json.dumps({"meta": meta, **summary}, indent=2), "utf-8")
     plots = _plots(out, summary, rows)
     (out / "report.md").write_text(_markdown(rows, summary, meta, plots), "utf-8")
+    (out / "results.partial.jsonl").unlink(missing_ok=True)  # the run is complete
 
 
 def _markdown(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from app.evaluation.dataset import EvalItem
@@ -206,7 +207,12 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 1)
 
 
-def run(items: Sequence[EvalItem], backend: Backend, progress: bool = True) -> list[dict[str, Any]]:
+def run(
+    items: Sequence[EvalItem],
+    backend: Backend,
+    progress: bool = True,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     from tqdm import tqdm
 
     rows = []
@@ -220,7 +226,40 @@ def run(items: Sequence[EvalItem], backend: Backend, progress: bool = True) -> l
         if "error" in answer:
             row["error"] = answer["error"]
         rows.append(row)
+        if on_row is not None:
+            on_row(row)
     return rows
+
+
+def run_saving(
+    items: Sequence[EvalItem], backend: Backend, partial: Path, resume: bool = False
+) -> list[dict[str, Any]]:
+    """``run``, appending each scored question to ``partial`` as it completes, so an
+    interrupted run loses nothing: with ``resume`` the questions already saved there are
+    kept and not asked again. Rows come back in the order of ``items``."""
+    import json
+
+    done: dict[str, dict[str, Any]] = {}
+    if resume and partial.is_file():
+        for line in partial.read_text("utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                done[row["id"]] = row
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    wanted = {i.id for i in items}
+    done = {k: v for k, v in done.items() if k in wanted}
+    with open(partial, "w", encoding="utf-8") as f:
+        for row in done.values():
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.flush()
+
+        def save(row: dict[str, Any]) -> None:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.flush()
+
+        new = run([i for i in items if i.id not in done], backend, on_row=save)
+    by_id = {**done, **{r["id"]: r for r in new}}
+    return [by_id[i.id] for i in items]
 
 
 def failed_answer(exc: Exception) -> dict[str, Any]:
