@@ -28,6 +28,31 @@ IndexOpt = Annotated[
 ]
 
 
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name or "": may resolve to a public interface
+
+
+def public_bind_warning(host: str, api_key: str | None) -> str | None:
+    """The loud warning ``ragqa serve`` prints when it would listen beyond this machine
+    without an API key; ``None`` when the bind is safe."""
+    if api_key or is_loopback(host):
+        return None
+    return (
+        f"WARNING: binding {host or 'all interfaces'} without RAGQA_API_KEY: anyone who can "
+        "reach this port can upload and delete documents. Set RAGQA_API_KEY, or bind "
+        "127.0.0.1."
+    )
+
+
 def _settings(index: Path | None = None, **overrides: object) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if index is not None:
@@ -87,20 +112,16 @@ def serve(
 
     from app.answer.service import RagService
     from app.api.app import build_service, create_app
+    from app.vectorstore.store import IndexStore
 
     _logging(True)
     settings = _settings(index, host=host, port=port)
-    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
-        typer.secho(
-            f"WARNING: binding {settings.host} without RAGQA_API_KEY: anyone on the network can "
-            "upload and delete documents. Set RAGQA_API_KEY.",
-            fg=typer.colors.RED,
-            bold=True,
-            err=True,
-        )
+    warning = public_bind_warning(settings.host, settings.api_key)
+    if warning:
+        typer.secho(warning, fg=typer.colors.RED, bold=True, err=True)
     problems: list[str] = []
     try:
-        if not RagService(settings).store.exists():
+        if not IndexStore(settings.index_dir).exists():  # cheap: no embedder loaded yet
             source = corpus or settings.corpus_dir
             typer.echo(f"no index in {settings.index_dir}: ingesting {source} first")
             report = RagService(settings).ingest([source])

@@ -24,6 +24,12 @@ class UnsupportedDocument(BadInput):
     code = "unsupported_document"
 
 
+class TooLarge(UnsupportedDocument):
+    """A document (its bytes, or a PDF's page count) over the configured limit."""
+
+    code = "too_large"
+
+
 class DocumentNotFound(RagqaError):
     code = "document_not_found"
 
@@ -42,6 +48,18 @@ class IndexCorrupt(RagqaError):
 
 class IndexBusy(RagqaError):
     code = "index_busy"
+
+
+class IndexWriteFailed(RagqaError):
+    """A new index version could not be written; the previous one is intact."""
+
+    code = "index_write_failed"
+
+
+class StorageFull(IndexWriteFailed):
+    """The disk (or the file size limit) ran out while writing."""
+
+    code = "storage_full"
 
 
 class ModelUnavailable(RagqaError):

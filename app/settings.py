@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,9 +62,26 @@ class Settings(BaseSettings):
     n_ctx: int = Field(default=4096, ge=256, le=131072)
     n_threads: int | None = Field(default=None, ge=1, description="Unset: physical cores.")
     n_batch: int = Field(default=512, ge=8, le=8192)
+    use_mmap: bool = Field(
+        default=False,
+        description="Map the GGUF instead of reading it into memory. Off: llama.cpp repacks "
+        "most weights for the CPU, and a mapped file would stay resident beside the copy.",
+    )
     max_tokens: int = Field(default=320, ge=16, le=8192, description="Answer length cap.")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     seed: int = Field(default=42)
+    llm_backend: Literal["local", "openai"] = Field(
+        default="local",
+        description="`local`: GGUF in-process; `openai`: any OpenAI-compatible server.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI base URL of the model server (e.g. http://10.0.0.5:8080/v1).",
+    )
+    llm_api_key: str | None = Field(default=None, description="Bearer key for the model server.")
+    llm_model: str | None = Field(
+        default=None, description="Model id sent to the server; unset: the first it lists."
+    )
 
     # --- retrieval and answering ----------------------------------------------------
     top_k: int = Field(default=5, ge=1, le=50, description="Sources given to the model.")
@@ -85,6 +103,7 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=8, ge=0, description="Requests allowed to wait for the LLM.")
     request_timeout: float = Field(default=300.0, gt=0, description="Seconds per answer.")
     max_upload_mb: float = Field(default=20.0, gt=0)
+    max_pdf_pages: int = Field(default=2000, ge=1, description="PDFs with more pages are refused.")
 
     @property
     def uploads_dir(self) -> Path:

@@ -123,3 +123,18 @@ def serve_app(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def index_state(index_dir: Path) -> dict[str, object]:
+    """What a write would change: the CURRENT pointer, the live manifest, the stored
+    uploads. Equal before and after a refused request means nothing was written."""
+    import hashlib
+
+    current = (index_dir / "CURRENT").read_text().strip()
+    manifest = (index_dir / current / "manifest.json").read_bytes()
+    uploads = index_dir / "uploads"
+    return {
+        "current": current,
+        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+        "uploads": sorted(p.name for p in uploads.iterdir()) if uploads.is_dir() else [],
+    }

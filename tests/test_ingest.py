@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from app.answer.service import RagService
 from app.embedding import Embedder
-from app.errors import IndexBusy, IndexCorrupt, IndexIncompatible
+from app.errors import IndexBusy, IndexCorrupt, IndexIncompatible, IndexWriteFailed
 from app.vectorstore.store import IndexStore, acquire
 from tests.conftest import ARTICLES, make_settings
 
@@ -90,10 +91,10 @@ def test_a_crash_while_writing_leaves_the_previous_index_usable(
     (corpus / "extra.md").write_text("# Extra\n\nAn extra document that never lands.")
 
     def crash(*args: object, **kwargs: object) -> None:
-        raise OSError("disk full")
+        raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(faiss, "write_index", crash)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(faiss, "serialize_index", crash)
+    with pytest.raises(IndexWriteFailed, match="previous index is intact"):
         svc.ingest([corpus])
     monkeypatch.undo()
     after = IndexStore(svc.store.root).load(embedder.name, embedder.dim)

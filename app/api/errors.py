@@ -33,11 +33,14 @@ STATUS = {
     Unauthorized: 401,
     errors.BadInput: 422,
     errors.UnsupportedDocument: 415,
+    errors.TooLarge: 413,
     errors.DocumentNotFound: 404,
     errors.IndexMissing: 503,
     errors.IndexIncompatible: 503,
     errors.IndexCorrupt: 503,
     errors.IndexBusy: 409,
+    errors.IndexWriteFailed: 500,
+    errors.StorageFull: 507,
     errors.ModelUnavailable: 503,
     errors.Busy: 503,
     errors.GenerationTimeout: 504,
@@ -46,7 +49,8 @@ STATUS = {
 
 # documented on every route that can fail
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 404, 409, 413, 415, 422, 503, 504)
+    code: {"model": ErrorResponse}
+    for code in (400, 401, 404, 409, 413, 415, 422, 503, 504, 507)
 }
 
 
@@ -96,6 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {
+            400: "bad_request",
             404: "not_found",
             405: "method_not_allowed",
             401: "unauthorized",
@@ -105,6 +110,11 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "no such route; see /docs for the API"
+        elif exc.status_code == 400 and message == "There was an error parsing the body":
+            message = (
+                "the request body could not be read: send UTF-8 JSON (nested at most a few "
+                "hundred levels) or, for uploads, multipart/form-data"
+            )
         return error_json(
             exc.status_code,
             codes.get(exc.status_code, "error"),

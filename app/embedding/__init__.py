@@ -19,6 +19,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 BUNDLED_PREFIX = "bundled:"
+SMALL_BATCH = 4  # texts embedded on one thread (queries); larger batches use all threads
 
 
 def resolve_embed_model(name: str) -> str:
@@ -51,11 +52,20 @@ class Embedder:
         self.max_seq_length: int = int(self._model.max_seq_length or 256)
         self.tokenizer: Any = self._model.tokenizer
         self._lock = threading.Lock()
+        import torch
+
+        self._torch = torch
+        self._threads = torch.get_num_threads()
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            # A query or two is too little work to share between threads: on one thread it
+            # takes ~15 ms however busy the other cores are, on two it waits at every
+            # barrier for a core another process may hold (bench/PERFORMANCE.md).
+            # torch's thread count is process-wide, hence set on every call, under the lock.
+            self._torch.set_num_threads(1 if len(texts) <= SMALL_BATCH else self._threads)
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,

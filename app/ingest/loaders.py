@@ -3,6 +3,13 @@
 Supported: .txt, .md/.markdown, .html/.htm (scripts and styles dropped) and .pdf (pypdf).
 Anything else, or anything that cannot be decoded, raises :class:`UnsupportedDocument`
 with the reason; :func:`discover` walks folders and reports skipped files as warnings.
+
+The name picks the loader, and the content must agree with it: a text type must decode
+as text (no NUL bytes, UTF-8/UTF-16 with BOM/cp1252, almost no control characters), so
+images, executables and archives renamed ``.txt`` are refused, and archives are never
+unpacked; a PDF renamed ``.md`` is refused; a ``.pdf`` must carry the PDF header. PDFs
+over ``max_pdf_pages`` pages (:class:`TooLarge`), without extractable text, or whose text
+does not decode (fonts with no Unicode map) are refused too.
 """
 
 from __future__ import annotations
@@ -10,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.errors import UnsupportedDocument
+from app.errors import TooLarge, UnsupportedDocument
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +74,63 @@ def doc_id_for(source: str) -> str:
     return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
 
 
+# Formats that begin like text but are not: refused whatever the file is called.
+_TEXT_LOOKING_BINARIES = (
+    (b"%PDF-", "a PDF document, not text; upload it with a .pdf name"),
+    (b"{\\rtf", "an RTF document, not text"),
+    (b"%!PS", "a PostScript file, not text"),
+)
+# C0/C1 control characters other than tab, newlines, form feed and escape
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
+MAX_CONTROL_SHARE = 0.02  # binary data decoded as cp1252 has about 12 % control characters
+SNIFF_CHARS = 65536
+
+
+def describe_content(data: bytes) -> str:
+    """What ``data`` looks like, for error messages: a MIME type from its magic bytes."""
+    import filetype
+
+    head = data[:8192]
+    kind = filetype.guess(head)
+    if kind is None:
+        return "binary data"
+    if filetype.archive_match(head) is not None:
+        return f"{kind.mime}, an archive (archives are not unpacked)"
+    return str(kind.mime)
+
+
+def _refuse_text_looking_binaries(data: bytes, name: str) -> None:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    for magic, what in _TEXT_LOOKING_BINARIES:
+        if head.startswith(magic):
+            raise UnsupportedDocument(f"{name}: the content is {what}")
+
+
 def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data[:8192]:
-        raise UnsupportedDocument(f"{path.name}: looks like a binary file, not text")
-    for encoding in (
-        ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
-    ):
+    """Decode a text file, or refuse it when its content is not text."""
+    name = path.name
+    _refuse_text_looking_binaries(data, name)
+    not_text = f"{name}: the content is {{}}, not text; upload .txt, .md, .html or .pdf files"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte order mark
         try:
-            return data.decode(encoding)
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UnsupportedDocument(f"{name}: broken UTF-16 text ({exc.reason})") from exc
+    elif b"\x00" in data[:8192]:
+        raise UnsupportedDocument(not_text.format(describe_content(data)))
+    else:
+        try:
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            continue
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise UnsupportedDocument(f"{path.name}: cannot decode as UTF-8 or cp1252") from exc
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise UnsupportedDocument(
+                    not_text.format(describe_content(data)) + " (neither UTF-8 nor cp1252)"
+                ) from exc
+    sample = text[:SNIFF_CHARS]
+    if sample and len(_CONTROL_CHARS.findall(sample)) > MAX_CONTROL_SHARE * len(sample):
+        raise UnsupportedDocument(not_text.format(describe_content(data)))
     return text
 
 
@@ -170,43 +221,85 @@ def load_html(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
     return text, title, headings
 
 
-def load_pdf(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
+def _undecodable_share(text: str) -> float:
+    """Share of visible characters that are replacement, private-use or control characters:
+    what text extraction yields from fonts that carry no Unicode map."""
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return 0.0
+    bad = sum(
+        1
+        for c in visible
+        if c == "\ufffd" or "\ue000" <= c <= "\uf8ff" or unicodedata.category(c) == "Cc"
+    )
+    return bad / len(visible)
+
+
+MAX_UNDECODABLE_SHARE = 0.3
+
+
+def load_pdf(
+    data: bytes, path: Path, max_pages: int = MAX_PDF_PAGES
+) -> tuple[str, str, list[Heading]]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import FileNotDecryptedError
 
+    name = path.name
+    if b"%PDF-" not in data[:1024]:
+        looks = "text" if _looks_like_text(data) else describe_content(data)
+        raise UnsupportedDocument(f"{name}: not a PDF (no %PDF- header; the content is {looks})")
     try:
         reader = PdfReader(io.BytesIO(data))
         n_pages = len(reader.pages)
-        if n_pages > MAX_PDF_PAGES:
-            raise UnsupportedDocument(
-                f"{path.name}: {n_pages} pages is more than the {MAX_PDF_PAGES} allowed"
+        if n_pages > max_pages:
+            raise TooLarge(
+                f"{name}: {n_pages} pages is more than the {max_pages} allowed "
+                "(RAGQA_MAX_PDF_PAGES)"
             )
         pages = [(page.extract_text() or "") for page in reader.pages]
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
-    except UnsupportedDocument:
+    except UnsupportedDocument:  # includes TooLarge
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise UnsupportedDocument(f"{path.name}: not a readable PDF ({exc})") from exc
-    text = _normalise("\n\n".join(pages))
-    if len(text) < 20:
+    except FileNotDecryptedError as exc:
+        raise UnsupportedDocument(f"{name}: the PDF is encrypted; upload a decrypted copy") from exc
+    except Exception as exc:  # any parser failure on untrusted bytes is a bad document
+        reason = f"{type(exc).__name__}: {exc}"[:200]
+        raise UnsupportedDocument(f"{name}: not a readable PDF ({reason})") from exc
+    raw = "\n\n".join(pages)
+    if _undecodable_share(raw) > MAX_UNDECODABLE_SHARE:
         raise UnsupportedDocument(
-            f"{path.name}: no extractable text (a scanned PDF needs OCR first)"
+            f"{name}: the PDF's text cannot be decoded (its fonts have no Unicode map); "
+            "convert it to text or run OCR first"
         )
+    text = _normalise(raw)
+    if len(text) < 20:
+        raise UnsupportedDocument(f"{name}: no extractable text (a scanned PDF needs OCR first)")
     title = str(meta_title).strip() or _first_line_title(text, path.stem)
     return text, title, []
 
 
-def load_bytes(data: bytes, path: Path, source: str | None = None) -> Document:
-    """Load a document from bytes; the suffix of ``path`` picks the loader."""
+def _looks_like_text(data: bytes) -> bool:
+    try:
+        _decode(data, Path("x"))
+    except UnsupportedDocument:
+        return False
+    return True
+
+
+def load_bytes(
+    data: bytes, path: Path, source: str | None = None, *, max_pdf_pages: int = MAX_PDF_PAGES
+) -> Document:
+    """Load a document from bytes; the suffix of ``path`` picks the loader and the content
+    must match it."""
     suffix = path.suffix.lower()
     if suffix in MARKDOWN_SUFFIXES:
         text, title, headings = load_markdown(data, path)
     elif suffix in HTML_SUFFIXES:
         text, title, headings = load_html(data, path)
     elif suffix in PDF_SUFFIXES:
-        text, title, headings = load_pdf(data, path)
+        text, title, headings = load_pdf(data, path, max_pdf_pages)
     elif suffix in TEXT_SUFFIXES:
         text, title, headings = load_text(data, path)
     else:
@@ -217,12 +310,12 @@ def load_bytes(data: bytes, path: Path, source: str | None = None) -> Document:
     return Document(source=source or str(path), title=title, text=text, headings=headings)
 
 
-def load_file(path: Path) -> Document:
+def load_file(path: Path, *, max_pdf_pages: int = MAX_PDF_PAGES) -> Document:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnsupportedDocument(f"{path}: cannot read ({exc.strerror})") from exc
-    return load_bytes(data, path, source=str(path.resolve()))
+    return load_bytes(data, path, source=str(path.resolve()), max_pdf_pages=max_pdf_pages)
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:

@@ -148,7 +148,7 @@ def ingest_paths(
         seen: set[str] = set()
         for path in discover(roots):
             try:
-                doc = load_file(path)
+                doc = load_file(path, max_pdf_pages=settings.max_pdf_pages)
             except UnsupportedDocument as exc:
                 log.warning("skipping %s", exc.message)
                 report.skipped.append((str(path), exc.message))

@@ -17,6 +17,7 @@ pointing at a complete version: the old one or the new one, never a mix.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -33,7 +34,14 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
-from app.errors import IndexBusy, IndexCorrupt, IndexIncompatible, IndexMissing
+from app.errors import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexIncompatible,
+    IndexMissing,
+    IndexWriteFailed,
+    StorageFull,
+)
 from app.ingest.chunking import Chunk
 from app.ingest.loaders import Document
 
@@ -123,9 +131,26 @@ class Snapshot:
         if self.n_chunks == 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         k = min(k, self.n_chunks)
-        scores, ids = self.faiss_index.search(query.reshape(1, -1).astype(np.float32), k)
-        keep = ids[0] >= 0
-        return scores[0][keep], ids[0][keep]
+        scores, ids = search_one(self.faiss_index, query, k)
+        keep = ids >= 0
+        return scores[keep], ids[keep]
+
+
+def search_one(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One query, on one OpenMP thread (scores, ids).
+
+    FAISS parallelises over queries; for a single one its threads only add start-up and
+    barrier waits: on 2 cores one thread is about twice as fast for exact search, and many
+    times faster when another process holds a core (bench/retrieval_scale.py). The thread
+    count is per calling thread in OpenMP and is restored, so index builds keep theirs.
+    """
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        scores, ids = index.search(query.reshape(1, -1).astype(np.float32, copy=False), k)
+    finally:
+        faiss.omp_set_num_threads(previous)
+    return scores[0], ids[0]
 
 
 @dataclass
@@ -149,6 +174,45 @@ def build_faiss(embeddings: np.ndarray, dim: int, ann_threshold: int) -> Any:
     if n:
         index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
     return index
+
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_SQLITE_FULL = 13
+
+
+def storage_error(exc: BaseException, what: str, needed_bytes: int = 0) -> IndexWriteFailed:
+    """A clear error for a failed write: :class:`StorageFull` when the disk (or the file
+    size limit) ran out, :class:`IndexWriteFailed` otherwise."""
+    full = (
+        (isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS)
+        or (isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", 0) == _SQLITE_FULL)
+        or any(s in str(exc) for s in ("No space left", "File too large", "Disk quota"))
+    )
+    reason = str(exc) or type(exc).__name__
+    need = f" (it needs about {needed_bytes / 1e6:.1f} MB)" if needed_bytes else ""
+    if (isinstance(exc, OSError) and exc.errno == errno.EFBIG) or "File too large" in reason:
+        return StorageFull(
+            f"{what}: a file grew past this process's file size limit ({reason}). Raise "
+            f"the limit (ulimit -f){need} and try again; the previous index is intact and "
+            "still served"
+        )
+    if full:
+        return StorageFull(
+            f"{what}: the disk is full ({reason}). Free disk space{need} and try again; "
+            "the previous index is intact and still served"
+        )
+    return IndexWriteFailed(
+        f"{what} ({reason}). Check the folder exists and is writable, then try again; "
+        "the previous index is intact and still served"
+    )
+
+
+def _write_faiss(index: Any, path: Path) -> None:
+    """Serialise in memory and write with Python, which raises on a failed write.
+    (``faiss.write_index`` only prints a failed close, leaving a truncated file.)"""
+    data = faiss.serialize_index(index)
+    with open(path, "wb") as f:
+        f.write(data.data)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -321,9 +385,11 @@ class IndexStore:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
         name = f"v-{stamp}-{uuid.uuid4().hex[:8]}"
         tmp = self.root / f".tmp-{name}"
-        tmp.mkdir()
         try:
-            con = sqlite3.connect(tmp / "chunks.sqlite")
+            tmp.mkdir()
+            # built in memory, then written by Python: a failed write (full disk, file size
+            # limit) raises OSError with its errno, which sqlite would turn into "I/O error"
+            con = sqlite3.connect(":memory:")
             try:
                 con.executescript(_SCHEMA)
                 con.executemany(
@@ -338,11 +404,14 @@ class IndexStore:
                     [(i, *row) for i, row in enumerate(chunk_rows)],
                 )
                 con.commit()
+                image = con.serialize()
             finally:
                 con.close()
+            (tmp / "chunks.sqlite").write_bytes(image)
+            del image
             np.save(tmp / "embeddings.npy", embeddings, allow_pickle=False)
             index = build_faiss(embeddings, dim, ann_threshold)
-            faiss.write_index(index, str(tmp / "vectors.faiss"))
+            _write_faiss(index, tmp / "vectors.faiss")
             n_by_doc: dict[str, int] = {}
             for row in chunk_rows:
                 n_by_doc[row[1]] = n_by_doc.get(row[1], 0) + 1
@@ -375,6 +444,12 @@ class IndexStore:
             _fsync_file(pointer_tmp)
             os.replace(pointer_tmp, self.root / "CURRENT")
             _fsync_dir(self.root)
+        except (OSError, RuntimeError, sqlite3.Error) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            needed = 2 * embeddings.nbytes + 3 * sum(len(d.text) for d in docs)
+            raise storage_error(
+                exc, f"could not write a new index version in {self.root}", needed
+            ) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

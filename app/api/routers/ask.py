@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import threading
-from collections.abc import AsyncIterator
-from typing import Literal
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+import anyio
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
-from starlette.concurrency import iterate_in_threadpool
+from starlette.types import Receive, Scope, Send
 
-from app.answer.service import RagService
+from app.answer.gate import Reservation
+from app.answer.service import RagService, StreamEvent
 from app.answer.types import Answer, Citation
 from app.api.deps import get_service, require_read
-from app.api.errors import ERROR_RESPONSES
-from app.errors import Busy, RagqaError
+from app.api.errors import ERROR_RESPONSES, status_for
+from app.errors import RagqaError
 
 router = APIRouter(prefix="/api", tags=["ask"], dependencies=[Depends(require_read)])
 
@@ -42,11 +46,32 @@ class AskRequest(BaseModel):
     )
 
 
+log = logging.getLogger("ragqa")
+DISCONNECT_POLL_SECONDS = 0.25
+
+
 @router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES)
-def ask(req: AskRequest, service: RagService = Depends(get_service)) -> Answer:
+async def ask(
+    req: AskRequest, request: Request, service: RagService = Depends(get_service)
+) -> Answer:
     """Answer a question from the indexed articles, with citations."""
     history = [t.model_dump() for t in req.history]
-    return service.ask(req.question, req.top_k, history)
+    cancel = threading.Event()
+
+    async def watch_disconnect() -> None:
+        # a client that hangs up stops its generation (or leaves the queue) at once
+        while not await request.is_disconnected():
+            await anyio.sleep(DISCONNECT_POLL_SECONDS)
+        cancel.set()
+
+    watcher = asyncio.ensure_future(watch_disconnect())
+    try:
+        return await anyio.to_thread.run_sync(
+            lambda: service.ask(req.question, req.top_k, history, cancel)
+        )
+    finally:
+        cancel.set()
+        watcher.cancel()
 
 
 class RetrieveRequest(BaseModel):
@@ -82,18 +107,15 @@ async def ask_stream(
 ) -> EventSourceResponse:
     """Stream the answer token by token, then its citations, then timings."""
     service.validate_question(req.question, req.top_k)  # 4xx before the stream starts
-    if service.gate.active and service.gate.waiting >= service.gate.max_queue:
-        raise Busy(
-            f"the server is busy answering other questions; retry in {service.gate.retry_after()} s",
-            retry_after=service.gate.retry_after(),
-        )
+    # a place in the queue from now on: a full queue is a real 503, before the stream starts
+    reservation = service.gate.reserve()
     cancel = threading.Event()
     history = [t.model_dump() for t in req.history]
-    events = service.ask_stream(req.question, req.top_k, history, cancel)
+    events = service.ask_stream(req.question, req.top_k, history, cancel, reservation=reservation)
 
     async def publish() -> AsyncIterator[dict[str, str]]:
         try:
-            async for event in iterate_in_threadpool(events):
+            async for event in _in_thread(events, cancel):
                 if event.kind == "token":
                     yield {"event": "token", "data": json.dumps({"text": event.data})}
                 elif event.kind == "sources":
@@ -118,23 +140,78 @@ async def ask_stream(
                         ),
                     }
         except RagqaError as exc:
-            from app.api.errors import status_for
-
-            yield {
-                "event": "error",
-                "data": json.dumps(
-                    {"error": {"code": exc.code, "message": exc.message, "status": status_for(exc)}}
-                ),
-            }
+            yield _error_event(exc.code, exc.message, status_for(exc))
+        except Exception as exc:  # the stream has started: say so in it, never just stop
+            log.exception("unexpected error while streaming an answer")
+            yield _error_event(
+                "internal", f"internal error ({type(exc).__name__}); see the server log", 500
+            )
         finally:
             cancel.set()  # a client that went away stops its generation at the next token
-            # ...and the suspended generator is closed now, not whenever the garbage collector
-            # gets to it: until then it would keep the model's gate (and its lock) held, and
-            # every later question would wait. No thread is inside it here: a cancelled
-            # iterate_in_threadpool waits for the running next() to return first.
+            reservation.release()  # if the answer never reached the model
+
+    return _ReleasingResponse(publish(), reservation, ping=15)
+
+
+class _ReleasingResponse(EventSourceResponse):
+    """Releases the stream's place in the queue however the response ends, even if the
+    client left before the event generator ever started (its ``finally`` never runs then)."""
+
+    def __init__(self, content: Any, reservation: Reservation, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._reservation = reservation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._reservation.release()
+
+
+def _error_event(code: str, message: str, status: int) -> dict[str, str]:
+    body = {"error": {"code": code, "message": message, "status": status}}
+    return {"event": "error", "data": json.dumps(body)}
+
+
+async def _in_thread(
+    events: Iterator[StreamEvent], cancel: threading.Event
+) -> AsyncIterator[StreamEvent]:
+    """Run the blocking answer generator in its own thread; hand its events to the loop.
+
+    The thread alone touches the generator and always closes it, so the model's gate is
+    released as soon as the generation stops. Awaiting the queue can be cancelled at once:
+    when the client disconnects, the ``finally`` sets ``cancel`` and the thread stops at the
+    next token, or within a tenth of a second if it is still waiting for the model.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def put(item: tuple[str, Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def pump() -> None:
+        try:
+            for event in events:
+                put(("event", event))
+                if cancel.is_set():
+                    break
+            put(("end", None))
+        except BaseException as exc:  # handed to the loop, raised there
+            put(("error", exc))
+        finally:
             close = getattr(events, "close", None)
             if close is not None:
-                with contextlib.suppress(ValueError):  # "generator already executing"
-                    close()
+                close()
 
-    return EventSourceResponse(publish(), ping=15)
+    threading.Thread(target=pump, name="ragqa-answer-stream", daemon=True).start()
+    try:
+        while True:
+            kind, item = await queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        cancel.set()

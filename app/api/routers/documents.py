@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
@@ -10,7 +10,7 @@ from app.answer.service import RagService
 from app.answer.types import DocumentInfo
 from app.api.deps import get_service, require_read, require_write
 from app.api.errors import ERROR_RESPONSES
-from app.errors import BadInput
+from app.errors import TooLarge
 
 router = APIRouter(prefix="/api/documents", tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -38,21 +38,39 @@ def get_document(doc_id: str, service: RagService = Depends(get_service)) -> Doc
 
 
 @router.post(
-    "", response_model=DocumentInfo, status_code=201, dependencies=[Depends(require_write)]
+    "",
+    response_model=DocumentInfo,
+    status_code=201,
+    dependencies=[Depends(require_write)],
+    responses={
+        200: {
+            "model": DocumentInfo,
+            "description": "The same content is already stored: the existing document, "
+            "with `duplicate: true`.",
+        }
+    },
 )
 async def upload_document(
+    response: Response,
     file: UploadFile = File(..., description="A .txt, .md, .html or .pdf file."),
     service: RagService = Depends(get_service),
 ) -> DocumentInfo:
-    """Add a document to the live index; it is answerable as soon as this returns."""
+    """Add a document to the live index; it is answerable as soon as this returns.
+
+    The type comes from the name and must match the content; the same content twice is
+    stored once (200 with the existing document).
+    """
     limit = int(service.settings.max_upload_mb * 1024 * 1024)
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise BadInput(
+        raise TooLarge(
             f"the file is larger than the {service.settings.max_upload_mb:g} MB limit "
             "(RAGQA_MAX_UPLOAD_MB)"
         )
-    return await run_in_threadpool(service.add_document, file.filename or "document.txt", data)
+    info = await run_in_threadpool(service.add_document, file.filename or "document.txt", data)
+    if info.duplicate:
+        response.status_code = 200
+    return info
 
 
 @router.delete("/{doc_id}", response_model=DocumentInfo, dependencies=[Depends(require_write)])
