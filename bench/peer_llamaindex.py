@@ -135,9 +135,9 @@ class LlamaIndexBackend:
             "answer": answer,
             "answerable": not refused,
             "reason": "model_refused" if refused else "answered",
-            "citations": [] if refused else [
-                self._passage(n, i + 1) for i, n in enumerate(response.source_nodes)
-            ],
+            "citations": []
+            if refused
+            else [self._passage(n, i + 1) for i, n in enumerate(response.source_nodes)],
             "timings": {
                 "retrieval_ms": None,
                 "ttft_ms": None if first is None else round((first - t0) * 1000, 1),

@@ -1,0 +1,112 @@
+"""The speed work keeps behaviour intact: these check what the changes promise, not timings
+(timings live in bench/, see docs/PERFORMANCE.md)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from app.answer.service import RagService
+from app.api.app import build_service
+from app.embedding import SMALL_BATCH, Embedder
+from app.llm.local import LocalLLM
+from app.llm.model_files import tiny_model_path
+from app.vectorstore.store import build_faiss, search_one
+from tests.conftest import make_settings
+
+
+def test_prompt_the_service_reports_is_the_prompt_build_prompt_gives(
+    demo_service: RagService,
+) -> None:
+    """bench/overhead.py times llama.cpp on build_prompt's tokens: they must be the ones
+    the service sends."""
+    question = "How many tokens was Llama 2 trained on?"
+    answer = demo_service.ask(question)
+    assert answer.timings.prompt_tokens
+    hits, _ = demo_service.retrieve(question, demo_service.settings.top_k)
+    assert demo_service.llm is not None
+    built, rendered = demo_service.build_prompt(demo_service.llm, question, hits)
+    assert len(rendered.tokens) == answer.timings.prompt_tokens
+    assert [s.text for s in built.sources] == [s.text for s in answer.sources]
+    # the tokens are those of the rendered messages, not of a stale rendering
+    assert rendered.tokens == demo_service.llm.render(built.messages).tokens
+
+
+def test_single_query_search_matches_faiss_and_keeps_thread_count() -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((3000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for threshold in (0, 1000):  # exact, then HNSW
+        index = build_faiss(vectors, 64, ann_threshold=threshold)
+        before = faiss.omp_get_max_threads()
+        for q in vectors[:20]:
+            scores, ids = search_one(index, q, 5)
+            want_scores, want_ids = index.search(q.reshape(1, -1), 5)
+            assert ids.tolist() == want_ids[0].tolist()
+            assert np.allclose(scores, want_scores[0])
+        assert faiss.omp_get_max_threads() == before  # index builds keep their threads
+
+
+def test_query_embeddings_do_not_depend_on_thread_count(embedder: Embedder) -> None:
+    """Queries embed on one thread, batches on all: the vectors are the same either way."""
+    import torch
+
+    texts = [f"Llama 2 was trained on {n} trillion tokens of public data." for n in range(8)]
+    assert len(texts) > SMALL_BATCH
+    batch = embedder.embed(texts)  # all threads
+    assert torch.get_num_threads() == embedder._threads
+    one = np.stack([embedder.embed_query(t) for t in texts])  # one thread each
+    assert torch.get_num_threads() == 1
+    assert np.allclose(batch, one, atol=1e-5)
+    embedder.embed(texts)
+    assert torch.get_num_threads() == embedder._threads  # restored for ingest batches
+
+
+def test_build_service_loads_model_and_index_side_by_side(
+    tmp_path: Path, index_copy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, index_dir=index_copy)
+    problems: list[str] = []
+    with caplog.at_level(logging.INFO, logger="ragqa"):
+        service = build_service(settings, problems)
+    assert problems == []
+    assert service.index_loaded and service.snapshot.n_chunks > 0
+    assert isinstance(service.llm, LocalLLM)
+    assert any("service ready in" in r.getMessage() for r in caplog.records)
+    # warmed: the fixed system prompt is already in the model's cache
+    assert service.llm.llama.n_tokens > 0
+    answer = service.ask("How many tokens was Llama 2 trained on?")
+    assert answer.sources
+
+
+def test_build_service_reports_a_missing_model_and_still_loads_the_index(
+    tmp_path: Path, index_copy: Path
+) -> None:
+    settings = make_settings(tmp_path, index_dir=index_copy, model_path=tmp_path / "nope.gguf")
+    problems: list[str] = []
+    service = build_service(settings, problems)
+    assert service.llm is None
+    assert service.index_loaded
+    assert len(problems) == 1 and "nope.gguf" in problems[0]
+
+
+def _mappings_of(path: Path) -> int:
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        return sum(1 for line in f if line.rstrip().endswith(str(path)))
+
+
+def test_model_is_read_not_mapped_by_default() -> None:
+    """Mapped, the file pages llama.cpp repacked from would stay resident beside the copy."""
+    path = tiny_model_path()
+    before = _mappings_of(path)
+    llm = LocalLLM(path, n_ctx=512, n_threads=1)
+    assert _mappings_of(path) == before
+    out = "".join(llm.stream(llm.render([{"role": "user", "content": "Say hi."}]), max_tokens=4))
+    assert out
+    mapped = LocalLLM(path, n_ctx=512, n_threads=1, use_mmap=True)  # RAGQA_USE_MMAP=true
+    assert _mappings_of(path) > before
+    del mapped
