@@ -290,6 +290,10 @@ class LoadReport:
             "requests": len(self.outcomes),
             **{k: self.count(k) for k in OUTCOMES},
             "http_statuses": dict(sorted(statuses.items())),
+            # a 503 sent as an ``error`` event after the stream began: a 200 without an answer
+            "busy_in_stream": sum(
+                1 for o in self.outcomes if o.outcome == "busy" and o.status == 200
+            ),
             "answers_per_minute": round(
                 60 * self.count("ok") / self.wall_seconds if self.wall_seconds else 0.0, 1
             ),
@@ -392,7 +396,8 @@ def print_report(summary: dict[str, Any], rss: dict[str, Any] | None) -> None:
     print(
         f"\n{summary['requests']} requests in {summary['wall_s']} s from {summary['clients']} "
         f"clients; {summary['ok']} complete answers ({summary['answers_per_minute']}/min); "
-        f"HTTP statuses {summary['http_statuses']}"
+        f"HTTP statuses {summary['http_statuses']}; {summary['busy_in_stream']} of the 503s came "
+        "inside a started stream"
     )
     health = summary["health_after"]
     print(

@@ -10,13 +10,14 @@ model, through real processes on loopback:
   with ``--interrupt_requests False``, so concurrent streams are queued, not cut short)
 
 ``--clients`` concurrent clients ask the questions through ``POST /api/ask``; requests go
-to the workers round-robin (as a load balancer would). Reported per configuration:
-answers/min, latency percentiles, the time the model spent generating, and the CPU seconds
-each process used (from /proc), which shows which piece does the work.
+to the workers round-robin (as a load balancer would). All processes stay up for the whole
+run and the configurations take turns, ``--rounds`` times, so a change in the machine's
+load hits them alike. Reported per configuration: answers/min, latency percentiles and the
+CPU seconds per answer of each process (from /proc), which shows which piece does the work.
 
-    .venv/bin/python bench/scaling.py --tiny --workers 1 2 --questions 12 \\
-        --out bench/results/scaling-tiny.json
-    .venv/bin/python bench/scaling.py --workers 1 2 --questions 6 \\
+    .venv/bin/python bench/scaling.py --tiny --threads 1 --max-tokens 96 --questions 8 \\
+        --rounds 2 --out bench/results/scaling-tiny.json
+    .venv/bin/python bench/scaling.py --threads 1 --questions 6 --rounds 1 \\
         --out bench/results/scaling-default.json      # the bundled 1.5B model
 
 Prints a table and writes JSON; asserts nothing about speed.
@@ -158,37 +159,45 @@ def drive(
     }
 
 
-def run_config(
+def measure(
     name: str,
-    index_dir: Path,
-    env: dict[str, str],
-    workers: int,
+    urls: Sequence[str],
+    pids: dict[str, int],
     questions: Sequence[str],
     args: argparse.Namespace,
-    log_dir: Path,
-    engine_pid: int | None,
 ) -> dict[str, Any]:
-    with ExitStack() as stack:
-        servers = [
-            stack.enter_context(ragqa_server(index_dir, env=env, log_dir=log_dir))
-            for _ in range(workers)
-        ]
-        urls = [s.base for s in servers]
-        with httpx.Client(timeout=900) as http:  # one untimed answer per worker
-            for url in urls:
-                http.post(f"{url}/api/ask", json={"question": questions[0], "top_k": args.top_k})
-        pids = {f"api worker {i + 1}": s.pid for i, s in enumerate(servers)}
-        if engine_pid is not None:
-            pids["llama.cpp server"] = engine_pid
-        before = {k: cpu_seconds(p) for k, p in pids.items()}
-        load_before = load_average()
-        print(f"{name}: {len(questions)} questions, {args.clients} clients …", flush=True)
-        out = drive(urls, questions, args.clients, args.top_k)
-        out["cpu_s"] = {k: round(cpu_seconds(p) - before[k], 1) for k, p in pids.items()}
-        out["load_average"] = {"before": load_before, "after": load_average()}
+    """One pass of the questions through ``urls``, with the CPU each process spent."""
+    before = {k: cpu_seconds(p) for k, p in pids.items()}
+    load_before = load_average()
+    print(f"{name}: {len(questions)} questions, {args.clients} clients …", flush=True)
+    out = drive(urls, questions, args.clients, args.top_k)
+    out["cpu_s"] = {k: round(cpu_seconds(p) - before[k], 1) for k, p in pids.items()}
+    out["load_average"] = {"before": load_before, "after": load_average()}
     out["config"] = name
-    out["workers"] = workers
     return out
+
+
+def summarise(name: str, passes: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for p in passes for r in p["results"] if r["status"] == 200]
+    lat = [r["latency_s"] for r in ok]
+    wall = sum(p["wall_s"] for p in passes)
+    cpu: dict[str, float] = {}
+    for p in passes:
+        for k, v in p["cpu_s"].items():
+            cpu[k] = round(cpu.get(k, 0.0) + v, 1)
+    return {
+        "config": name,
+        "passes": len(passes),
+        "answers": len(ok),
+        "errors": sum(p["errors"] for p in passes),
+        "wall_s": round(wall, 1),
+        "answers_per_min": round(len(ok) / wall * 60, 2) if wall else 0.0,
+        "latency_p50_s": round(percentile(lat, 50), 1),
+        "latency_p95_s": round(percentile(lat, 95), 1),
+        "completion_tokens": sum(r.get("completion_tokens", 0) for r in ok),
+        "cpu_s": cpu,
+        "cpu_s_per_answer": {k: round(v / max(1, len(ok)), 2) for k, v in cpu.items()},
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,8 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a GGUF (default: the bundled model)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--questions", type=int, default=12)
+    parser.add_argument("--questions", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved passes per config")
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--max-tokens", type=int, default=None, help="RAGQA_MAX_TOKENS")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
     parser.add_argument("--no-baseline", action="store_true", help="skip in-process")
@@ -228,11 +239,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "RAGQA_N_CTX": str(args.n_ctx),
         "RAGQA_N_THREADS": str(threads),
         "RAGQA_MAX_QUEUE": str(max(8, args.clients)),
-        "RAGQA_REQUEST_TIMEOUT": "1800",
+        "RAGQA_REQUEST_TIMEOUT": "3600",
     }
-    runs: list[dict[str, Any]] = []
+    if args.max_tokens:
+        common["RAGQA_MAX_TOKENS"] = str(args.max_tokens)
+    passes: dict[str, list[dict[str, Any]]] = {}
+    summary: list[dict[str, Any]] = []
 
-    def save() -> None:  # after every configuration: a long run interrupted keeps its figures
+    def save() -> None:  # after every pass: an interrupted run keeps its figures
+        summary[:] = [summarise(name, runs) for name, runs in passes.items()]
         write_json(
             args.out,
             {
@@ -242,50 +257,69 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "llama_threads": threads,
                 "clients": args.clients,
                 "top_k": args.top_k,
+                "max_tokens": args.max_tokens,
                 "n_ctx": args.n_ctx,
                 "questions": questions,
-                "runs": runs,
+                "summary": summary,
+                "passes": passes,
             },
         )
 
-    if not args.no_baseline:
-        env = {**common, "RAGQA_LLM_BACKEND": "local"}
-        runs.append(run_config("in-process", index_dir, env, 1, questions, args, work, None))
-        save()
-    with llama_server(model, args.n_ctx, threads, work) as (base, engine):
+    with ExitStack() as stack:
+        # every process is up for the whole run and the configurations take turns
+        # (A B C A B C …), so a change in the machine's load hits them all alike
+        configs: list[tuple[str, list[str], dict[str, int]]] = []
+        if not args.no_baseline:
+            env = {**common, "RAGQA_LLM_BACKEND": "local"}
+            local = stack.enter_context(ragqa_server(index_dir, env=env, log_dir=work))
+            configs.append(("in-process", [local.base], {"api worker (in-process)": local.pid}))
+        base, engine = stack.enter_context(llama_server(model, args.n_ctx, threads, work))
         env = {**common, "RAGQA_LLM_BACKEND": "openai", "RAGQA_LLM_BASE_URL": base}
+        remote = [
+            stack.enter_context(ragqa_server(index_dir, env=env, log_dir=work))
+            for _ in range(max(args.workers))
+        ]
         for n in args.workers:
-            runs.append(
-                run_config(f"remote x{n}", index_dir, env, n, questions, args, work, engine.pid)
-            )
-            save()
+            pids = {f"api worker {i + 1}": s.pid for i, s in enumerate(remote[:n])}
+            pids["llama.cpp server"] = engine.pid
+            configs.append((f"remote x{n}", [s.base for s in remote[:n]], pids))
+        with httpx.Client(timeout=3600) as http:  # one untimed answer per worker
+            for url in dict.fromkeys(u for _, urls, _ in configs for u in urls):
+                http.post(f"{url}/api/ask", json={"question": questions[0], "top_k": args.top_k})
+        for r in range(args.rounds):
+            for name, urls, pids in configs:
+                result = measure(name, urls, pids, questions, args)
+                result["round"] = r + 1
+                passes.setdefault(name, []).append(result)
+                save()
 
     rows = [
         [
-            r["config"],
-            r["answers"],
-            r["errors"],
-            r["wall_s"],
-            r["answers_per_min"],
-            r["latency_p50_s"],
-            r["latency_p95_s"],
-            ", ".join(f"{k} {v}" for k, v in r["cpu_s"].items()),
+            s["config"],
+            s["answers"],
+            s["errors"],
+            s["wall_s"],
+            s["answers_per_min"],
+            s["latency_p50_s"],
+            s["latency_p95_s"],
+            ", ".join(f"{k} {v}" for k, v in s["cpu_s_per_answer"].items()),
         ]
-        for r in runs
+        for s in summary
     ]
     print()
     print(
         f"model {model.name}, {threads} llama.cpp threads, {args.clients} clients, "
-        f"top_k {args.top_k}, load average at start {info['load_average_at_start']}"
+        f"top_k {args.top_k}, {args.rounds} interleaved rounds, "
+        f"load average at start {info['load_average_at_start']}"
     )
     print(
         table(
             ["config", "answers", "errors", "wall s", "answers/min", "p50 s", "p95 s",
-             "CPU s by process"],
+             "CPU s per answer"],
             rows,
         )
     )  # fmt: skip
-    return 0 if all(r["errors"] == 0 for r in runs) else 1
+    return 0 if all(s["errors"] == 0 for s in summary) else 1
 
 
 if __name__ == "__main__":

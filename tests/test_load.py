@@ -21,9 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
+from app.answer.gate import GenerationGate
 from app.answer.service import RagService
 from app.api.app import create_app
 from app.embedding import Embedder
+from app.errors import Busy
 from app.llm.local import LocalLLM
 from bench.load import NotLoopback, check_loopback, run_load
 from bench.load import check_answer as answer_problem
@@ -121,12 +123,31 @@ def test_sixteen_clients_get_complete_answers_or_a_deliberate_503(server: Server
     assert summary["client_error"] == 0, summary["examples"]
     # answers came through; the bounded queue turned the excess away instead of queueing it
     assert summary["ok"] > 0 and summary["busy"] > 0
-    assert all(o.retry_after and o.retry_after >= 1 for o in report.outcomes if o.status == 503)
+    # every 503 is a real one, before any stream began, with its Retry-After
+    busy = [o for o in report.outcomes if o.outcome == "busy"]
+    assert all(o.status == 503 and o.retry_after and o.retry_after >= 1 for o in busy)
     # healthy and idle afterwards, nothing lost
     assert report.healthy_after, summary["health_after"]
     assert idle(server.service)
     assert server.client.get("/api/documents").json() == documents_before
     assert_answers(server)
+
+
+def test_a_burst_at_an_idle_server_is_bounded_by_the_queue() -> None:
+    """Places are reserved at admission: with the model idle, the queue plus the one about
+    to generate are admitted, the next is refused, and a released place is free again."""
+    gate = GenerationGate(max_queue=2)
+    places = [gate.reserve() for _ in range(3)]
+    assert gate.waiting == 3
+    with pytest.raises(Busy):
+        gate.reserve()
+    places[0].release()
+    places[0].release()  # twice is once
+    assert gate.waiting == 2
+    with gate.slot(timeout=1, reservation=places[1]):  # takes its place over, no new one
+        assert gate.waiting == 1 and gate.active == 1
+    places[2].release()
+    assert gate.waiting == 0 and gate.active == 0
 
 
 def test_the_load_script_refuses_anything_but_loopback() -> None:
@@ -154,7 +175,7 @@ def test_a_stream_client_that_hangs_up_while_queued_leaves_the_queue_at_once(
             lines = resp.iter_lines()  # kept: dropping the iterator would close the connection
             while not next(lines).startswith("event: sources"):
                 pass
-            assert wait_until(lambda: gate.waiting == 1, within=10), "never queued"
+            assert wait_until(lambda: gate.queued == 1, within=10), "never queued"
             lines.close()
         # the connection is closed here, mid-stream
         assert wait_until(lambda: gate.waiting == 0, within=5), "still queued after hanging up"
@@ -183,7 +204,7 @@ def test_an_ask_client_that_hangs_up_while_queued_leaves_the_queue_at_once(
     with gate.slot(timeout=5):
         thread = threading.Thread(target=impatient)
         thread.start()
-        assert wait_until(lambda: gate.waiting == 1, within=10), "never queued"
+        assert wait_until(lambda: gate.queued == 1, within=10), "never queued"
         thread.join(timeout=30)
         assert not thread.is_alive() and not errors, errors
         assert wait_until(lambda: gate.waiting == 0, within=5), "still queued after hanging up"

@@ -110,3 +110,73 @@ def test_model_is_read_not_mapped_by_default() -> None:
     mapped = LocalLLM(path, n_ctx=512, n_threads=1, use_mmap=True)  # RAGQA_USE_MMAP=true
     assert _mappings_of(path) > before
     del mapped
+
+
+def test_reingest_parses_only_files_whose_bytes_changed(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged file is recognised by the hash of its bytes, without parsing it."""
+    import shutil
+
+    from app.ingest import pipeline
+    from tests.conftest import ARTICLES
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ARTICLES, corpus)
+    service = RagService(make_settings(tmp_path), embedder=embedder)
+    first = service.ingest([corpus])
+    assert first.snapshot is not None
+    recorded = first.snapshot.manifest["documents"]
+    assert all(len(d.get("file_sha256", "")) == 64 for d in recorded.values())
+
+    parsed: list[str] = []
+    real_load_file = pipeline.load_file
+
+    def counting_load_file(path: Path, **kw: object) -> object:
+        parsed.append(path.name)
+        return real_load_file(path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "load_file", counting_load_file)
+    again = service.ingest([corpus])
+    assert parsed == [] and len(again.unchanged) == 2 and again.n_chunks_embedded == 0
+
+    launch = corpus / "llama-2-launch.md"
+    launch.write_text(launch.read_text() + "\n\nThe launch mascot was an alpaca named Quinoa.\n")
+    changed = service.ingest([corpus])
+    assert parsed == ["llama-2-launch.md"]
+    assert [Path(p).name for p in changed.updated] == ["llama-2-launch.md"]
+    assert changed.snapshot is not None
+    # the other document's recorded hash survives the write; the changed one is new
+    after = changed.snapshot.manifest["documents"]
+    assert {k: v["file_sha256"] for k, v in after.items() if "launch" not in v["source"]} == {
+        k: v["file_sha256"] for k, v in recorded.items() if "launch" not in v["source"]
+    }
+    hits = service.retriever.search("What was the launch mascot called?", 3)
+    assert "Quinoa" in hits[0].chunk.text
+
+
+def test_an_index_without_file_hashes_is_reingested_by_content(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Indexes written before file hashes were recorded: every file is parsed and compared
+    by content as before; nothing is re-embedded, and the hashes are recorded next time."""
+    import json
+    import shutil
+
+    from tests.conftest import ARTICLES
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ARTICLES, corpus)
+    service = RagService(make_settings(tmp_path), embedder=embedder)
+    first = service.ingest([corpus])
+    assert first.snapshot is not None
+    manifest_path = first.snapshot.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for d in manifest["documents"].values():
+        del d["file_sha256"]
+    manifest_path.write_text(json.dumps(manifest))
+    again = service.ingest([corpus])
+    assert again.n_chunks_embedded == 0 and len(again.unchanged) == 2
+    assert again.snapshot is not None
+    assert all(len(d["file_sha256"]) == 64 for d in again.snapshot.manifest["documents"].values())
+    assert [c.text for c in again.snapshot.chunks] == [c.text for c in first.snapshot.chunks]

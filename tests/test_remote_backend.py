@@ -273,6 +273,38 @@ def test_an_unreachable_or_refusing_server_is_a_clear_error(
     assert "RAGQA_LLM_BASE_URL" in err.value.message
 
 
+def test_a_busy_or_failing_server_maps_to_ragqas_errors() -> None:
+    """Error paths llama.cpp will not produce on demand, from a scripted HTTP server."""
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse, PlainTextResponse
+
+    from app.answer.prompt import build_messages
+    from app.errors import Busy
+
+    fake = FastAPI()
+    status = {"code": 429}
+
+    @fake.get("/health")
+    def health() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @fake.post("/v1/completions")
+    def completions() -> JSONResponse:
+        body = {"error": {"message": "the model exploded", "type": "server_error"}}
+        return JSONResponse(body, status_code=status["code"], headers={"Retry-After": "7"})
+
+    with serve_app(fake) as url:
+        llm = RemoteLLM(f"{url}/v1", model="m", n_ctx=2048, tokenizer_path=tiny_model_path())
+        prompt = llm.render(build_messages("Hello?", []))
+        with pytest.raises(Busy) as busy:
+            list(llm.stream(prompt, max_tokens=8))
+        assert busy.value.retry_after == 7
+        status["code"] = 500
+        with pytest.raises(ModelUnavailable) as err:
+            list(llm.stream(prompt, max_tokens=8))
+        assert "HTTP 500: the model exploded" in err.value.message
+
+
 def test_the_openai_client_through_ragqa_to_the_engine(
     engine: str, index_dir: Path, embedder: Embedder
 ) -> None:

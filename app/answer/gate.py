@@ -46,7 +46,8 @@ class GenerationGate:
         self.max_queue = max_queue
         self._run = threading.Lock()
         self._meta = threading.Lock()
-        self.waiting = 0
+        self.waiting = 0  # admitted and not yet generating (reserved or queued)
+        self.queued = 0  # of those, blocked on the model's lock right now
         self.active = 0
         self._avg_seconds = 5.0
 
@@ -99,11 +100,13 @@ class GenerationGate:
                 if self.active and self.waiting >= self.max_queue:
                     raise self._busy()
                 self.waiting += 1
+            self.queued += 1
         try:
             acquired = self._acquire(timeout, cancel)
         finally:
             with self._meta:
                 self.waiting -= 1
+                self.queued -= 1
         if not acquired:
             raise GenerationTimeout(
                 f"waited {timeout:.0f} s for the model without getting a turn; try again"

@@ -338,8 +338,12 @@ class RagService:
         cancel: threading.Event | None = None,
         *,
         max_tokens: int | None = None,
+        reservation: Reservation | None = None,
     ) -> Answer:
-        for event in self.ask_stream(question, top_k, history, cancel, max_tokens=max_tokens):
+        events = self.ask_stream(
+            question, top_k, history, cancel, max_tokens=max_tokens, reservation=reservation
+        )
+        for event in events:
             if event.kind == "answer":
                 answer: Answer = event.data
                 return answer

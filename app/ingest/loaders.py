@@ -52,6 +52,7 @@ class Document:
     title: str
     text: str
     headings: list[Heading] = field(default_factory=list)
+    file_sha256: str | None = None  # of the file's bytes, when loaded from a file
 
     @property
     def doc_id(self) -> str:
@@ -315,7 +316,17 @@ def load_file(path: Path, *, max_pdf_pages: int = MAX_PDF_PAGES) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise UnsupportedDocument(f"{path}: cannot read ({exc.strerror})") from exc
-    return load_bytes(data, path, source=str(path.resolve()), max_pdf_pages=max_pdf_pages)
+    doc = load_bytes(data, path, source=str(path.resolve()), max_pdf_pages=max_pdf_pages)
+    doc.file_sha256 = hashlib.sha256(data).hexdigest()
+    return doc
+
+
+def file_sha256(path: Path) -> str | None:
+    """sha256 of a file's bytes (``None`` if it cannot be read): the cheap "unchanged" check."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from app.embedding import Embedder
 from app.errors import UnsupportedDocument
 from app.ingest.chunking import chunk_document
-from app.ingest.loaders import Document, discover, load_file
+from app.ingest.loaders import Document, discover, doc_id_for, file_sha256, load_file
 from app.settings import Settings
 from app.vectorstore.store import IndexStore, NewDocument, Snapshot, acquire
 
@@ -143,10 +143,26 @@ def ingest_paths(
                 base_hashes = {k: d.content_hash for k, d in base.documents.items()}
         else:
             base_hashes = {}
+        # file hashes recorded at the last ingest: an unchanged file is not parsed again,
+        # which is most of the time of a re-ingest (parsing HTML and PDF is slow)
+        known_files: dict[str, str] = {
+            k: str(meta["file_sha256"])
+            for k, meta in (base.manifest.get("documents", {}) if base is not None else {}).items()
+            if k in base_hashes and meta.get("file_sha256")
+        }
 
         to_add: list[Document] = []
+        unrecorded: dict[str, str] = {}
         seen: set[str] = set()
         for path in discover(roots):
+            source = str(path.resolve())
+            file_id = doc_id_for(source)
+            known = known_files.get(file_id)
+            if known is not None and file_sha256(path) == known:
+                if file_id not in seen:
+                    seen.add(file_id)
+                    report.unchanged.append(source)
+                continue
             try:
                 doc = load_file(path, max_pdf_pages=settings.max_pdf_pages)
             except UnsupportedDocument as exc:
@@ -159,6 +175,8 @@ def ingest_paths(
             old = base_hashes.get(doc.doc_id)
             if old == doc.content_hash:
                 report.unchanged.append(doc.source)
+                if doc.file_sha256:  # parsed for want of a recorded hash: record it now
+                    unrecorded[doc.doc_id] = doc.file_sha256
                 continue
             (report.updated if base and doc.doc_id in base.documents else report.added).append(
                 doc.source
@@ -176,7 +194,8 @@ def ingest_paths(
                         to_add.append(Document(rec.source, rec.title, rec.text))
                         report.updated.append(rec.source)
 
-        if report.changed or base is None:
+        # (an index from before file hashes were recorded gets them on its next ingest)
+        if report.changed or base is None or unrecorded:
             new_docs = embed_documents(to_add, embedder, settings, progress)
             report.n_chunks_embedded = sum(len(nd.chunks) for nd in new_docs)
             snap = store.write(
@@ -188,6 +207,7 @@ def ingest_paths(
                 chunk_tokens=settings.chunk_tokens,
                 chunk_overlap=settings.chunk_overlap,
                 ann_threshold=settings.ann_threshold,
+                file_hashes=unrecorded,
             )
         else:
             snap = base

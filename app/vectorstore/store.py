@@ -335,13 +335,27 @@ class IndexStore:
         chunk_tokens: int,
         chunk_overlap: int,
         ann_threshold: int,
+        file_hashes: dict[str, str] | None = None,
     ) -> Snapshot:
         """Write a new version = ``base`` minus ``remove`` (doc ids) plus ``add``.
 
         The caller must hold the writer lock (:func:`acquire`). Returns the new snapshot, already live.
+        ``file_hashes`` (doc id → sha256 of its file) are recorded in the manifest.
         """
         add = list(add)
         drop = set(remove) | {nd.document.doc_id for nd in add}
+        # hashes of the files documents were read from, so that a re-ingest can skip
+        # unchanged files without parsing them (ingest_paths): the base's, those given,
+        # and those of the added documents
+        base_meta = base.manifest.get("documents", {}) if base is not None else {}
+        recorded: dict[str, str] = {
+            **{k: str(m["file_sha256"]) for k, m in base_meta.items() if m.get("file_sha256")},
+            **(file_hashes or {}),
+        }
+        hashes = {k: v for k, v in recorded.items() if k not in drop}
+        hashes.update(
+            {nd.document.doc_id: nd.document.file_sha256 for nd in add if nd.document.file_sha256}
+        )
         now = time.time()
         docs: list[DocumentRecord] = []
         chunk_rows: list[tuple[Any, ...]] = []
@@ -429,6 +443,7 @@ class IndexStore:
                         "title": d.title,
                         "content_hash": d.content_hash,
                         "n_chunks": n_by_doc.get(d.doc_id, 0),
+                        **({"file_sha256": hashes[d.doc_id]} if d.doc_id in hashes else {}),
                     }
                     for d in docs
                 },

@@ -64,14 +64,17 @@ async def ask(
             await anyio.sleep(DISCONNECT_POLL_SECONDS)
         cancel.set()
 
+    # a place in the queue from admission on, as for streams (fair between the two)
+    reservation = service.gate.reserve()
     watcher = asyncio.ensure_future(watch_disconnect())
     try:
         return await anyio.to_thread.run_sync(
-            lambda: service.ask(req.question, req.top_k, history, cancel)
+            lambda: service.ask(req.question, req.top_k, history, cancel, reservation=reservation)
         )
     finally:
         cancel.set()
         watcher.cancel()
+        reservation.release()
 
 
 class RetrieveRequest(BaseModel):
