@@ -137,7 +137,7 @@ def test_a_full_run_writes_results_report_and_plots(tmp_path: Path, demo_index: 
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "app.cli", "eval", str(QUESTIONS), "--out", str(out)]
     done = subprocess.run(
-        [*cmd, "--min-hit5", "0.9"], env=env, capture_output=True, text=True, timeout=900, cwd=ROOT
+        [*cmd, "--min-hit5", "0.9"], env=env, capture_output=True, text=True, timeout=2400, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr[-2000:]
     n_questions = len(QUESTIONS.read_text().splitlines())
