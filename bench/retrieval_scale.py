@@ -3,18 +3,24 @@
 At each size (default 10k, 50k, 100k, 1M normalised 384-dimensional vectors, the
 embedder's dimension) this builds both FAISS indexes the way ``app/vectorstore/store.py``
 does (``build_faiss``: HNSW with the store's M, efConstruction and efSearch), then issues
-single queries one at a time, as the service does, with FAISS's default threads (the
-service sets none). Figures: build time, p50/p99 query latency, recall@10 of HNSW against
-the exact top 10, and an efSearch sweep on the built graph.
+single queries one at a time through ``store.search_one``, the service's own search call
+(one OpenMP thread), and for comparison through ``index.search`` with FAISS's default
+threads (what ragqa did before). Figures: build time, p50/p99 query latency, recall@10
+of HNSW against the exact top 10, and an efSearch sweep on the built graph.
 
-Vectors are synthetic beyond a real corpus, and shaped like text embeddings: a Gaussian
-mixture (topics) on the unit sphere, fresh samples as queries. Uniformly random vectors
-(``--data uniform``) are the hardest case for HNSW and unlike real embeddings; the
-printed nearest-neighbour similarities show how the data compares with a real index
-(``--real INDEX_DIR`` prints the same statistics for a real ragqa index).
+Data (``--data``):
 
-    .venv/bin/python bench/retrieval_scale.py                      # 10k, 50k, 100k, 1M
-    .venv/bin/python bench/retrieval_scale.py --sizes 10000 100000 --hnsw 16,40 32,80
+- ``real`` (with ``--real INDEX_DIR``): the embeddings of a real ragqa index (the Python
+  docs from bench/ingest.py: 38k chunks); held-out chunks are the queries; sizes beyond
+  the corpus are filled with noisy copies of random real chunks, keeping its topics;
+- ``mixture``: a Gaussian mixture of topics on the unit sphere, fresh samples as queries;
+- ``uniform``: uniformly random directions, the hardest case for HNSW and unlike text.
+
+The printed mean top-1 and top-10 similarities show how each compares with the real index.
+
+    .venv/bin/python bench/ingest.py --workdir /tmp/pydocs --keep
+    .venv/bin/python bench/retrieval_scale.py --data real --real /tmp/pydocs/index
+    .venv/bin/python bench/retrieval_scale.py --data uniform --sizes 100000
 """
 
 from __future__ import annotations
@@ -64,14 +70,42 @@ def mixture(
     return out
 
 
+def real_embeddings(index_dir: Path) -> np.ndarray:
+    return np.load(sorted(index_dir.glob("v-*/embeddings.npy"))[-1])
+
+
 def make_data(
-    kind: str, n: int, n_queries: int, seed: int, topic_size: int, spread: float
+    kind: str,
+    n: int,
+    n_queries: int,
+    seed: int,
+    topic_size: int,
+    spread: float,
+    real: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     if kind == "uniform":
         base = normalise(rng.standard_normal((n, DIM), dtype=np.float32))
         queries = normalise(rng.standard_normal((n_queries, DIM), dtype=np.float32))
         return base, queries
+    if kind == "real":
+        # held-out real chunks are the queries; the real chunks are the base, grown beyond
+        # the corpus by copies of random real chunks with noise (cosine to the original
+        # about 1/sqrt(1+spread^2)), so larger sizes keep the real topic structure
+        assert real is not None
+        order = np.random.default_rng(seed).permutation(len(real))
+        queries = np.ascontiguousarray(real[order[:n_queries]])
+        seeds = real[order[n_queries:]]
+        if n <= len(seeds):
+            return np.ascontiguousarray(seeds[rng.permutation(len(seeds))[:n]]), queries
+        extra = np.empty((n - len(seeds), DIM), dtype=np.float32)
+        step = 100_000
+        for i in range(0, len(extra), step):
+            m = min(step, len(extra) - i)
+            pick = seeds[rng.integers(0, len(seeds), size=m)]
+            noise = rng.standard_normal((m, DIM), dtype=np.float32) * (spread / np.sqrt(DIM))
+            extra[i : i + m] = normalise(pick + noise)
+        return np.ascontiguousarray(np.concatenate([seeds, extra])), queries
     n_topics = max(1, n // topic_size)
     centres = normalise(rng.standard_normal((n_topics, DIM), dtype=np.float32))
     return (
@@ -91,7 +125,7 @@ def neighbour_stats(base: np.ndarray, queries: np.ndarray) -> dict[str, float]:
 
 def real_stats(index_dir: Path, n_queries: int, seed: int) -> dict[str, Any]:
     """The same statistics for a real ragqa index: held-out chunks as queries."""
-    emb = np.load(sorted(index_dir.glob("v-*/embeddings.npy"))[-1])
+    emb = real_embeddings(index_dir)
     rng = np.random.default_rng(seed)
     pick = rng.permutation(len(emb))
     q, b = emb[pick[:n_queries]], emb[pick[n_queries:]]
@@ -133,9 +167,16 @@ def main() -> None:
     )
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=500, help="single queries timed per index")
-    ap.add_argument("--data", choices=["mixture", "uniform"], default="mixture")
+    ap.add_argument(
+        "--data",
+        choices=["mixture", "uniform", "real"],
+        default="mixture",
+        help="real: the embeddings of --real INDEX_DIR, grown with noisy copies",
+    )
     ap.add_argument("--topic-size", type=int, default=200, help="mixture: vectors per topic")
-    ap.add_argument("--spread", type=float, default=1.0, help="mixture: noise around a topic")
+    ap.add_argument(
+        "--spread", type=float, help="noise: around a topic (mixture, 1.0), a copy (real, 0.5)"
+    )
     ap.add_argument(
         "--hnsw",
         nargs="+",
@@ -168,6 +209,11 @@ def main() -> None:
         f"{info['load_average_at_start']}",
         flush=True,
     )
+    if args.data == "real" and not args.real:
+        ap.error("--data real needs --real INDEX_DIR")
+    if args.spread is None:
+        args.spread = 0.5 if args.data == "real" else 1.0
+    real_vectors = real_embeddings(args.real) if args.real else None
     real = real_stats(args.real, 200, args.seed) if args.real else None
     if real:
         print(f"real index {args.real}: {real}")
@@ -176,7 +222,7 @@ def main() -> None:
     for n in args.sizes:
         t0 = time.perf_counter()
         base, queries = make_data(
-            args.data, n, args.queries, args.seed, args.topic_size, args.spread
+            args.data, n, args.queries, args.seed, args.topic_size, args.spread, real_vectors
         )
         gen_s = time.perf_counter() - t0
         t0 = time.perf_counter()

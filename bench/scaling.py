@@ -7,7 +7,8 @@ model, through real processes on loopback:
 * ``in-process``: one ``ragqa serve`` running the GGUF itself (``RAGQA_LLM_BACKEND=local``)
 * ``remote xN``: N ``ragqa serve`` processes over one shared index, each with
   ``RAGQA_LLM_BACKEND=openai`` pointing at one ``python -m llama_cpp.server`` (started
-  with ``--interrupt_requests False``, so concurrent streams are queued, not cut short)
+  with ``--interrupt_requests False``, so concurrent streams are queued, not cut short,
+  and ``--logits_all False``, so it computes the logits ragqa needs and no more)
 
 ``--clients`` concurrent clients ask the questions through ``POST /api/ask``; requests go
 to the workers round-robin (as a load balancer would). All processes stay up for the whole
@@ -78,7 +79,7 @@ def llama_server(model: Path, n_ctx: int, threads: int, log_dir: Path) -> Iterat
         sys.executable, "-m", "llama_cpp.server", "--model", str(model),
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
         "--n_threads", str(threads), "--n_threads_batch", str(threads), "--seed", "42",
-        "--interrupt_requests", "False", "--verbose", "False",
+        "--interrupt_requests", "False", "--logits_all", "False", "--verbose", "False",
     ]  # fmt: skip
     log = (log_dir / f"llama-server-{port}.log").open("wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
