@@ -161,13 +161,14 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT / "data" / "articles")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "peer-llamaindex")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--resume", action="store_true", help="continue an interrupted run")
     args = ap.parse_args()
     settings = Settings()
     items = load_questions(args.questions)[: args.limit]
     t0 = time.perf_counter()
     backend = LlamaIndexBackend(args.corpus, settings)
     print(f"LlamaIndex ingest + model load: {time.perf_counter() - t0:.1f} s", flush=True)
-    rows = runner.run(items, backend, progress=True)
+    rows = runner.run_saving(items, backend, args.out / "results.partial.jsonl", args.resume)
     summary = runner.summarise(rows)
     meta = {
         "backend": backend.name,

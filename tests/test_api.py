@@ -60,28 +60,34 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     service = _service(tmp_path_factory.mktemp("api"), demo_index, embedder, tiny_llm)
-    with serve_app(create_app(service.settings, service)) as url, httpx.Client(
-        base_url=url, timeout=120
-    ) as client:
+    with (
+        serve_app(create_app(service.settings, service)) as url,
+        httpx.Client(base_url=url, timeout=120) as client,
+    ):
         yield Server(url, service, service.settings, client)
 
 
 @pytest.fixture(scope="module")
 def keyed_server(
-    tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[httpx.Client]:
     """A second server whose writes need ``Authorization: Bearer s3cret``."""
     service = _service(
         tmp_path_factory.mktemp("api-key"), demo_index, embedder, tiny_llm, api_key="s3cret"
     )
-    with serve_app(create_app(service.settings, service)) as url, httpx.Client(
-        base_url=url, timeout=120
-    ) as client:
+    with (
+        serve_app(create_app(service.settings, service)) as url,
+        httpx.Client(base_url=url, timeout=120) as client,
+    ):
         yield client
 
 
@@ -117,7 +123,10 @@ def ask(client: httpx.Client, question: str, top_k: int = TOP_K) -> dict[str, An
 
 
 def upload(
-    client: httpx.Client, name: str, data: bytes, content_type: str = "text/markdown",
+    client: httpx.Client,
+    name: str,
+    data: bytes,
+    content_type: str = "text/markdown",
     headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     files = {"file": (name, data, content_type)}
@@ -136,9 +145,9 @@ def read_sse(resp: httpx.Response) -> list[tuple[str, Any]]:
         elif line.startswith(":"):
             continue  # comment / keep-alive ping
         elif line.startswith("event:"):
-            name = line[len("event:"):].strip()
+            name = line[len("event:") :].strip()
         elif line.startswith("data:"):
-            data.append(line[len("data:"):].removeprefix(" "))
+            data.append(line[len("data:") :].removeprefix(" "))
     if data:
         events.append((name, json.loads("\n".join(data))))
     return events
@@ -233,9 +242,9 @@ def test_every_source_is_a_true_span_of_its_document(server: Server) -> None:
         assert doc["document"]["title"] == source["title"]
         assert doc["document"]["source"] == source["source"]
         text = doc["text"]
-        if source["text"] != text[source["start"]:source["end"]]:
+        if source["text"] != text[source["start"] : source["end"]]:
             trimmed = source["text"].removesuffix(" …")
-            assert text[source["start"]:].startswith(trimmed), (
+            assert text[source["start"] :].startswith(trimmed), (
                 f"source {source['number']} is not a span of {source['doc_id']}"
             )
 
@@ -330,25 +339,41 @@ BAD_REQUESTS = {
     "top_k 51": ({**ASK, "json": {"question": "Llama?", "top_k": 51}}, 422),
     "top_k not a number": ({**ASK, "json": {"question": "Llama?", "top_k": "abc"}}, 422),
     "malformed JSON": (
-        {**ASK, "content": b'{"question": "Llama?"',
-         "headers": {"content-type": "application/json"}}, 422),
+        {
+            **ASK,
+            "content": b'{"question": "Llama?"',
+            "headers": {"content-type": "application/json"},
+        },
+        422,
+    ),
     "missing question": ({**ASK, "json": {"top_k": 2}}, 422),
     "text/plain body": (
-        {**ASK, "content": b"How many tokens?", "headers": {"content-type": "text/plain"}}, 422),
+        {**ASK, "content": b"How many tokens?", "headers": {"content-type": "text/plain"}},
+        422,
+    ),
     "stream with blank question": (
-        {"method": "POST", "url": "/api/ask/stream", "json": {"question": "   "}}, 422),
+        {"method": "POST", "url": "/api/ask/stream", "json": {"question": "   "}},
+        422,
+    ),
     "GET unknown document": ({"method": "GET", "url": "/api/documents/nope123"}, 404),
     "DELETE unknown document": ({"method": "DELETE", "url": "/api/documents/nope123"}, 404),
     "upload .exe": (
         {**UPLOAD, "files": {"file": ("tool.exe", b"MZ\x90\x00\x03", "application/x-msdownload")}},
-        415),
+        415,
+    ),
     "upload .zip": (
         {**UPLOAD, "files": {"file": ("notes.zip", b"PK\x03\x04\x14\x00", "application/zip")}},
-        415),
+        415,
+    ),
     "binary renamed .txt": (
-        {**UPLOAD, "files": {"file": ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00",
-                                      "text/plain")}},
-        415),
+        {
+            **UPLOAD,
+            "files": {
+                "file": ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "text/plain")
+            },
+        },
+        415,
+    ),
     "unknown route": ({"method": "GET", "url": "/api/nothing-here"}, 404),
     "GET on a POST route": ({"method": "GET", "url": "/api/ask"}, 405),
     "GET on the stream route": ({"method": "GET", "url": "/api/ask/stream"}, 405),

@@ -37,6 +37,8 @@ def test_marker_variants_are_understood(raw: str, expected: list[int]) -> None:
         "The learning rate was not explicitly stated in the sources provided. It is likely 0.01.",
         "The provided sources don't mention it [1].",
         "The context does not provide information about the optimizer.",
+        "According to [1], Llama 2 70B's score on the MMLU benchmark was not provided in that source.",
+        "The exact figure is not specified.",
     ],
 )
 def test_refusals_are_recognised(text: str) -> None:
@@ -48,6 +50,7 @@ def test_refusals_are_recognised(text: str) -> None:
     [
         "Llama 2 was trained on 2 trillion tokens [1].",
         "Microsoft is the partner [2]. The sources do not mention the price.",
+        "The cost was not disclosed by Meta, but Nathan Lambert puts it above $25 million [1].",
     ],
 )
 def test_answers_are_not_mistaken_for_refusals(text: str) -> None:

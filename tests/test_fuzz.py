@@ -94,8 +94,10 @@ def fuzz_server(
         total = sum(sum(c.values()) for c in server.stats.values())
         print(f"\nschemathesis: {total} requests over {len(server.stats)} operation/mode pairs")
         for name, counts in sorted(server.stats.items()):
-            print(f"  {name}: {sum(counts.values())} requests in {server.seconds[name]:.1f} s, "
-                  f"statuses {dict(sorted(counts.items()))}")
+            print(
+                f"  {name}: {sum(counts.values())} requests in {server.seconds[name]:.1f} s, "
+                f"statuses {dict(sorted(counts.items()))}"
+            )
 
 
 def assert_error_shape(response: httpx.Response | Any, path: str) -> None:

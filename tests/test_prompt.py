@@ -23,7 +23,9 @@ def test_a_llama_2_model_receives_inst_and_sys_blocks() -> None:
     prompt = named_formatter("llama-2")(messages=messages).prompt
     user = messages[1]["content"]
     assert prompt == f"[INST] <<SYS>>\n{SYSTEM_PROMPT}\n<</SYS>> {user} [/INST]"
-    assert user.startswith("Question: How many tokens?\n\nSources:\n[1] (Llama 2 Launch — Training)\n")
+    assert user.startswith(
+        "Question: How many tokens?\n\nSources:\n[1] (Llama 2 Launch — Training)\n"
+    )
     assert user.count("Question: How many tokens?") == 2
 
 

@@ -71,7 +71,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "2048", "--n_threads", str(THREADS), "--n_threads_batch", str(THREADS),
         "--seed", "42",
-        "--api_key", KEY, "--verbose", "False",
+        "--api_key", KEY, "--logits_all", "False", "--verbose", "False",
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)

@@ -77,15 +77,18 @@ def running(
     shutil.copytree(demo_index, tmp / "index")
     service = RagService(make_settings(tmp, **kw), embedder=embedder, llm=llm)
     service.open_index()
-    with serve_app(create_app(service.settings, service)) as url, httpx.Client(
-        base_url=url, timeout=120
-    ) as client:
+    with (
+        serve_app(create_app(service.settings, service)) as url,
+        httpx.Client(base_url=url, timeout=120) as client,
+    ):
         yield Server(url, service, client)
 
 
 @pytest.fixture(scope="module")
 def plain(
-    tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """Default settings: no API key, CORS closed."""
@@ -95,20 +98,28 @@ def plain(
 
 @pytest.fixture(scope="module")
 def keyed(
-    tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """RAGQA_API_KEY set and RAGQA_PROTECT_READS on."""
     with running(
-        tmp_path_factory.mktemp("keyed"), demo_index, embedder, tiny_llm,
-        api_key=KEY, protect_reads=True,
+        tmp_path_factory.mktemp("keyed"),
+        demo_index,
+        embedder,
+        tiny_llm,
+        api_key=KEY,
+        protect_reads=True,
     ) as s:
         yield s
 
 
 @pytest.fixture(scope="module")
 def cors(
-    tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """RAGQA_CORS_ORIGINS=["http://app.example"]."""
@@ -137,7 +148,8 @@ def upload(
     client: httpx.Client, name: str, data: bytes, headers: dict[str, str] | None = None
 ) -> httpx.Response:
     return client.post(
-        "/api/documents", files={"file": (name, data, "application/octet-stream")},
+        "/api/documents",
+        files={"file": (name, data, "application/octet-stream")},
         headers=headers,
     )
 
@@ -189,7 +201,8 @@ def pdf_bytes(pages: list[str], *, unicode_map: bool = True) -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref,
+        len(objects) + 1,
+        xref,
     )
     return bytes(out)
 
@@ -218,7 +231,11 @@ def gzip_bomb(inflated: int = 50_000_000) -> bytes:
 # --- the API key ------------------------------------------------------------------------
 # POST routes that only read: questions, retrieval, OpenAI-style completions and embeddings
 READ_POSTS = {
-    "/api/ask", "/api/ask/stream", "/api/retrieve", "/v1/chat/completions", "/v1/embeddings",
+    "/api/ask",
+    "/api/ask/stream",
+    "/api/retrieve",
+    "/v1/chat/completions",
+    "/v1/embeddings",
 }
 
 
@@ -259,7 +276,10 @@ def test_the_openapi_schema_says_where_this_server_needs_the_key(
     key check fails here, and /docs can send it), required exactly where it is enforced."""
     security = _security(**kw)
     assert {
-        "POST /api/ask", "POST /api/ask/stream", "POST /api/retrieve", "GET /api/documents",
+        "POST /api/ask",
+        "POST /api/ask/stream",
+        "POST /api/retrieve",
+        "GET /api/documents",
         "GET /api/documents/{doc_id}",
     } | WRITES <= set(security)
     for name, requirement in security.items():
@@ -307,7 +327,8 @@ def test_the_key_is_compared_in_constant_time(
     assert not key_matches(f"Bearer {KEY[:-1]}", KEY)
     assert not key_matches(f"Basic {KEY}", KEY)
     assert calls == [(KEY.encode(), KEY.encode())] * 2 + [
-        (KEY[:-1].encode(), KEY.encode()), (KEY.encode(), KEY.encode())
+        (KEY[:-1].encode(), KEY.encode()),
+        (KEY.encode(), KEY.encode()),
     ]
     calls.clear()
     resp = keyed.client.get("/api/documents", headers={"Authorization": "Bearer guess"})
@@ -331,7 +352,8 @@ def _write_requests(server: Server) -> dict[str, dict[str, Any]]:
     doc_id = server.doc_ids()[0]
     return {
         "upload": {
-            "method": "POST", "url": "/api/documents",
+            "method": "POST",
+            "url": "/api/documents",
             "files": {"file": ("kite.md", note("kite"), "text/markdown")},
         },
         "delete": {"method": "DELETE", "url": f"/api/documents/{doc_id}"},
@@ -361,7 +383,9 @@ def test_a_write_with_the_key_goes_through(keyed: Server) -> None:
     assert resp.status_code == 201, resp.text
     doc_id = resp.json()["doc_id"]
     assert doc_id in keyed.doc_ids()
-    resp = keyed.client.delete(f"/api/documents/{doc_id}", headers={"Authorization": f"bearer {KEY}"})
+    resp = keyed.client.delete(
+        f"/api/documents/{doc_id}", headers={"Authorization": f"bearer {KEY}"}
+    )
     assert resp.status_code == 200, resp.text
     assert doc_id not in keyed.doc_ids()
 
@@ -394,7 +418,8 @@ def test_protect_reads_needs_the_key_for_every_read(keyed: Server, read: str) ->
     request = _read_requests(keyed)[read]
     assert_error(keyed.client.request(**request), 401, "unauthorized")
     assert_error(
-        keyed.client.request(**request, headers={"Authorization": "Bearer nope"}), 401,
+        keyed.client.request(**request, headers={"Authorization": "Bearer nope"}),
+        401,
         "unauthorized",
     )
     resp = keyed.client.request(**request, headers={"Authorization": f"Bearer {KEY}"})
@@ -410,9 +435,7 @@ def test_health_docs_and_the_page_stay_open_with_protect_reads(keyed: Server) ->
 def test_the_served_schema_offers_the_key_to_the_docs_page(keyed: Server) -> None:
     schema = keyed.client.get("/openapi.json").json()
     assert schema["components"]["securitySchemes"]["RAGQA_API_KEY"]["scheme"] == "bearer"
-    assert schema["paths"]["/api/documents"]["post"]["security"] == [
-        {"RAGQA_API_KEY": ["write"]}
-    ]
+    assert schema["paths"]["/api/documents"]["post"]["security"] == [{"RAGQA_API_KEY": ["write"]}]
 
 
 # --- CORS -------------------------------------------------------------------------------
@@ -513,7 +536,11 @@ def test_serve_on_a_public_address_without_a_key_prints_the_warning(
     ragqa = Path(sys.executable).with_name("ragqa")
     proc = subprocess.Popen(
         [str(ragqa), "serve", "--host", "0.0.0.0", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: list[str] = []
     try:
@@ -541,22 +568,37 @@ def _random_bytes(n: int, alphabet: range) -> bytes:
 
 REFUSED_UPLOADS: dict[str, tuple[str, bytes, int, str]] = {
     # name: (file name, content, status, fragment of the message)
-    "PNG renamed .txt": ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), 415,
-                         "image/png"),
+    "PNG renamed .txt": (
+        "photo.txt",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64),
+        415,
+        "image/png",
+    ),
     "ELF renamed .md": ("tool.md", b"\x7fELF\x02\x01\x01\x00" + bytes(120), 415, "not text"),
-    "PDF renamed .md": ("paper.md", pdf_bytes(["A real page of text in a PDF file."]), 415,
-                        "PDF"),
-    "PDF renamed .html": ("paper.html", pdf_bytes(["A real page of text in a PDF file."]), 415,
-                          "PDF"),
+    "PDF renamed .md": ("paper.md", pdf_bytes(["A real page of text in a PDF file."]), 415, "PDF"),
+    "PDF renamed .html": (
+        "paper.html",
+        pdf_bytes(["A real page of text in a PDF file."]),
+        415,
+        "PDF",
+    ),
     "zip bomb renamed .txt": ("notes.txt", zip_bomb(), 415, "archive"),
     "gzip bomb renamed .md": ("notes.md", gzip_bomb(), 415, "archive"),
     "gzip bomb renamed .html": ("index.html", gzip_bomb(), 415, "archive"),
     "zip named .pdf": ("paper.pdf", zip_bomb(1_000_000), 415, "not a PDF"),
     "text named .pdf": ("paper.pdf", note("kestrel"), 415, "not a PDF"),
     "random bytes without NUL as .txt": (
-        "noise.txt", _random_bytes(4096, range(1, 256)), 415, "not text"),
+        "noise.txt",
+        _random_bytes(4096, range(1, 256)),
+        415,
+        "not text",
+    ),
     "control-character soup as .txt": (
-        "noise.txt", _random_bytes(4096, range(1, 128)), 415, "not text"),
+        "noise.txt",
+        _random_bytes(4096, range(1, 128)),
+        415,
+        "not text",
+    ),
     "zip named .zip": ("notes.zip", zip_bomb(1_000_000), 415, "unsupported file type"),
     "no suffix": ("README", note("heron"), 415, "unsupported file type"),
     "empty .md": ("empty.md", b"", 415, "no text"),
@@ -580,13 +622,22 @@ ACCEPTED_UPLOADS: dict[str, tuple[str, bytes]] = {
         b"<body><h1>Osprey nests</h1><p>Ospreys returned to 14 platforms this spring.</p>"
         b"</body></html>",
     ),
-    "UTF-16 text with BOM": ("utf16.txt", "Grebe counts rose to 31 pairs on the lake.\n"
-                             .encode("utf-16")),
-    "cp1252 text": ("latin.txt", "Caf\xe9 owners counted 12 swifts \u2013 a record.".encode("cp1252")),
+    "UTF-16 text with BOM": (
+        "utf16.txt",
+        "Grebe counts rose to 31 pairs on the lake.\n".encode("utf-16"),
+    ),
+    "cp1252 text": (
+        "latin.txt",
+        "Caf\xe9 owners counted 12 swifts \u2013 a record.".encode("cp1252"),
+    ),
     "text that starts like a BMP magic number": (
-        "bmw.txt", b"BMW sponsored the 2024 plover survey on the estuary.\n"),
+        "bmw.txt",
+        b"BMW sponsored the 2024 plover survey on the estuary.\n",
+    ),
     "Markdown that mentions the PDF header": (
-        "pdfs.md", b"# PDF files\n\nEvery PDF file begins with the bytes %PDF- and a version.\n"),
+        "pdfs.md",
+        b"# PDF files\n\nEvery PDF file begins with the bytes %PDF- and a version.\n",
+    ),
     "PDF with text": ("tern.pdf", pdf_bytes(["Arctic terns nested on 9 islets in 2023."])),
 }
 
@@ -637,7 +688,8 @@ def test_a_streamed_upload_over_the_limit_is_413(plain: Server) -> None:
     limit = int(plain.settings.max_upload_mb * 1024 * 1024)
     before = plain.state()
     resp = plain.client.post(
-        "/api/documents", content=_chunked_upload(3 * limit),
+        "/api/documents",
+        content=_chunked_upload(3 * limit),
         headers={"Content-Type": "multipart/form-data; boundary=x"},
     )
     assert_error(resp, 413, "too_large")
@@ -667,9 +719,16 @@ def test_the_app_stops_reading_a_body_once_it_passes_the_limit(plain: Server) ->
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/api/documents", "raw_path": b"/api/documents",
-        "query_string": b"", "root_path": "", "server": ("127.0.0.1", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/documents",
+        "raw_path": b"/api/documents",
+        "query_string": b"",
+        "root_path": "",
+        "server": ("127.0.0.1", 80),
         "client": ("127.0.0.1", 1234),
         "headers": [(b"content-type", b"multipart/form-data; boundary=x"), (b"host", b"x")],
     }
@@ -721,10 +780,10 @@ def test_file_names_never_write_outside_the_uploads_folder(
     assert len(stored.name.encode()) <= 140
     new = files() - before
     outside = {
-        p for p in new
-        if p.parent.resolve() != uploads and not p.resolve().is_relative_to(
-            plain.settings.index_dir.resolve()
-        )
+        p
+        for p in new
+        if p.parent.resolve() != uploads
+        and not p.resolve().is_relative_to(plain.settings.index_dir.resolve())
     }
     assert not outside, outside
     assert {p for p in new if p.parent.resolve() == uploads} == {stored}
@@ -871,9 +930,9 @@ def test_the_tiny_models_prompt_has_only_our_turns(tiny_llm: LocalLLM) -> None:
     start = tiny_llm.tokenize("<|im_start|>")
     assert len(start) == 1  # a special token for this model
     assert start[0] in tiny_llm.tokenize(INJECTION)  # so the raw text *would* inject
-    messages = build_messages("When was the pump serviced?", [
-        SourcePassage(1, "Maintenance note", None, INJECTION)
-    ])
+    messages = build_messages(
+        "When was the pump serviced?", [SourcePassage(1, "Maintenance note", None, INJECTION)]
+    )
     rendered = tiny_llm.render(messages)
     assert rendered.tokens.count(start[0]) == 3  # system, user, and the assistant's turn
     system = rendered.text[: rendered.text.index("<|im_end|>")]

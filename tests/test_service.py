@@ -115,6 +115,13 @@ def test_an_answer_whose_figures_appear_in_no_source_is_not_reported(
     assert "16" not in answer.answer and answer.citations == []
 
 
+def test_an_answer_naming_what_no_source_names_is_not_reported(fake_service: RagService) -> None:
+    fake_service.llm = FakeLLM("Meta used the Adam optimizer when training Llama 2 [1].")
+    answer = fake_service.ask("Which optimizer did Meta use when training Llama 2?")
+    assert not answer.answerable and answer.reason == "unsupported"
+    assert "Adam" not in answer.answer and answer.citations == []
+
+
 def test_markers_to_missing_sources_are_dropped_and_real_ones_mapped(
     fake_service: RagService,
 ) -> None:

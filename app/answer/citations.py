@@ -17,7 +17,9 @@ _NUM = re.compile(r"\d+")
 
 _REFUSAL_PATTERNS = [
     r"(?:sources?|context|text|passages?|articles?) (?:do|does|did)(?: not|n't) (?:contain|mention|provide|include|say|state|specify|give)",
-    r"(?:not|no(?:where)?) (?:\w+ly )?(?:mentioned|stated|specified|provided|given|included|found|available|disclosed|reported) in (?:the |any of the )?(?:provided |given )?(?:sources|text|context|passages|articles)",
+    r"(?:not|no(?:where)?) (?:\w+ly )?(?:mentioned|stated|specified|provided|given|included|found|available|disclosed|reported) in (?:the |that |this |these |those |any of the |any )?(?:provided |given |above )?(?:sources?|text|context|passages?|articles?|information)",
+    # "…'s score on MMLU was not provided." — a gap stated as the whole sentence
+    r"\b(?:is|are|was|were) not (?:\w+ly )?(?:mentioned|stated|specified|provided|given|disclosed|reported)\s*[.!]?$",
     r"\bno (?:information|mention|details?|data) (?:about|on|regarding|of|is|in)",
     r"\b(?:cannot|can't|can not|unable to) (?:be )?(?:answer|determine|find|answered|determined|found)",
     r"\bi (?:do not|don't) know\b",

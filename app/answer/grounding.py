@@ -21,12 +21,19 @@ from dataclasses import dataclass
 
 _FIGURE = re.compile(
     r"(?<![\w.,])([A-Za-z]*)(\d+(?:[.,]\d+)*)([A-Za-z%]*)"
-    r"(?:\s+(thousand|million|billion|trillion)\b)?",
+    r"(?:[\s-]+(thousand|million|billion|trillion)\b)?",
     re.I,
 )
 _SCALE = {
-    "k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
-    "billion": 1e9, "t": 1e12, "trillion": 1e12,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
 }
 _MARKERS = re.compile(r"(?:\s?\[\d+\])+")
 _MARKER_NUM = re.compile(r"\[(\d+)\]")
@@ -66,31 +73,89 @@ def figures_supported(answer: str, question: str, passages: Sequence[str]) -> bo
     """False when the answer's figures occur in none of the passages.
 
     Figures the answer adds to the question need at least one match in the sources. An
-    answer whose only figures are the question's own ("such as A100 or H100?" → "H100")
-    needs one of them in the sources: otherwise it merely picks an option the sources
-    never mention.
+    answer whose only figures are the question's own ("such as A100 or H100?" → "Llama 2
+    used the H100") needs every one of them in the sources: otherwise it merely picks an
+    option the sources never mention (the "2" of "Llama 2" must not vouch for it).
     """
     stated = figures(answer)
     if not stated:
         return True
     available: set[Figure] = set().union(*(figures(p) for p in passages)) if passages else set()
-    claimed = _new_figures(answer, question) or stated
+    claimed = _new_figures(answer, question)
+    if not claimed:
+        return all(f.found_in(available) for f in stated)
     return any(f.found_in(available) for f in claimed)
 
 
-def _support(figs: set[Figure], text_figs: set[Figure]) -> int:
-    return sum(1 for f in figs if f.found_in(text_figs))
+# Capitalised words that open or glue sentences rather than name something.
+# fmt: off
+_NOT_NAMES = frozenset({
+    "a", "an", "and", "as", "according", "also", "answer", "based", "both", "but", "by", "for",
+    "from", "he", "her", "his", "however", "i", "if", "in", "it", "its", "no", "not", "of",
+    "on", "or", "she", "so", "source", "sources", "that", "the", "their", "these", "they",
+    "this", "those", "to", "we", "while", "with", "yes", "there", "here", "what", "when",
+    "where", "which", "who", "thus", "therefore", "overall", "note", "although", "because",
+    "since", "unlike", "like",
+})
+# fmt: on
+_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def _names(sentence: str) -> set[str]:
+    out = set()
+    for m in _NAME.finditer(_MARKERS.sub(" ", sentence)):
+        word = _POSSESSIVE.sub("", m.group(0)).strip("-")
+        if word and word.lower() not in _NOT_NAMES:
+            out.add(word)
+    return out
+
+
+def answer_sentence(answer: str) -> str:
+    """The answer's first sentence: the answer proper (the prompt asks for one or two)."""
+    return _SENTENCE.split(_MARKERS.sub("", answer).strip(), maxsplit=1)[0]
+
+
+def unsupported_names(answer: str, question: str, passages: Sequence[str]) -> list[str]:
+    """Names in the answer's first sentence found in neither the question nor any passage.
+
+    A name is a capitalised word ("Adam", "Zuckerberg", "RISC-V"), compared without case
+    and as a substring, so "Meta's" matches "Meta" and "LLaMA" matches "Llama". The first
+    sentence is the answer itself; later sentences often add harmless background. An
+    answer that names what no source names ("Meta used the Adam optimizer") comes from
+    the model's memory or imagination, not from the articles.
+    """
+    haystack = " ".join([question, *passages]).lower()
+    return sorted(n for n in _names(answer_sentence(answer)) if n.lower() not in haystack)
+
+
+def _claims(sentence: str, question: str) -> tuple[set[Figure], set[str]]:
+    """What a sentence adds to the question: its new figures, else its new names."""
+    figs = _new_figures(sentence, question)
+    if figs:
+        return figs, set()
+    asked = question.lower()
+    return set(), {n.lower() for n in _names(sentence) if n.lower() not in asked}
+
+
+def _support(claims: tuple[set[Figure], set[str]], text: str, text_figs: set[Figure]) -> int:
+    figs, names = claims
+    if figs:
+        return sum(1 for f in figs if f.found_in(text_figs))
+    lowered = text.lower()
+    return sum(1 for n in names if n in lowered)
 
 
 def repair_citations(answer: str, question: str, sources: Mapping[int, str]) -> str:
-    """Point each sentence's citation markers at the sources that state its figures.
+    """Point each sentence's citation markers at the sources that state what it claims.
 
-    Per sentence that states figures not taken from the question:
+    A sentence's claims are the figures it adds to the question or, when it states none,
+    the names it adds (capitalised words). Per sentence with claims:
     - cited sources containing none of them are dropped when another cited source
       contains some;
     - when no cited source contains any of them, the markers move to the one source that
       contains the most (ties: the better-ranked source).
-    Sentences without figures, and those whose figures no source contains, are left as
+    Sentences without claims, and those whose claims no source contains, are left as
     the model wrote them.
     """
     source_figs = {n: figures(t) for n, t in sources.items()}
@@ -98,11 +163,11 @@ def repair_citations(answer: str, question: str, sources: Mapping[int, str]) -> 
     out = []
     for sentence in parts:
         cited = [int(n) for n in _MARKER_NUM.findall(sentence)]
-        figs = _new_figures(sentence, question)
-        if not cited or not figs:
+        claims = _claims(sentence, question)
+        if not cited or not (claims[0] or claims[1]):
             out.append(sentence)
             continue
-        support = {n: _support(figs, source_figs.get(n, set())) for n in sources}
+        support = {n: _support(claims, sources[n], source_figs[n]) for n in sources}
         keep = [n for n in dict.fromkeys(cited) if support.get(n, 0) > 0]
         if not keep:
             best = max(sources, key=lambda n: (support[n], -n), default=None)

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 from app.answer.citations import is_refusal, parse_citations
 from app.answer.gate import GenerationGate, Reservation
-from app.answer.grounding import figures_supported, repair_citations
+from app.answer.grounding import figures_supported, repair_citations, unsupported_names
 from app.answer.prompt import REFUSAL, BuiltPrompt, SourcePassage, fit_prompt
 from app.answer.types import Answer, Citation, DocumentInfo, Timings
 from app.embedding import Embedder, get_embedder
@@ -46,6 +46,10 @@ WEAK_RETRIEVAL_ANSWER = (
 UNSUPPORTED_ANSWER = (
     "The articles do not state this: the figures the model proposed appear in none of the "
     "retrieved passages, so ragqa does not report them."
+)
+UNSUPPORTED_NAMES = (
+    "The articles do not state this: the model's answer names something that appears in "
+    "none of the retrieved passages, so ragqa does not report it."
 )
 INFERRED_MIN_SUPPORT = 0.4
 _STOPWORDS = frozenset(
@@ -489,8 +493,14 @@ class RagService:
         refusal: tuple[str, Literal["model_refused", "unsupported"]] | None = None
         if not parsed.text or is_refusal(parsed.text):
             refusal = (parsed.text or REFUSAL, "model_refused")
-        elif not figures_supported(parsed.text, question, [s.text for s in sources]):
+        elif not figures_supported(parsed.text, question, passages := [s.text for s in sources]):
             refusal = (UNSUPPORTED_ANSWER, "unsupported")
+            log.info("answer withheld, its figures are in no source: %r", parsed.text[:500])
+        elif names := unsupported_names(
+            parsed.text, question, [*passages, *(f"{s.title} {s.heading or ''}" for s in sources)]
+        ):
+            refusal = (UNSUPPORTED_NAMES, "unsupported")
+            log.info("answer withheld, %s in no source: %r", ", ".join(names), parsed.text[:500])
         if refusal is not None:
             return Answer(
                 question=question,
@@ -504,7 +514,9 @@ class RagService:
                 retrieval_query=query,
             )
         by_number = {s.number: s for s in sources}
-        repaired = repair_citations(parsed.text, question, {n: s.text for n, s in by_number.items()})
+        repaired = repair_citations(
+            parsed.text, question, {n: s.text for n, s in by_number.items()}
+        )
         if repaired != parsed.text:
             parsed = parse_citations(repaired, len(sources))
         citations = [by_number[n].model_copy(update={"cited": True}) for n in parsed.cited]

@@ -49,8 +49,7 @@ STATUS = {
 
 # documented on every route that can fail
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse}
-    for code in (400, 401, 404, 409, 413, 415, 422, 503, 504, 507)
+    code: {"model": ErrorResponse} for code in (400, 401, 404, 409, 413, 415, 422, 503, 504, 507)
 }
 
 
