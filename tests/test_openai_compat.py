@@ -290,6 +290,30 @@ def test_the_api_key_is_required_when_reads_are_protected(locked: Server) -> Non
     assert locked.client.embeddings.create(model="x", input="hello").data
 
 
+def test_a_full_queue_is_a_503_before_any_stream_starts_and_frees_nothing(server: Server) -> None:
+    """Like /api/ask: a /v1 request reserves its place in the model's queue when accepted,
+    so a full queue answers 503 "busy" with Retry-After, never an error inside a 200."""
+    gate = server.service.gate
+    saved = gate.max_queue
+    gate.max_queue = 0
+    messages: Any = [{"role": "user", "content": LLAMA_QUESTION}]
+    try:
+        with gate.slot(timeout=1):  # stands in for a generation in progress
+            for stream in (False, True):
+                resp = httpx.post(
+                    f"{server.url}/v1/chat/completions",
+                    json={"model": "x", "messages": messages, "stream": stream},
+                    timeout=60,
+                )
+                assert resp.status_code == 503, resp.text
+                assert resp.json()["error"]["code"] == "busy"
+                assert int(resp.headers["retry-after"]) >= 1
+                assert gate.waiting == 0  # the refused request holds no place
+    finally:
+        gate.max_queue = saved
+    assert gate.active == 0 and gate.waiting == 0
+
+
 def test_a_missing_model_is_503_or_an_error_event_in_the_stream(locked: Server) -> None:
     messages: Any = [{"role": "user", "content": LLAMA_QUESTION}]
     with pytest.raises(openai.InternalServerError) as err:

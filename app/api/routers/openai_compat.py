@@ -37,8 +37,8 @@ from app.answer.service import RagService
 from app.answer.types import Answer, Citation, Timings
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
-from app.api.routers.ask import _in_thread
-from app.errors import BadInput, Busy, RagqaError
+from app.api.routers.ask import _in_thread, _ReleasingResponse
+from app.errors import BadInput, RagqaError
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(require_read)])
 
@@ -327,10 +327,17 @@ async def chat_completions(
     service.validate_question(question, req.top_k)  # 4xx before any work
     if req.stream:
         return _stream(req, question, history, cap, service)
-    answer = await _cancellable(
-        request,
-        lambda cancel: service.ask(question, req.top_k, history, cancel, max_tokens=cap),
-    )
+    # a place in the queue from admission on, as for /api/ask: a full queue is a real 503
+    reservation = service.gate.reserve()
+    try:
+        answer = await _cancellable(
+            request,
+            lambda cancel: service.ask(
+                question, req.top_k, history, cancel, max_tokens=cap, reservation=reservation
+            ),
+        )
+    finally:
+        reservation.release()
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
@@ -358,14 +365,13 @@ def _stream(
     ``finish_reason``, ``usage``, ``citations`` and ``ragqa`` (whose ``answer`` is the checked
     text). When ragqa's checks replace what was streamed (a figure no source states, a
     refusal without model output), the replacement follows as a last content delta."""
-    gate = service.gate
-    if gate.active and gate.waiting >= gate.max_queue:
-        raise Busy(
-            f"the server is busy answering other questions; retry in {gate.retry_after()} s",
-            retry_after=gate.retry_after(),
-        )
+    # a place in the queue from now on: a full queue is a real 503 before the stream starts,
+    # never an error inside a 200 stream
+    reservation = service.gate.reserve()
     cancel = threading.Event()
-    events = service.ask_stream(question, req.top_k, history, cancel, max_tokens=cap)
+    events = service.ask_stream(
+        question, req.top_k, history, cancel, max_tokens=cap, reservation=reservation
+    )
     cid, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model_id(service)
 
     def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> dict[str, str]:
@@ -434,9 +440,10 @@ def _stream(
             }
         finally:
             cancel.set()
+            reservation.release()  # if the answer never reached the model
         yield {"data": "[DONE]"}
 
-    return EventSourceResponse(publish(), ping=15)
+    return _ReleasingResponse(publish(), reservation, ping=15)
 
 
 # --- embeddings -------------------------------------------------------------------------------
