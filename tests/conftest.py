@@ -22,7 +22,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from app.answer.service import RagService  # noqa: E402
+from app.answer.service import (
+    LLM,  # noqa: E402
+    RagService,  # noqa: E402
+)
 from app.embedding import Embedder, get_embedder  # noqa: E402
 from app.llm.local import LocalLLM  # noqa: E402
 from app.llm.model_files import tiny_model_path  # noqa: E402
@@ -64,6 +67,16 @@ def demo_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
     return tmp / "index"
 
 
+def service_on_copy(
+    tmp: Path, demo_index: Path, embedder: Embedder, llm: LLM | None, **settings: Any
+) -> RagService:
+    """A service over its own copy of the demo index (in ``tmp/index``), index opened."""
+    shutil.copytree(demo_index, tmp / "index")
+    service = RagService(make_settings(tmp, **settings), embedder=embedder, llm=llm)
+    service.open_index()
+    return service
+
+
 @pytest.fixture
 def index_copy(tmp_path: Path, demo_index: Path) -> Path:
     target = tmp_path / "index"
@@ -78,11 +91,7 @@ def demo_service(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[RagService]:
-    tmp = tmp_path_factory.mktemp("svc")
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
-    service.open_index()
-    yield service
+    yield service_on_copy(tmp_path_factory.mktemp("svc"), demo_index, embedder, tiny_llm)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -8,7 +8,6 @@ truth of their source spans, never what the answer says.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.settings import Settings
 
-from .conftest import make_settings, serve_app
+from .conftest import serve_app, service_on_copy
 
 LLAMA_QUESTION = "How many tokens was Llama 2 trained on?"
 TOP_K = 3
@@ -41,15 +40,6 @@ SOURCE_FIELDS = {"number", "doc_id", "title", "source", "chunk_id", "start", "en
 
 
 # --- servers ----------------------------------------------------------------------------
-def _service(
-    tmp: Path, demo_index: Path, embedder: Embedder, llm: LocalLLM, **kw: Any
-) -> RagService:
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp, **kw), embedder=embedder, llm=llm)
-    service.open_index()
-    return service
-
-
 @dataclass
 class Server:
     url: str
@@ -65,7 +55,7 @@ def server(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
-    service = _service(tmp_path_factory.mktemp("api"), demo_index, embedder, tiny_llm)
+    service = service_on_copy(tmp_path_factory.mktemp("api"), demo_index, embedder, tiny_llm)
     with (
         serve_app(create_app(service.settings, service)) as url,
         httpx.Client(base_url=url, timeout=120) as client,
@@ -81,7 +71,7 @@ def keyed_server(
     tiny_llm: LocalLLM,
 ) -> Iterator[httpx.Client]:
     """A second server whose writes need ``Authorization: Bearer s3cret``."""
-    service = _service(
+    service = service_on_copy(
         tmp_path_factory.mktemp("api-key"), demo_index, embedder, tiny_llm, api_key="s3cret"
     )
     with (

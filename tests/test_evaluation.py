@@ -21,7 +21,7 @@ from app.evaluation import metrics, runner
 from app.evaluation.dataset import load_questions
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
-from tests.conftest import ROOT, make_settings, serve_app
+from tests.conftest import ROOT, make_settings, serve_app, service_on_copy
 
 QUESTIONS = ROOT / "data" / "eval" / "questions.jsonl"
 
@@ -61,10 +61,7 @@ def served(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[tuple[RagService, str]]:
-    tmp = tmp_path_factory.mktemp("evalsrv")
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
-    service.open_index()
+    service = service_on_copy(tmp_path_factory.mktemp("evalsrv"), demo_index, embedder, tiny_llm)
     with serve_app(create_app(service.settings, service)) as url:
         yield service, url
 

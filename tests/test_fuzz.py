@@ -18,7 +18,6 @@ whitespace, so a 4xx to a schema-valid request is often right.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -46,7 +45,7 @@ from app.api.app import create_app  # noqa: E402
 from app.embedding import Embedder  # noqa: E402
 from app.llm.local import LocalLLM  # noqa: E402
 
-from .conftest import make_settings, serve_app  # noqa: E402
+from .conftest import make_settings, serve_app, service_on_copy  # noqa: E402
 
 MAX_EXAMPLES = 25  # per operation and generation mode
 CHECKS = [
@@ -83,10 +82,7 @@ def fuzz_server(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[FuzzServer]:
-    tmp = tmp_path_factory.mktemp("fuzz")
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
-    service.open_index()
+    service = service_on_copy(tmp_path_factory.mktemp("fuzz"), demo_index, embedder, tiny_llm)
     with serve_app(create_app(service.settings, service)) as url:
         schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
         server = FuzzServer(url, service, schema)

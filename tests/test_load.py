@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from app.llm.local import LocalLLM
 from bench.load import NotLoopback, check_loopback, run_load
 from bench.load import check_answer as answer_problem
 
-from .conftest import ROOT, make_settings, serve_app
+from .conftest import ROOT, serve_app, service_on_copy
 
 ITEMS = [
     json.loads(line)
@@ -60,13 +59,17 @@ def server(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("load")
-    shutil.copytree(demo_index, tmp / "index")
-    settings = make_settings(tmp, max_queue=MAX_QUEUE, request_timeout=120, max_tokens=48)
-    service = RagService(settings, embedder=embedder, llm=tiny_llm)
-    service.open_index()
+    service = service_on_copy(
+        tmp_path_factory.mktemp("load"),
+        demo_index,
+        embedder,
+        tiny_llm,
+        max_queue=MAX_QUEUE,
+        request_timeout=120,
+        max_tokens=48,
+    )
     with (
-        serve_app(create_app(settings, service)) as url,
+        serve_app(create_app(service.settings, service)) as url,
         httpx.Client(base_url=url, timeout=120) as client,
     ):
         yield Server(url, service, client)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
 
-from .conftest import index_state, make_settings, serve_app
+from .conftest import index_state, serve_app, service_on_copy
 
 
 @dataclass
@@ -50,10 +49,7 @@ def server(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("nasty")
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp), embedder=embedder, llm=tiny_llm)
-    service.open_index()
+    service = service_on_copy(tmp_path_factory.mktemp("nasty"), demo_index, embedder, tiny_llm)
     with (
         serve_app(create_app(service.settings, service)) as url,
         httpx.Client(base_url=url, timeout=120) as client,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
 
-from .conftest import make_settings, serve_app
+from .conftest import serve_app, service_on_copy
 
 LLAMA_QUESTION = "How many tokens was Llama 2 trained on?"
 OFF_TOPIC = "What is the boiling point of tungsten in kelvin?"
@@ -39,15 +38,6 @@ class Server:
     client: openai.OpenAI
 
 
-def _service(
-    tmp: Path, demo_index: Path, embedder: Embedder, llm: LocalLLM | None, **kw: Any
-) -> RagService:
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp, **kw), embedder=embedder, llm=llm)
-    service.open_index()
-    return service
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory,
@@ -55,7 +45,7 @@ def server(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
-    service = _service(tmp_path_factory.mktemp("oa"), demo_index, embedder, tiny_llm)
+    service = service_on_copy(tmp_path_factory.mktemp("oa"), demo_index, embedder, tiny_llm)
     with serve_app(create_app(service.settings, service)) as url:
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="anything", max_retries=0, timeout=300)
         yield Server(url, service, client)
@@ -67,7 +57,7 @@ def locked(
     tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder
 ) -> Iterator[Server]:
     """Reads need the key, and no model is loaded (as when the GGUF failed to load)."""
-    service = _service(
+    service = service_on_copy(
         tmp_path_factory.mktemp("oa-key"),
         demo_index,
         embedder,

@@ -46,7 +46,7 @@ from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.settings import Settings
 
-from .conftest import index_state, make_settings, serve_app
+from .conftest import index_state, make_settings, serve_app, service_on_copy
 
 KEY = "s3cret-Key_0123456789"
 ORIGIN = "http://app.example"
@@ -74,9 +74,7 @@ class Server:
 def running(
     tmp: Path, demo_index: Path, embedder: Embedder, llm: LocalLLM, **kw: Any
 ) -> Iterator[Server]:
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp, **kw), embedder=embedder, llm=llm)
-    service.open_index()
+    service = service_on_copy(tmp, demo_index, embedder, llm, **kw)
     with (
         serve_app(create_app(service.settings, service)) as url,
         httpx.Client(base_url=url, timeout=120) as client,
