@@ -65,6 +65,27 @@ def _fail(exc: RagqaError) -> None:
     raise typer.Exit(2)
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound right now, or ``None`` when it can.
+
+    Checked before the embedder and the model load, so a taken port fails in a moment
+    rather than after them."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host.strip("[]"), port))
+        except OSError as exc:
+            return (
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}). Another program "
+                "(perhaps another ragqa) holds the port: stop it, or choose another with "
+                "--port or RAGQA_PORT"
+            )
+    return None
+
+
 def _logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -84,6 +105,14 @@ def ingest(
     """Index documents. Re-running embeds only new or changed files and drops deleted ones."""
     _logging(verbose)
     logging.getLogger("app.ingest").setLevel(logging.INFO)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        typer.secho(
+            f"error: no such file or folder: {', '.join(missing)} (nothing was ingested)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     from app.answer.service import RagService
 
     settings = _settings(index)
@@ -116,6 +145,10 @@ def serve(
 
     _logging(True)
     settings = _settings(index, host=host, port=port)
+    busy = port_problem(settings.host, settings.port)
+    if busy:
+        typer.secho(f"error: {busy}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
     warning = public_bind_warning(settings.host, settings.api_key)
     if warning:
         typer.secho(warning, fg=typer.colors.RED, bold=True, err=True)

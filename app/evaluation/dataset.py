@@ -19,6 +19,9 @@ class EvalItem(BaseModel):
     answers: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
     type: QuestionType
+    # A multi-part question ("who…, and when…?") lists each part's accepted answers; the
+    # answer is right only when every part is in it.
+    parts: list[list[str]] = Field(default_factory=list)
 
     @property
     def answerable(self) -> bool:
@@ -27,6 +30,8 @@ class EvalItem(BaseModel):
 
 def load_questions(path: Path) -> list[EvalItem]:
     """Parse the file; every malformed line is reported with its number."""
+    if not path.is_file():
+        raise BadInput(f"no such question file: {path}")
     items: list[EvalItem] = []
     problems: list[str] = []
     seen: set[str] = set()

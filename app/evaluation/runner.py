@@ -120,6 +120,14 @@ def retrieval_scores(
     return out
 
 
+def answer_accuracy(item: EvalItem, answer: str) -> float:
+    """1.0 when a gold answer is in the answer and, for a multi-part question, every
+    part is."""
+    if not contains_answer(answer, item.answers):
+        return 0.0
+    return float(all(contains_answer(answer, part) for part in item.parts))
+
+
 def score_item(
     item: EvalItem,
     answer: dict[str, Any],
@@ -144,11 +152,13 @@ def score_item(
             for p in retrieved
         ],
     }
-    refused = not answer["answerable"]
+    # A question that errored or timed out is wrong whatever its type: never a refusal.
+    failed = bool(answer.get("error"))
+    refused = not answer["answerable"] and not failed
     if not item.answerable:
         row["refusal_correct"] = float(refused)
         return row
-    row["accuracy"] = 0.0 if refused else contains_answer(answer["answer"], item.answers)
+    row["accuracy"] = 0.0 if refused or failed else answer_accuracy(item, answer["answer"])
     row["exact_match"] = 0.0 if refused else exact_match(answer["answer"], item.answers)
     row["f1"] = 0.0 if refused else token_f1(answer["answer"], item.answers)
     row["false_refusal"] = float(refused)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Install llama-cpp-python, compiled so that it runs on ANY x86-64 CPU with AVX2.
+#
+# Why: pip's default build of llama.cpp uses -march=native (GGML_NATIVE), so the library
+# uses every instruction the *build* machine advertises. A wheel built on a CPU that lists
+# AMX or AVX-512 then dies with SIGILL ("Illegal instruction") on another CPU, or even on
+# the same VM when the hypervisor advertises AMX it does not enable. We therefore fix the
+# instruction set explicitly: SSE4.2, AVX, AVX2, BMI2, FMA, F16C (every x86-64 CPU since
+# Intel Haswell, 2013, and AMD Zen), nothing newer. Decode is memory-bound on a CPU, and
+# docs/PERFORMANCE.md measures this build against a native one.
+#
+# The wheel is built once per machine into a cache folder keyed by version AND flags
+# (never pip's own cache, which is keyed by version only and would silently hand back a
+# wheel from an earlier native build). RAGQA_REBUILD_LLAMA=1 forces a fresh compile.
+#
+# Usage: scripts/install_llama.sh [python]   (default: .venv/bin/python)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=${1:-.venv/bin/python}
+version=0.3.36
+flags="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
+if [ "$(uname -m)" = x86_64 ]; then
+  flags="$flags -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON"
+  flags="$flags -DGGML_F16C=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF"
+  flags="$flags -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF"
+  flags="$flags -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+fi
+key=$(printf '%s %s' "$version" "$flags" | sha1sum | cut -c1-12)
+root=${RAGQA_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ragqa/wheels}
+cache="$root/llama-cpp-python-$version-portable-$key"
+marker="$(dirname "$py")/../.llama-cpp-python-build"
+
+if [ "${RAGQA_REBUILD_LLAMA:-0}" = 1 ]; then
+  rm -rf "$cache" "$marker"
+fi
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$key" ]; then
+  exit 0  # this venv already holds the portable build
+fi
+
+if ! ls "$cache"/*.whl >/dev/null 2>&1; then
+  echo "ragqa: compiling llama.cpp (llama-cpp-python $version) for any x86-64 CPU with AVX2."
+  echo "       This takes about 10-20 minutes on 2 cores, once per machine; the wheel is kept"
+  echo "       in $cache. Log: $root/build-$key.log"
+  mkdir -p "$root"
+  tmp=$(mktemp -d "$root/.build-$key.XXXXXX")
+  if ! CMAKE_ARGS="$flags" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+      "$py" -m pip wheel --no-cache-dir --no-deps --no-binary llama-cpp-python \
+      "llama-cpp-python==$version" -w "$tmp" >"$root/build-$key.log" 2>&1; then
+    tail -n 30 "$root/build-$key.log" >&2
+    rm -rf "$tmp"
+    echo "ragqa: compiling llama-cpp-python failed (log above; full log in $root/build-$key.log)." >&2
+    echo "       It needs a C/C++ compiler and cmake: apt-get install build-essential cmake" >&2
+    exit 1
+  fi
+  rm -rf "$cache"
+  mv "$tmp" "$cache"
+  echo "ragqa: llama.cpp compiled."
+fi
+wheel=$(ls "$cache"/*.whl | head -n 1)
+# --force-reinstall: replace any llama-cpp-python already in the venv (a native build
+# installed by hand, or an older one); then a plain install pulls its dependencies.
+"$py" -m pip install -q --force-reinstall --no-deps "$wheel"
+"$py" -m pip install -q "$wheel"
+echo "$key" >"$marker"
