@@ -114,16 +114,21 @@ def check(questions: Path, articles: Path, id_pattern: str | None) -> list[str]:
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"{where}: {sum(counts.values())} questions ({summary}); {len(docs)} articles")
     if computed:
-        print(f"  answers not spelled out in the evidence (computed; review): {', '.join(computed)}")
+        print(
+            f"  answers not spelled out in the evidence (computed; review): {', '.join(computed)}"
+        )
     return [f"{where}: {p}" for p in problems]
 
 
 def check_not_in_dev(gate: Path) -> list[str]:
-    dev = {normalize(json.loads(l)["question"]) for l in DEV.read_text().splitlines() if l.strip()}
+    def rows(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    dev = {normalize(q["question"]) for q in rows(DEV)}
     return [
-        f"{gate.name}: {json.loads(l)['id']} repeats a development question"
-        for l in gate.read_text().splitlines()
-        if l.strip() and normalize(json.loads(l)["question"]) in dev
+        f"{gate.name}: {q['id']} repeats a development question"
+        for q in rows(gate)
+        if normalize(q["question"]) in dev
     ]
 
 
@@ -139,7 +144,9 @@ def check_frozen() -> list[str]:
         if not path.exists():
             problems.append(f"README.md lists {rel}, which does not exist")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            problems.append(f"{rel} has changed since it was frozen (sha256 differs from README.md)")
+            problems.append(
+                f"{rel} has changed since it was frozen (sha256 differs from README.md)"
+            )
     listed = {rel for _, rel in sums}
     for p in [HELDOUT[0], *sorted(HELDOUT[1].iterdir())]:
         if str(p.relative_to(README.parent)) not in listed:
