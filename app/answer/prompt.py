@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.errors import BadInput
+from app.llm.base import LLM, RenderedPrompt
 
 REFUSAL = "The sources do not contain the answer."
 
@@ -185,3 +186,38 @@ def fit_prompt(
         max_answer_tokens=answer_budget,
         dropped=len(sources) - len(renumbered),
     )
+
+
+def render_prompt(
+    llm: LLM,
+    question: str,
+    passages: Sequence[SourcePassage],
+    *,
+    max_answer_tokens: int,
+    history: Sequence[dict[str, str]] = (),
+) -> tuple[BuiltPrompt, RenderedPrompt]:
+    """The exact prompt (messages and tokens) ``llm`` gets for ``passages``.
+
+    Public so that benchmarks can time llama.cpp on the very same tokens. The final
+    rendering done while fitting is reused, so the prompt is tokenised once more only if
+    fitting did not end on it.
+    """
+    last: list[tuple[list[dict[str, str]], RenderedPrompt]] = []
+
+    def count_prompt(messages: list[dict[str, str]]) -> int:
+        rendered = llm.render(messages)
+        last[:] = [(messages, rendered)]
+        return len(rendered.tokens)
+
+    built = fit_prompt(
+        question,
+        passages,
+        n_ctx=llm.n_ctx,
+        max_answer_tokens=max_answer_tokens,
+        count_prompt=count_prompt,
+        count_text=llm.count_tokens,
+        history=history,
+    )
+    if last and last[0][0] == built.messages:
+        return built, last[0][1]
+    return built, llm.render(built.messages)
