@@ -42,8 +42,7 @@ from app.errors import (
     IndexWriteFailed,
     StorageFull,
 )
-from app.ingest.chunking import Chunk
-from app.ingest.loaders import Document
+from app.corpus import Chunk, Document
 
 log = logging.getLogger(__name__)
 
