@@ -34,6 +34,7 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
+from app.corpus import Chunk, Document
 from app.errors import (
     IndexBusy,
     IndexCorrupt,
@@ -42,7 +43,6 @@ from app.errors import (
     IndexWriteFailed,
     StorageFull,
 )
-from app.corpus import Chunk, Document
 
 log = logging.getLogger(__name__)
 
