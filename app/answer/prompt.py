@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from app.errors import BadInput
 from app.llm.base import LLM, RenderedPrompt
+from app.text.sentences import sentence_spans
 
 REFUSAL = "The sources do not contain the answer."
 
@@ -30,7 +31,6 @@ MIN_SOURCE_TOKENS = 24
 HISTORY_TURNS = 4
 HISTORY_CHARS = 600
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Text inside a source must not be able to open a fake source or close the block.
 _FAKE_MARKER = re.compile(r"(?m)^\s*(\[\d+\]|Sources?( \d+)?:|Question:|Answer in one)")
 
@@ -119,7 +119,7 @@ def _trim_to_tokens(text: str, budget: int, count: Callable[[str], int]) -> str:
     Always a true prefix of the passage, so its citation span stays exact. If even the
     first sentence is too long, it is cut at a word boundary.
     """
-    ends = [m.start() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    ends = [s.end for s in sentence_spans(text)]
     best = ""
     for end in ends:
         candidate = text[:end].rstrip()

@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.corpus import Chunk, Document
+from app.text.sentences import PROSE_SENTENCE_END as _SENTENCE_END
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 # Splits a long span into pieces of at most n tokens: returns (start, end) offsets.
 TokenSplitter = Callable[[str, int], list[tuple[int, int]]]
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n")
 _MD_HEADING_LINE = re.compile(r"^#{1,6}\s")
 
 
