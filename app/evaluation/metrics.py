@@ -16,9 +16,8 @@
 
 from __future__ import annotations
 
-import statistics
-
 import re
+import statistics
 import string
 from collections import Counter
 from collections.abc import Sequence
