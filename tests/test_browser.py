@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from app.answer.service import RagService
-from app.services.documents import DocumentService
 from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
+from app.services.documents import DocumentService
 
 from .conftest import ROOT, make_settings
 

@@ -41,10 +41,10 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 from app.answer.service import RagService  # noqa: E402
-from app.services.documents import DocumentService  # noqa: E402
 from app.api.app import create_app  # noqa: E402
 from app.embedding import Embedder  # noqa: E402
 from app.llm.local import LocalLLM  # noqa: E402
+from app.services.documents import DocumentService  # noqa: E402
 
 from .conftest import make_settings, serve_app, service_on_copy  # noqa: E402
 

@@ -35,7 +35,6 @@ from pypdf import PdfWriter
 
 from app.answer.prompt import SYSTEM_PROMPT, SourcePassage, build_messages
 from app.answer.service import RagService
-from app.services.documents import DocumentService
 from app.api import routers as routers_package
 from app.api.app import create_app
 from app.api.deps import key_matches, require_read, require_write
@@ -45,6 +44,7 @@ from app.errors import TooLarge, UnsupportedDocument
 from app.ingest.loaders import load_bytes
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
+from app.services.documents import DocumentService
 from app.settings import Settings
 
 from .conftest import index_state, make_settings, serve_app, service_on_copy

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from app.answer.builder import answer_checks
 from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
-from app.answer.citing import cite, citation_for
+from app.answer.citing import citation_for, cite
 from app.answer.gate import GenerationGate, Reservation
 from app.answer.generation import generate
 from app.answer.prompt import BuiltPrompt, SourcePassage, render_prompt
