@@ -39,7 +39,7 @@ def main() -> None:
         best: dict[bool, list[float]] = {True: [], False: []}
         for item in items:
             hits, _ = svc.retrieve(item.question, svc.settings.top_k)
-            best[item.answerable].append(max((h.score for h in hits), default=-1.0))
+            best[item.answerable].append(max((h.dense_score or -1.0 for h in hits), default=-1.0))
     for answerable, scores in best.items():
         kind = "answerable" if answerable else "unanswerable"
         print(

@@ -25,6 +25,7 @@ from app.answer.service import RagService
 from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
+from app.services.documents import DocumentService
 
 from .conftest import ROOT, make_settings
 
@@ -51,6 +52,7 @@ ANSWER_TIMEOUT = 150_000  # ms; the tiny model answers in seconds, a loaded CI b
 class Live:
     url: str
     service: RagService
+    documents: DocumentService
 
 
 class SlowLLM:
@@ -92,7 +94,7 @@ def live(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, service), log_level="warning", lifespan="on")
+        uvicorn.Config(app := create_app(settings, service), log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -100,7 +102,7 @@ def live(
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", service)
+    yield Live(f"http://127.0.0.1:{port}", service, app.state.documents)
     server.should_exit = True
     thread.join(timeout=15)
     sock.close()
@@ -197,8 +199,8 @@ def upload(page: Any, path: Path) -> None:
     assert message.startswith("Added"), message
 
 
-def doc_id_titled(service: RagService, title: str) -> str:
-    return next(d.doc_id for d in service.list_documents() if d.title == title)
+def doc_id_titled(documents: DocumentService, title: str) -> str:
+    return next(d.doc_id for d in documents.list_documents() if d.title == title)
 
 
 # --- tests -------------------------------------------------------------------------------------
@@ -246,8 +248,8 @@ def test_citation_chip_opens_the_passage_highlighted_in_context(page: Any, live:
     page.wait_for_selector("#viewer[open] #viewer-body mark")
 
     title = page.text_content("#viewer-title") or ""
-    doc_id = doc_id_titled(live.service, title)
-    _, text = live.service.get_document(doc_id)
+    doc_id = doc_id_titled(live.documents, title)
+    _, text = live.documents.get_document(doc_id)
     mark = page.text_content("#viewer-body mark") or ""
     assert len(mark) > 40 and mark in text
     heading = page.text_content("#viewer-heading") or ""
@@ -331,13 +333,13 @@ def test_uploaded_document_is_answerable_without_reload(
         titles = answer.locator(".source-title").all_text_contents()
         assert "Zorblax Observatory" in titles
     finally:
-        for d in live.service.list_documents():
+        for d in live.documents.list_documents():
             if d.title == "Zorblax Observatory":
-                live.service.delete_document(d.doc_id)
+                live.documents.delete_document(d.doc_id)
 
 
 def test_delete_document_after_confirming(page: Any, live: Live) -> None:
-    info = live.service.add_document(
+    info = live.documents.add_document(
         "quokka.md", b"# Quokka notes\n\nQuokkas live on Rottnest Island and eat grasses.\n"
     )
     try:
@@ -348,16 +350,16 @@ def test_delete_document_after_confirming(page: Any, live: Live) -> None:
         row.get_by_role("button", name="Delete Quokka notes").click()
         page.wait_for_timeout(300)
         assert row.count() == 1
-        assert any(d.doc_id == info.doc_id for d in live.service.list_documents())
+        assert any(d.doc_id == info.doc_id for d in live.documents.list_documents())
 
         page.once("dialog", lambda d: d.accept())
         row.get_by_role("button", name="Delete Quokka notes").click()
         row.wait_for(state="detached")
         assert page.text_content("#docs-message") == 'Deleted "Quokka notes".'
-        assert all(d.doc_id != info.doc_id for d in live.service.list_documents())
+        assert all(d.doc_id != info.doc_id for d in live.documents.list_documents())
     finally:
-        if any(d.doc_id == info.doc_id for d in live.service.list_documents()):
-            live.service.delete_document(info.doc_id)
+        if any(d.doc_id == info.doc_id for d in live.documents.list_documents()):
+            live.documents.delete_document(info.doc_id)
 
 
 def test_busy_server_counts_down_retries_and_recovers(page: Any, live: Live) -> None:
@@ -530,9 +532,9 @@ def test_html_in_documents_and_answers_is_shown_as_text(
         page.wait_for_timeout(200)
         assert page.evaluate("typeof window.__pwned") == "undefined"
     finally:
-        for d in live.service.list_documents():
+        for d in live.documents.list_documents():
             if d.title == payload:
-                live.service.delete_document(d.doc_id)
+                live.documents.delete_document(d.doc_id)
 
 
 def test_phone_layout_has_a_documents_drawer_and_no_sideways_scroll(

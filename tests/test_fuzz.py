@@ -44,6 +44,7 @@ from app.answer.service import RagService  # noqa: E402
 from app.api.app import create_app  # noqa: E402
 from app.embedding import Embedder  # noqa: E402
 from app.llm.local import LocalLLM  # noqa: E402
+from app.services.documents import DocumentService  # noqa: E402
 
 from .conftest import make_settings, serve_app, service_on_copy  # noqa: E402
 
@@ -162,6 +163,6 @@ def test_fuzzing_lost_no_document(fuzz_server: FuzzServer, demo_index: Path) -> 
     with httpx.Client(base_url=fuzz_server.url, timeout=30) as client:
         listed = {d["doc_id"] for d in client.get("/api/documents").json()["documents"]}
         assert client.get("/health").status_code == 200
-    assert {d.doc_id for d in original.list_documents()} <= listed
+    assert {d.doc_id for d in DocumentService(original.index).list_documents()} <= listed
     reloaded = RagService(fuzz_server.service.settings, embedder=fuzz_server.service.embedder)
     assert {d.doc_id for d in reloaded.open_index().documents.values()} == listed

@@ -97,9 +97,9 @@ def test_a_crash_while_writing_leaves_the_previous_index_usable(
     with pytest.raises(IndexWriteFailed, match="previous index is intact"):
         svc.ingest([corpus])
     monkeypatch.undo()
-    after = IndexStore(svc.store.root).load(embedder.name, embedder.dim)
+    after = IndexStore(svc.index.store.root).load(embedder.name, embedder.dim)
     assert after.version == before.version and after.n_chunks == before.n_chunks
-    leftovers = [p.name for p in svc.store.root.iterdir() if p.name.startswith(".tmp-")]
+    leftovers = [p.name for p in svc.index.store.root.iterdir() if p.name.startswith(".tmp-")]
     assert leftovers == []
 
 

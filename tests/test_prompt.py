@@ -9,7 +9,8 @@ from app.answer.prompt import (
     fit_prompt,
     format_source,
 )
-from app.llm.local import LocalLLM, named_formatter
+from app.llm.chat_format import named_formatter
+from app.llm.local import LocalLLM
 
 SOURCES = [
     SourcePassage(1, "Llama 2 Launch", "Training", "Llama 2 was trained on 2 trillion tokens."),

@@ -44,6 +44,7 @@ from app.errors import TooLarge, UnsupportedDocument
 from app.ingest.loaders import load_bytes
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
+from app.services.documents import DocumentService
 from app.settings import Settings
 
 from .conftest import index_state, make_settings, serve_app, service_on_copy
@@ -943,7 +944,7 @@ def test_an_injected_document_cannot_make_the_answer_cite_a_source_that_does_not
     shutil.copytree(demo_index, tmp_path / "index")
     service = RagService(make_settings(tmp_path), embedder=embedder, llm=tiny_llm)
     service.open_index()
-    service.add_document("maintenance.md", INJECTION.encode())
+    DocumentService(service.index).add_document("maintenance.md", INJECTION.encode())
     answer = service.ask("When was the Zorblax pump serviced?", top_k=3)
     assert any("Zorblax" in s.text for s in answer.sources)
     assert "[99]" not in answer.answer
@@ -965,7 +966,7 @@ def test_a_model_that_obeys_the_injection_still_cites_only_real_sources(
         make_settings(tmp_path), embedder=embedder, llm=FakeLLM("PWNED [99] [2] [1, 99]")
     )
     service.open_index()
-    service.add_document("maintenance.md", INJECTION.encode())
+    DocumentService(service.index).add_document("maintenance.md", INJECTION.encode())
     answer = service.ask("When was the Zorblax pump serviced?", top_k=2)
     assert "[99]" not in answer.answer and "99" not in answer.answer
     assert {c.number for c in answer.citations} <= {s.number for s in answer.sources}

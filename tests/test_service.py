@@ -10,7 +10,7 @@ import pytest
 from app.answer.service import WEAK_RETRIEVAL_ANSWER, RagService
 from app.embedding import Embedder
 from app.errors import BadInput, Cancelled
-from app.llm.local import RenderedPrompt
+from app.llm.base import RenderedPrompt
 from tests.conftest import make_settings
 
 KNOWN = [
@@ -88,7 +88,7 @@ class FakeLLM:
 @pytest.fixture
 def fake_service(demo_service: RagService, embedder: Embedder, tmp_path: object) -> RagService:
     svc = RagService(demo_service.settings, embedder=embedder, llm=FakeLLM())
-    svc._set_snapshot(demo_service.snapshot)
+    svc.index.replace(demo_service.snapshot)
     return svc
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.text.sentences import first_sentence
+
 _MARKER = re.compile(
     r"\s?\[(?:sources?\s*)?(\d+(?:\s*(?:[,;–-]|and)\s*(?:source\s*)?\d+)*)\]", re.I
 )
@@ -74,5 +76,5 @@ def is_refusal(text: str) -> bool:
     stripped = _MARKER.sub("", text).strip()
     if not stripped:
         return True
-    first = re.split(r"(?<=[.!?])\s+", stripped, maxsplit=1)[0]
+    first = first_sentence(stripped)
     return bool(_REFUSAL.search(first))

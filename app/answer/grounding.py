@@ -19,6 +19,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from app.text.sentences import first_sentence, sentence_spans
+
 _FIGURE = re.compile(
     r"(?<![\w.,])([A-Za-z]*)(\d+(?:[.,]\d+)*)([A-Za-z%]*)"
     r"(?:[\s-]+(thousand|million|billion|trillion)\b)?",
@@ -37,7 +39,6 @@ _SCALE = {
 }
 _MARKERS = re.compile(r"(?:\s?\[\d+\])+")
 _MARKER_NUM = re.compile(r"\[(\d+)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _names(sentence: str) -> set[str]:
 
 def answer_sentence(answer: str) -> str:
     """The answer's first sentence: the answer proper (the prompt asks for one or two)."""
-    return _SENTENCE.split(_MARKERS.sub("", answer).strip(), maxsplit=1)[0]
+    return first_sentence(_MARKERS.sub("", answer).strip())
 
 
 def unsupported_names(answer: str, question: str, passages: Sequence[str]) -> list[str]:
@@ -159,7 +160,7 @@ def repair_citations(answer: str, question: str, sources: Mapping[int, str]) -> 
     the model wrote them.
     """
     source_figs = {n: figures(t) for n, t in sources.items()}
-    parts = _SENTENCE.split(answer)
+    parts = [s.text for s in sentence_spans(answer)]
     out = []
     for sentence in parts:
         cited = [int(n) for n in _MARKER_NUM.findall(sentence)]

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.errors import BadInput
+from app.llm.base import LLM, RenderedPrompt
+from app.text.sentences import sentence_spans
 
 REFUSAL = "The sources do not contain the answer."
 
@@ -29,7 +31,6 @@ MIN_SOURCE_TOKENS = 24
 HISTORY_TURNS = 4
 HISTORY_CHARS = 600
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Text inside a source must not be able to open a fake source or close the block.
 _FAKE_MARKER = re.compile(r"(?m)^\s*(\[\d+\]|Sources?( \d+)?:|Question:|Answer in one)")
 
@@ -118,7 +119,7 @@ def _trim_to_tokens(text: str, budget: int, count: Callable[[str], int]) -> str:
     Always a true prefix of the passage, so its citation span stays exact. If even the
     first sentence is too long, it is cut at a word boundary.
     """
-    ends = [m.start() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    ends = [s.end for s in sentence_spans(text)]
     best = ""
     for end in ends:
         candidate = text[:end].rstrip()
@@ -185,3 +186,38 @@ def fit_prompt(
         max_answer_tokens=answer_budget,
         dropped=len(sources) - len(renumbered),
     )
+
+
+def render_prompt(
+    llm: LLM,
+    question: str,
+    passages: Sequence[SourcePassage],
+    *,
+    max_answer_tokens: int,
+    history: Sequence[dict[str, str]] = (),
+) -> tuple[BuiltPrompt, RenderedPrompt]:
+    """The exact prompt (messages and tokens) ``llm`` gets for ``passages``.
+
+    Public so that benchmarks can time llama.cpp on the very same tokens. The final
+    rendering done while fitting is reused, so the prompt is tokenised once more only if
+    fitting did not end on it.
+    """
+    last: list[tuple[list[dict[str, str]], RenderedPrompt]] = []
+
+    def count_prompt(messages: list[dict[str, str]]) -> int:
+        rendered = llm.render(messages)
+        last[:] = [(messages, rendered)]
+        return len(rendered.tokens)
+
+    built = fit_prompt(
+        question,
+        passages,
+        n_ctx=llm.n_ctx,
+        max_answer_tokens=max_answer_tokens,
+        count_prompt=count_prompt,
+        count_text=llm.count_tokens,
+        history=history,
+    )
+    if last and last[0][0] == built.messages:
+        return built, last[0][1]
+    return built, llm.render(built.messages)

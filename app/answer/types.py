@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 
@@ -17,7 +15,7 @@ class Citation(BaseModel):
     end: int = Field(description="Character offset where the passage ends (exclusive).")
     heading: str | None = None
     text: str = Field(description="The passage itself: document text [start, end).")
-    score: float = Field(description="Cosine similarity of question and passage.")
+    score: float = Field(description="Dense cosine similarity of question and passage.")
     cited: bool = Field(True, description="False for sources given to the model but not cited.")
     inferred: bool = Field(
         False,
@@ -39,8 +37,11 @@ class Answer(BaseModel):
     question: str
     answer: str
     answerable: bool
-    reason: Literal["answered", "weak_retrieval", "model_refused", "unsupported", "empty_index"] = (
-        "answered"
+    reason: str = Field(
+        "answered",
+        description="Why the answer is what it is: `answered`; or why it was withheld: "
+        "`empty_index`, `weak_retrieval` (retrieval), or the name of the answer check "
+        "that withheld it (`model_refused`, `unsupported`, …; see app/answer/checks.py).",
     )
     citations: list[Citation] = Field(description="Sources the answer cites, by marker number.")
     sources: list[Citation] = Field(description="Every source that was given to the model.")

@@ -1,4 +1,5 @@
-"""``create_app()``: the FastAPI application, a thin layer over :class:`RagService`."""
+"""``create_app()``: the FastAPI application, a thin layer over :class:`RagService` (the
+answer path) and :class:`DocumentService` (uploads and deletes)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
-from app.answer.service import LLM, RagService
+from app.answer.service import RagService
 from app.api.deps import document_auth
 from app.api.errors import install_error_handlers
 from app.api.guards import BodyGuard, ShapedCORSMiddleware
 from app.api.routers import ask, documents, health, openai_compat
 from app.api.routers.openai_compat import OpenAIErrorShape
 from app.errors import RagqaError
+from app.llm.base import LLM, is_remote
+from app.services.documents import DocumentService
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("ragqa")
@@ -53,7 +56,7 @@ def warm_llm(llm: LLM) -> None:
         for _ in llm.stream(prompt, max_tokens=1):
             pass
     except RagqaError as exc:
-        if not getattr(llm, "is_remote", False):
+        if not is_remote(llm):
             raise
         # a model server that is not up yet is no reason to refuse to start: /health tells
         log.warning("model server not warmed up: %s", exc.message)
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.service is None:
             app.state.service = build_service(settings, app.state.problems)
+            app.state.documents = DocumentService(app.state.service.index)
         yield
 
     app = FastAPI(
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     )
     app.state.settings = settings
     app.state.service = service
+    app.state.documents = DocumentService(service.index) if service is not None else None
     app.state.problems = []
     install_error_handlers(app)
     # body size, encoding and the upload key are checked before any route reads a byte

@@ -14,11 +14,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.answer.service import RagService
 from app.api.errors import Unauthorized
+from app.services.documents import DocumentService
 from app.settings import Settings
 
 __all__ = [
     "Unauthorized",
     "document_auth",
+    "get_documents",
     "get_service",
     "key_matches",
     "require_read",
@@ -29,6 +31,11 @@ __all__ = [
 def get_service(request: Request) -> RagService:
     service: RagService = request.app.state.service
     return service
+
+
+def get_documents(request: Request) -> DocumentService:
+    documents: DocumentService = request.app.state.documents
+    return documents
 
 
 UNAUTHORIZED = (

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 import string
 from collections import Counter
 from collections.abc import Sequence
@@ -77,9 +78,9 @@ def covers(
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (0.01 … 0.99), interpolated linearly between data points."""
     if not values:
         return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    if len(values) == 1:
+        return float(values[0])
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]

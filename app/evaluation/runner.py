@@ -49,7 +49,9 @@ class InProcessBackend:
         return [p.model_dump() for p in passages]
 
     def document_text(self, doc_id: str) -> str:
-        _, text = self.service.get_document(doc_id)
+        from app.services.documents import DocumentService
+
+        _, text = DocumentService(self.service.index).get_document(doc_id)
         return str(text)
 
 

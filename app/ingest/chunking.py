@@ -13,30 +13,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.ingest.loaders import Document
+from app.corpus import Chunk, Document
+from app.text.sentences import PROSE_SENTENCE_END as _SENTENCE_END
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 # Splits a long span into pieces of at most n tokens: returns (start, end) offsets.
 TokenSplitter = Callable[[str, int], list[tuple[int, int]]]
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n")
 _MD_HEADING_LINE = re.compile(r"^#{1,6}\s")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    doc_id: str
-    index: int
-    start: int
-    end: int
-    text: str
-    heading: str | None
-    n_tokens: int
-
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.doc_id}:{self.index}"
 
 
 @dataclass(frozen=True)

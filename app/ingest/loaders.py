@@ -19,10 +19,10 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.corpus import Document, Heading
 from app.errors import TooLarge, UnsupportedDocument
 
 log = logging.getLogger(__name__)
@@ -35,44 +35,6 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUF
 MAX_PDF_PAGES = 2000
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Heading:
-    start: int  # character offset of the heading line in the document text
-    level: int
-    text: str
-
-
-@dataclass
-class Document:
-    """A loaded document. ``text`` is what chunk offsets point into."""
-
-    source: str
-    title: str
-    text: str
-    headings: list[Heading] = field(default_factory=list)
-    file_sha256: str | None = None  # of the file's bytes, when loaded from a file
-
-    @property
-    def doc_id(self) -> str:
-        return doc_id_for(self.source)
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    def heading_at(self, offset: int) -> str | None:
-        current: str | None = None
-        for h in self.headings:
-            if h.start > offset:
-                break
-            current = h.text
-        return current
-
-
-def doc_id_for(source: str) -> str:
-    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
 
 
 # Formats that begin like text but are not: refused whatever the file is called.

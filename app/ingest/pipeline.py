@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.corpus import Document, doc_id_for
 from app.embedding import Embedder
 from app.errors import UnsupportedDocument
 from app.ingest.chunking import chunk_document
-from app.ingest.loaders import Document, discover, doc_id_for, file_sha256, load_file
+from app.ingest.loaders import discover, file_sha256, load_file
 from app.settings import Settings
 from app.vectorstore.store import IndexStore, NewDocument, Snapshot, acquire
 

@@ -15,18 +15,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from app.errors import Cancelled, GenerationTimeout, ModelUnavailable
+from app.llm.base import Message, RenderedPrompt
+from app.llm.chat_format import model_formatter
 
 log = logging.getLogger(__name__)
-
-Message = dict[str, str]
-Formatter = Callable[..., Any]
-
 
 def physical_cores() -> int:
     """Number of physical cores (hyper-threads share a core's arithmetic units)."""
@@ -51,38 +47,6 @@ def physical_cores() -> int:
     return max(1, min(x for x in (n, available, os.cpu_count() or 1) if x > 0))
 
 
-def named_formatter(name: str) -> Formatter:
-    """A llama-cpp-python chat formatter by its registered name (``llama-2``, ``chatml``…)."""
-    from llama_cpp import llama_chat_format as lcf
-
-    wanted = name.replace("-", "").replace("_", "").lower()
-    for attr in dir(lcf):
-        if attr.startswith("format_") and attr[7:].replace("_", "").lower() == wanted:
-            fn: Formatter = getattr(lcf, attr)
-            return fn
-    known = sorted(a[7:].replace("_", "-") for a in dir(lcf) if a.startswith("format_"))
-    raise ModelUnavailable(
-        f"unknown chat format {name!r}; RAGQA_CHAT_FORMAT can be one of: {', '.join(known)}"
-    )
-
-
-@dataclass
-class RenderedPrompt:
-    text: str
-    tokens: list[int]
-    stop: list[str]
-
-
-@dataclass
-class Generation:
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    ttft_ms: float
-    generation_ms: float
-    finish_reason: str | None
-
-
 class LocalLLM:
     def __init__(
         self,
@@ -96,13 +60,11 @@ class LocalLLM:
         seed: int = 42,
     ) -> None:
         from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.path = Path(path)
         self.name = self.path.name
         self.n_threads = n_threads or physical_cores()
         self.seed = seed
-        t0 = time.perf_counter()
         try:
             self.llama = Llama(
                 model_path=str(self.path),
@@ -122,21 +84,10 @@ class LocalLLM:
                 f"llama.cpp could not load {self.path} ({exc}). Check the file is a complete "
                 "GGUF (download it again) and that RAGQA_N_CTX fits in memory"
             ) from exc
-        self.load_seconds = time.perf_counter() - t0
         self.n_ctx = self.llama.n_ctx()
         template = self.llama.metadata.get("tokenizer.chat_template")
         self.chat_format = chat_format or ("gguf" if template else "llama-2")
-        self._formatter: Formatter
-        if chat_format is None and template:
-            eos_id, bos_id = self.llama.token_eos(), self.llama.token_bos()
-            get = self.llama._model.token_get_text
-            self._formatter = Jinja2ChatFormatter(
-                template=template,
-                eos_token=get(eos_id) if eos_id != -1 else "",
-                bos_token=get(bos_id) if bos_id != -1 else "",
-            )
-        else:
-            self._formatter = named_formatter(self.chat_format)
+        self._formatter = model_formatter(self.llama, chat_format)
         self._state_lock = threading.Lock()
 
     # --- prompt -----------------------------------------------------------------------
@@ -195,23 +146,3 @@ class LocalLLM:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
-
-    def generate(
-        self, prompt: RenderedPrompt, *, max_tokens: int, temperature: float = 0.0
-    ) -> Generation:
-        t0 = time.perf_counter()
-        ttft = None
-        pieces = []
-        for piece in self.stream(prompt, max_tokens=max_tokens, temperature=temperature):
-            if ttft is None:
-                ttft = (time.perf_counter() - t0) * 1000
-            pieces.append(piece)
-        text = "".join(pieces)
-        return Generation(
-            text=text,
-            prompt_tokens=len(prompt.tokens),
-            completion_tokens=self.count_tokens(text),
-            ttft_ms=ttft or 0.0,
-            generation_ms=(time.perf_counter() - t0) * 1000,
-            finish_reason=None,
-        )

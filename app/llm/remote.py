@@ -46,7 +46,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from app.errors import Busy, Cancelled, GenerationTimeout, ModelUnavailable, RagqaError
-from app.llm.local import Formatter, Message, RenderedPrompt, named_formatter
+from app.llm.base import Message, RenderedPrompt
+from app.llm.chat_format import Formatter, model_formatter, named_formatter
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -77,7 +78,6 @@ class _Vocab:
 
     def __init__(self, path: Path, chat_format: str | None) -> None:
         from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         try:
             self.llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
@@ -87,27 +87,18 @@ class _Vocab:
                 "RAGQA_MODEL_PATH is optional and only needs the GGUF the server serves"
             ) from exc
         self.bos_id = self.llama.token_bos()
-        eos_id = self.llama.token_eos()
         get = self.llama._model.token_get_text
         self.bos_text = get(self.bos_id) if self.bos_id != -1 else ""
         self.adds_bos = bool(self.llama._model.add_bos_token())
-        template = self.llama.metadata.get("tokenizer.chat_template")
-        self.formatter: Formatter
-        if chat_format is None and template:
-            self.formatter = Jinja2ChatFormatter(
-                template=template,
-                eos_token=get(eos_id) if eos_id != -1 else "",
-                bos_token=self.bos_text,
-            )
-        else:
-            self.formatter = named_formatter(chat_format or "llama-2")
+        self.formatter: Formatter = model_formatter(self.llama, chat_format)
 
     def tokenize(self, text: str, add_bos: bool, special: bool) -> list[int]:
         return list(self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
 
 
 class RemoteLLM:
-    """Implements the service's ``LLM`` protocol over HTTP (see ``app.answer.service``)."""
+    """Implements :class:`app.llm.base.LLM` over HTTP, with the optional abilities
+    :class:`~app.llm.base.Remote` and :class:`~app.llm.base.ReportsHealth`."""
 
     is_remote = True
 
@@ -167,9 +158,6 @@ class RemoteLLM:
             timeout=settings.request_timeout,
         )
 
-    def close(self) -> None:
-        self._client.close()
-
     # --- model id ---------------------------------------------------------------------
     @property
     def name(self) -> str:
@@ -179,10 +167,6 @@ class RemoteLLM:
             return self.model_id()
         except RagqaError:
             return "unresolved"
-
-    @name.setter
-    def name(self, value: str) -> None:
-        self._model = value
 
     def model_id(self) -> str:
         """The model id sent to the server: RAGQA_LLM_MODEL, else the first it lists."""

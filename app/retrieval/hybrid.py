@@ -1,36 +1,25 @@
 """Hybrid retrieval: dense FAISS search fused with BM25 by reciprocal rank fusion.
 
-Each hit keeps its dense cosine similarity (the score users see and the refusal threshold
-reads) and its fused RRF score (the order). Near-duplicate chunks, such as the overlap of
-neighbouring chunks, are dropped so the model never reads the same passage twice.
+Every candidate keeps its dense cosine similarity (``Hit.dense_score``: the score users
+see and the weak-retrieval gate reads), its BM25 score if BM25 found it, and the fused
+RRF score that orders them. Near-duplicates and the cut to ``k`` are post-processors
+(:mod:`app.retrieval.postprocess`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-
-import numpy as np
 
 from app.embedding import Embedder
+from app.retrieval.base import Hit
 from app.vectorstore.store import ChunkRecord, Snapshot
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 RRF_K = 60
-DUPLICATE_COSINE = 0.95
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class Hit:
-    chunk: ChunkRecord
-    score: float  # dense cosine similarity of query and chunk, in [-1, 1]
-    fused: float  # reciprocal-rank-fusion score used for ordering
-    dense_rank: int | None
-    bm25_rank: int | None
 
 
 class _BM25:
@@ -53,7 +42,8 @@ class _BM25:
         title = doc.title if doc else ""
         return f"{title} {c.heading or ''} {c.text}"
 
-    def search(self, query: str, k: int) -> list[int]:
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(row, BM25 score) pairs, best first, scores > 0 only."""
         if not self.n or not _WORD.search(query):
             return []
         tokens = self._bm25s.tokenize([query], stopwords="en", show_progress=False)
@@ -61,43 +51,42 @@ class _BM25:
             return []
         k = min(k, self.n)
         rows, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
-        return [int(r) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
 
 
-class Retriever:
+class HybridRetriever:
+    """FAISS top-N and BM25 top-N (N = max(4k, 20)), fused by reciprocal rank."""
+
     def __init__(self, snapshot: Snapshot, embedder: Embedder, hybrid: bool = True) -> None:
         self.snapshot = snapshot
         self.embedder = embedder
-        self.hybrid = hybrid
         self._bm25 = _BM25(snapshot) if hybrid else None
 
-    def search(self, query: str, k: int, candidates: int | None = None) -> list[Hit]:
+    def search(self, query: str, k: int) -> list[Hit]:
         snap = self.snapshot
         if snap.n_chunks == 0:
             return []
-        pool = candidates or max(4 * k, 20)
+        pool = max(4 * k, 20)
         qv = self.embedder.embed_query(query)
-        scores, ids = snap.search(qv, pool)
+        _, ids = snap.search(qv, pool)
         dense_rank = {int(r): i for i, r in enumerate(ids)}
         fused: dict[int, float] = {int(r): 1.0 / (RRF_K + i + 1) for i, r in enumerate(ids)}
-        bm25_rank: dict[int, int] = {}
+        bm25: dict[int, tuple[int, float]] = {}
         if self._bm25 is not None:
-            for i, r in enumerate(self._bm25.search(query, pool)):
-                bm25_rank[r] = i
+            for i, (r, score) in enumerate(self._bm25.search(query, pool)):
+                bm25[r] = (i, score)
                 fused[r] = fused.get(r, 0.0) + 1.0 / (RRF_K + i + 1)
         rows = sorted(fused, key=lambda r: fused[r], reverse=True)
         # dense similarity for every candidate (BM25-only ones were not scored by FAISS)
         cos = snap.embeddings[rows] @ qv
-        hits: list[Hit] = []
-        chosen_vecs: list[np.ndarray] = []
-        for r, s in zip(rows, cos, strict=True):
-            vec = snap.embeddings[r]
-            if any(float(vec @ v) >= DUPLICATE_COSINE for v in chosen_vecs):
-                continue
-            chosen_vecs.append(vec)
-            hits.append(
-                Hit(snap.chunks[r], float(s), fused[r], dense_rank.get(r), bm25_rank.get(r))
+        return [
+            Hit(
+                snap.chunks[r],
+                fused_score=fused[r],
+                dense_score=float(s),
+                bm25_score=bm25[r][1] if r in bm25 else None,
+                dense_rank=dense_rank.get(r),
+                bm25_rank=bm25[r][0] if r in bm25 else None,
             )
-            if len(hits) >= k:
-                break
-        return hits
+            for r, s in zip(rows, cos, strict=True)
+        ]

@@ -34,6 +34,7 @@ import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
+from app.corpus import Chunk, Document
 from app.errors import (
     IndexBusy,
     IndexCorrupt,
@@ -42,8 +43,6 @@ from app.errors import (
     IndexWriteFailed,
     StorageFull,
 )
-from app.ingest.chunking import Chunk
-from app.ingest.loaders import Document
 
 log = logging.getLogger(__name__)
 

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-import anyio
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
 from app.answer.gate import Reservation
-from app.answer.service import RagService, StreamEvent
+from app.answer.service import RagService
 from app.answer.types import Answer, Citation
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
+from app.api.threads import cancellable, in_thread
 from app.errors import RagqaError
 
 router = APIRouter(prefix="/api", tags=["ask"], dependencies=[Depends(require_read)])
@@ -47,33 +45,22 @@ class AskRequest(BaseModel):
 
 
 log = logging.getLogger("ragqa")
-DISCONNECT_POLL_SECONDS = 0.25
-
-
 @router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES)
 async def ask(
     req: AskRequest, request: Request, service: RagService = Depends(get_service)
 ) -> Answer:
     """Answer a question from the indexed articles, with citations."""
     history = [t.model_dump() for t in req.history]
-    cancel = threading.Event()
-
-    async def watch_disconnect() -> None:
-        # a client that hangs up stops its generation (or leaves the queue) at once
-        while not await request.is_disconnected():
-            await anyio.sleep(DISCONNECT_POLL_SECONDS)
-        cancel.set()
-
     # a place in the queue from admission on, as for streams (fair between the two)
     reservation = service.gate.reserve()
-    watcher = asyncio.ensure_future(watch_disconnect())
     try:
-        return await anyio.to_thread.run_sync(
-            lambda: service.ask(req.question, req.top_k, history, cancel, reservation=reservation)
+        return await cancellable(
+            request,
+            lambda cancel: service.ask(
+                req.question, req.top_k, history, cancel, reservation=reservation
+            ),
         )
     finally:
-        cancel.set()
-        watcher.cancel()
         reservation.release()
 
 
@@ -118,7 +105,7 @@ async def ask_stream(
 
     async def publish() -> AsyncIterator[dict[str, str]]:
         try:
-            async for event in _in_thread(events, cancel):
+            async for event in in_thread(events, cancel):
                 if event.kind == "token":
                     yield {"event": "token", "data": json.dumps({"text": event.data})}
                 elif event.kind == "sources":
@@ -174,47 +161,3 @@ class _ReleasingResponse(EventSourceResponse):
 def _error_event(code: str, message: str, status: int) -> dict[str, str]:
     body = {"error": {"code": code, "message": message, "status": status}}
     return {"event": "error", "data": json.dumps(body)}
-
-
-async def _in_thread(
-    events: Iterator[StreamEvent], cancel: threading.Event
-) -> AsyncIterator[StreamEvent]:
-    """Run the blocking answer generator in its own thread; hand its events to the loop.
-
-    The thread alone touches the generator and always closes it, so the model's gate is
-    released as soon as the generation stops. Awaiting the queue can be cancelled at once:
-    when the client disconnects, the ``finally`` sets ``cancel`` and the thread stops at the
-    next token, or within a tenth of a second if it is still waiting for the model.
-    """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    def put(item: tuple[str, Any]) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
-            loop.call_soon_threadsafe(queue.put_nowait, item)
-
-    def pump() -> None:
-        try:
-            for event in events:
-                put(("event", event))
-                if cancel.is_set():
-                    break
-            put(("end", None))
-        except BaseException as exc:  # handed to the loop, raised there
-            put(("error", exc))
-        finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
-
-    threading.Thread(target=pump, name="ragqa-answer-stream", daemon=True).start()
-    try:
-        while True:
-            kind, item = await queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        cancel.set()

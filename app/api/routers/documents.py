@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from app.answer.service import RagService
 from app.answer.types import DocumentInfo
-from app.api.deps import get_service, require_read, require_write
+from app.api.deps import get_documents, require_read, require_write
 from app.api.errors import ERROR_RESPONSES
 from app.errors import TooLarge
+from app.services.documents import DocumentService
 
 router = APIRouter(prefix="/api/documents", tags=["documents"], responses=ERROR_RESPONSES)
 
@@ -26,13 +26,13 @@ class DocumentText(BaseModel):
 
 
 @router.get("", response_model=DocumentList, dependencies=[Depends(require_read)])
-def list_documents(service: RagService = Depends(get_service)) -> DocumentList:
+def list_documents(service: DocumentService = Depends(get_documents)) -> DocumentList:
     docs = service.list_documents()
     return DocumentList(documents=docs, total=len(docs))
 
 
 @router.get("/{doc_id}", response_model=DocumentText, dependencies=[Depends(require_read)])
-def get_document(doc_id: str, service: RagService = Depends(get_service)) -> DocumentText:
+def get_document(doc_id: str, service: DocumentService = Depends(get_documents)) -> DocumentText:
     info, text = service.get_document(doc_id)
     return DocumentText(document=info, text=text)
 
@@ -53,7 +53,7 @@ def get_document(doc_id: str, service: RagService = Depends(get_service)) -> Doc
 async def upload_document(
     response: Response,
     file: UploadFile = File(..., description="A .txt, .md, .html or .pdf file."),
-    service: RagService = Depends(get_service),
+    service: DocumentService = Depends(get_documents),
 ) -> DocumentInfo:
     """Add a document to the live index; it is answerable as soon as this returns.
 
@@ -74,6 +74,6 @@ async def upload_document(
 
 
 @router.delete("/{doc_id}", response_model=DocumentInfo, dependencies=[Depends(require_write)])
-def delete_document(doc_id: str, service: RagService = Depends(get_service)) -> DocumentInfo:
+def delete_document(doc_id: str, service: DocumentService = Depends(get_documents)) -> DocumentInfo:
     """Remove a document; its passages stop appearing in answers at once."""
     return service.delete_document(doc_id)

@@ -16,15 +16,14 @@ clients raise their usual exceptions (``BadRequestError``, ``AuthenticationError
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import anyio
 import numpy as np
@@ -37,7 +36,8 @@ from app.answer.service import RagService
 from app.answer.types import Answer, Citation, Timings
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
-from app.api.routers.ask import _in_thread, _ReleasingResponse
+from app.api.routers.ask import _ReleasingResponse
+from app.api.threads import cancellable, in_thread
 from app.errors import BadInput, RagqaError
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(require_read)])
@@ -46,8 +46,6 @@ MAX_MESSAGES = 64
 MAX_MESSAGE_CHARS = 20_000
 MAX_EMBED_INPUTS = 128
 MAX_EMBED_CHARS = 8_000
-DISCONNECT_POLL_SECONDS = 0.25
-T = TypeVar("T")
 
 
 # --- errors in OpenAI's shape ---------------------------------------------------------------
@@ -289,23 +287,6 @@ def _extra(answer: Answer) -> RagqaExtra:
     )
 
 
-async def _cancellable(request: Request, work: Callable[[threading.Event], T]) -> T:
-    """Run ``work`` in a thread; a client that hangs up sets its cancel event."""
-    cancel = threading.Event()
-
-    async def watch() -> None:
-        while not await request.is_disconnected():
-            await anyio.sleep(DISCONNECT_POLL_SECONDS)
-        cancel.set()
-
-    watcher = asyncio.ensure_future(watch())
-    try:
-        return await anyio.to_thread.run_sync(lambda: work(cancel))
-    finally:
-        cancel.set()
-        watcher.cancel()
-
-
 @router.post(
     "/chat/completions",
     response_model=ChatCompletion,
@@ -330,7 +311,7 @@ async def chat_completions(
     # a place in the queue from admission on, as for /api/ask: a full queue is a real 503
     reservation = service.gate.reserve()
     try:
-        answer = await _cancellable(
+        answer = await cancellable(
             request,
             lambda cancel: service.ask(
                 question, req.top_k, history, cancel, max_tokens=cap, reservation=reservation
@@ -389,7 +370,7 @@ def _stream(
         streamed: list[str] = []
         try:
             yield chunk({"role": "assistant", "content": ""})
-            async for event in _in_thread(events, cancel):
+            async for event in in_thread(events, cancel):
                 if event.kind == "token":
                     streamed.append(event.data)
                     yield chunk({"content": event.data})

@@ -1,0 +1,43 @@
+"""The service builder: every stage of the answer path is wired here, and only here.
+
+- retrieval: :func:`retrieval_pipeline` (a retriever, then post-processors in order);
+- answer checks: :func:`answer_checks` (in order; the first that objects withholds);
+- the prompt (:mod:`app.answer.prompt`), generation (:mod:`app.answer.generation`, over
+  an :class:`app.llm.base.LLM` from :func:`app.llm.load_llm`) and citations
+  (:mod:`app.answer.citing`) are single steps called by :class:`app.answer.service.RagService`.
+
+Adding a reranker or a check is one new class plus one line in a list below.
+"""
+
+from __future__ import annotations
+
+from app.answer.checks import AnswerCheck, FiguresInSources, ModelRefused, NamesInSources
+from app.embedding import Embedder
+from app.retrieval.base import RetrievalPipeline
+from app.retrieval.hybrid import HybridRetriever
+from app.retrieval.postprocess import DropNearDuplicates, TopK, WeakRetrievalGate
+from app.settings import Settings
+from app.vectorstore.store import Snapshot
+
+
+def retrieval_pipeline(
+    settings: Settings, snapshot: Snapshot, embedder: Embedder
+) -> RetrievalPipeline:
+    """Built once per index snapshot (the BM25 index and the embeddings are its own)."""
+    return RetrievalPipeline(
+        snapshot,
+        HybridRetriever(snapshot, embedder, hybrid=settings.hybrid),
+        [
+            DropNearDuplicates(snapshot.embeddings),
+            TopK(),
+            WeakRetrievalGate(settings.min_score),
+        ],
+    )
+
+
+def answer_checks(settings: Settings) -> list[AnswerCheck]:
+    return [
+        ModelRefused(),
+        FiguresInSources(),
+        NamesInSources(),
+    ]

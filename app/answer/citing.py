@@ -1,0 +1,107 @@
+"""The citations stage: from retrieval hits to :class:`Citation` objects, and from a
+checked answer to the sources it cites.
+
+The model's ``[n]`` markers are repaired (pointed at the passage stating each sentence's
+figures or names); an answer that cites nothing gets the sources that lexically support
+it, marked ``inferred``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from app.answer.citations import ParsedAnswer, parse_citations
+from app.answer.grounding import repair_citations
+from app.answer.types import Citation
+from app.retrieval.base import Hit
+from app.vectorstore.store import DocumentRecord
+
+INFERRED_MIN_SUPPORT = 0.4
+# fmt: off
+_STOPWORDS = frozenset([
+    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were",
+    "be", "been", "by", "with", "as", "at", "from", "that", "this", "it", "its", "which",
+    "who", "what", "when", "where", "how", "according", "sources", "source", "about", "than",
+    "into", "has", "have", "had", "not",
+])
+# fmt: on
+
+# the cosine of the answer's embedding with each source's chunk, in source order
+Similarity = Callable[[str], list[float]]
+
+
+def content_words(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9][a-z0-9.,%$-]*", text.lower())
+    return {w.strip(".,") for w in words if w.strip(".,") not in _STOPWORDS}
+
+
+def citation_for(
+    number: int,
+    hit: Hit,
+    documents: Mapping[str, DocumentRecord],
+    text: str | None = None,
+    **kw: Any,
+) -> Citation:
+    """The citation of ``hit`` as source ``number``; ``text`` is a trimmed prefix of it."""
+    c = hit.chunk
+    doc = documents.get(c.doc_id)
+    passage = c.text if text is None else text
+    end = c.start + len(passage) if text is not None else c.end
+    return Citation(
+        number=number,
+        doc_id=c.doc_id,
+        title=doc.title if doc else "",
+        source=doc.source if doc else "",
+        chunk_id=c.chunk_id,
+        start=c.start,
+        end=end,
+        heading=c.heading,
+        text=passage,
+        score=round(hit.dense_score, 4) if hit.dense_score is not None else 0.0,
+        **kw,
+    )
+
+
+def cite(
+    question: str, parsed: ParsedAnswer, sources: list[Citation], similarity: Similarity
+) -> tuple[str, list[Citation], list[Citation]]:
+    """The answer text, the citations and the sources (with ``cited`` set)."""
+    by_number = {s.number: s for s in sources}
+    repaired = repair_citations(parsed.text, question, {n: s.text for n, s in by_number.items()})
+    if repaired != parsed.text:
+        parsed = parse_citations(repaired, len(sources))
+    citations = [by_number[n].model_copy(update={"cited": True}) for n in parsed.cited]
+    if not citations and sources:
+        citations = infer_citations(parsed.text, sources, similarity)
+    cited_numbers = {c.number for c in citations}
+    sources = [s.model_copy(update={"cited": s.number in cited_numbers}) for s in sources]
+    return parsed.text, citations, sources
+
+
+def infer_citations(
+    text: str, sources: Sequence[Citation], similarity: Similarity
+) -> list[Citation]:
+    """The model cited nothing: attach the sources that best support its answer.
+
+    Support is lexical (the answer's words and figures found in the passage) with dense
+    similarity as the tie-breaker, so "2 trillion tokens" points at the passage that
+    states the figure, not merely one on the same topic.
+    """
+    words = content_words(text)
+    if not words:
+        return []
+    cosines = similarity(text)
+    scored = []
+    weight = sum(2.0 if w[0].isdigit() else 1.0 for w in words)
+    for i, (src, cos) in enumerate(zip(sources, cosines, strict=True)):
+        passage = content_words(src.text)
+        found = sum(2.0 if w[0].isdigit() else 1.0 for w in words if w in passage)
+        scored.append((found / weight, cos, i))
+    scored.sort(reverse=True)
+    best = scored[0][0]
+    if best < INFERRED_MIN_SUPPORT:
+        return []
+    picked = [i for sup, _, i in scored if sup >= best - 0.05][:2]
+    return [sources[i].model_copy(update={"cited": True, "inferred": True}) for i in picked]

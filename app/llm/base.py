@@ -1,0 +1,80 @@
+"""The generation backend contract: what the answer path needs from an LLM.
+
+A backend implements :class:`LLM` and imports only this module (plus
+:mod:`app.llm.chat_format` if it renders llama-cpp-python chat templates). Optional
+abilities are small protocols of their own, checked with ``isinstance``:
+
+- :class:`ReportsHealth`: the backend can say whether its server is reachable
+  (``GET /health`` shows it as ``model_server``);
+- :class:`Remote`: generation happens on another machine (``is_remote = True``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+Message = dict[str, str]
+
+
+@dataclass
+class RenderedPrompt:
+    """A chat prompt rendered to the text and tokens the model receives."""
+
+    text: str
+    tokens: list[int]
+    stop: list[str]
+
+
+class LLM(Protocol):
+    """What the answer path needs from a generation backend."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def n_ctx(self) -> int: ...
+
+    def render(self, messages: Sequence[Message]) -> RenderedPrompt: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(
+        self,
+        prompt: RenderedPrompt,
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[str]:
+        """Yield text pieces; raise ``Cancelled`` when ``cancel`` is set and
+        ``GenerationTimeout`` past ``deadline`` (``time.monotonic()``)."""
+        ...
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    """Optional: a backend whose model server may be down."""
+
+    def health(self) -> dict[str, Any]:
+        """At least ``{"reachable": bool}``."""
+        ...
+
+
+@runtime_checkable
+class Remote(Protocol):
+    """Optional: a backend that generates on another machine."""
+
+    is_remote: bool
+
+
+def backend_health(llm: object) -> dict[str, Any] | None:
+    """The backend's own health report, or None if it has none to give."""
+    return llm.health() if isinstance(llm, ReportsHealth) else None
+
+
+def is_remote(llm: object) -> bool:
+    return isinstance(llm, Remote) and bool(llm.is_remote)
