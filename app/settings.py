@@ -93,6 +93,14 @@ class Settings(BaseSettings):
         description="Best dense similarity below which ragqa refuses without calling the LLM.",
     )
     max_question_chars: int = Field(default=2000, ge=10)
+    claim_min_subject: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="Share of the question's subject words the sentence that states an "
+        "answer must contain (answer check `not_stated`). Higher withholds more wrong "
+        "answers and more right ones; 0 checks only figures, units and names.",
+    )
 
     # --- HTTP service ---------------------------------------------------------------
     host: str = Field(default="127.0.0.1")

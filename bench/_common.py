@@ -63,12 +63,31 @@ def machine() -> dict[str, Any]:
     from app.llm.local import physical_cores
 
     return {
+        **provenance(),
         "cpu": model,
         "logical_cpus": os.cpu_count(),
         "physical_cores": physical_cores(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "python": platform.python_version(),
         "load_average_at_start": load_average(),
+    }
+
+
+def provenance() -> dict[str, Any]:
+    """The commit the figures come from, and whether the tree had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {
+        "commit": git("rev-parse", "--short=12", "HEAD") or None,
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }
 
 

@@ -11,7 +11,13 @@ Adding a reranker or a check is one new class plus one line in a list below.
 
 from __future__ import annotations
 
-from app.answer.checks import AnswerCheck, FiguresInSources, ModelRefused, NamesInSources
+from app.answer.checks import (
+    AnswerCheck,
+    ClaimStated,
+    FiguresInSources,
+    ModelRefused,
+    NamesInSources,
+)
 from app.embedding import Embedder
 from app.retrieval.base import RetrievalPipeline
 from app.retrieval.hybrid import HybridRetriever
@@ -40,4 +46,5 @@ def answer_checks(settings: Settings) -> list[AnswerCheck]:
         ModelRefused(),
         FiguresInSources(),
         NamesInSources(),
+        ClaimStated(settings.claim_min_subject),
     ]

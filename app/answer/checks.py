@@ -1,28 +1,27 @@
 """Answer checks: run in order over the model's answer; the first that objects withholds it.
 
-A check is any object with a ``name``, a fixed refusal ``message`` and
-``__call__(ctx) -> Verdict | None``. ``None`` lets the answer through; a :class:`Verdict`
-withholds it: the answer becomes ``verdict.message or check.message``, ``answerable`` is
-false and ``reason`` is the check's ``name``. The list is wired in
-:func:`app.answer.builder.answer_checks`.
+A check is any object with a ``name`` and ``__call__(ctx) -> Verdict | None``. ``None``
+lets the answer through; a :class:`Verdict` withholds it: the answer becomes ragqa's one
+fixed refusal sentence, ``answerable`` is false, ``reason`` is the check's ``name`` and
+``detail`` the verdict's. The list is wired in :func:`app.answer.builder.answer_checks`.
 
 Known ``reason`` values (``Answer.reason``): ``answered``; ``empty_index`` and
 ``weak_retrieval`` (retrieval withheld the question, see
 :class:`app.retrieval.postprocess.WeakRetrievalGate`); and the names of the checks below,
-``model_refused`` and ``unsupported``.
+``model_refused``, ``unsupported`` and ``not_stated``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from app.answer.citations import ParsedAnswer, is_refusal
 from app.answer.grounding import figures_supported, unsupported_names
-from app.answer.prompt import REFUSAL
 from app.answer.types import Citation
+from app.answer.verify import Passage, check_claim
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,9 @@ class AnswerContext:
     sources: Sequence[Citation]  # the passages the model was given, numbered as it saw them
     raw: str  # the model's text as generated
     parsed: ParsedAnswer  # with invalid [n] markers removed, and the valid ones cited
+    # what checks found, for the stages after them (``support``: the sentences that
+    # state the answer, which the citations then point at)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passages(self) -> list[str]:
@@ -43,16 +45,13 @@ class AnswerContext:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Why a check withholds the answer. ``message`` replaces the check's fixed message
-    (a model refusal keeps the model's own words)."""
+    """Why a check withholds the answer, in words (becomes ``Answer.detail``)."""
 
     detail: str
-    message: str | None = None
 
 
 class AnswerCheck(Protocol):
     name: str  # becomes Answer.reason when the check withholds
-    message: str  # the answer shown instead
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None: ...
 
@@ -60,7 +59,6 @@ class AnswerCheck(Protocol):
 @dataclass(frozen=True)
 class Withheld:
     reason: str
-    message: str
     detail: str
 
 
@@ -70,7 +68,7 @@ def run_checks(checks: Sequence[AnswerCheck], ctx: AnswerContext) -> Withheld | 
         verdict = check(ctx)
         if verdict is not None:
             log.info("answer withheld by %s: %s", check.name, verdict.detail)
-            return Withheld(check.name, verdict.message or check.message, verdict.detail)
+            return Withheld(check.name, verdict.detail)
     return None
 
 
@@ -78,23 +76,18 @@ class ModelRefused:
     """The model said the sources do not hold the answer (or said nothing)."""
 
     name = "model_refused"
-    message = REFUSAL
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         text = ctx.parsed.text
         if text and not is_refusal(text):
             return None
-        return Verdict("the model refused", message=text or self.message)
+        return Verdict(f"the model said the sources do not answer it: {text[:300]!r}")
 
 
 class FiguresInSources:
     """The answer states figures that appear in none of the sources."""
 
     name = "unsupported"
-    message = (
-        "The articles do not state this: the figures the model proposed appear in none of "
-        "the retrieved passages, so ragqa does not report them."
-    )
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         if figures_supported(ctx.parsed.text, ctx.question, ctx.passages):
@@ -106,10 +99,6 @@ class NamesInSources:
     """The answer's first sentence names something no source (nor its title) names."""
 
     name = "unsupported"
-    message = (
-        "The articles do not state this: the model's answer names something that appears "
-        "in none of the retrieved passages, so ragqa does not report it."
-    )
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         labels = [f"{s.title} {s.heading or ''}" for s in ctx.sources]
@@ -117,3 +106,27 @@ class NamesInSources:
         if not names:
             return None
         return Verdict(f"{', '.join(names)} in no source: {ctx.parsed.text[:500]!r}")
+
+
+class ClaimStated:
+    """No sentence of the sources states the answer's claim about the question's subject.
+
+    The claim is the answer's first sentence: the figures (with their units) and names it
+    adds to the question, or the words it adds when it has neither. One sentence (two for
+    a two-part question) must state them and be about what the question asks, see
+    :mod:`app.answer.verify`. The sentences found are kept in ``ctx.notes["support"]`` so
+    that the citations point at them.
+    """
+
+    name = "not_stated"
+
+    def __init__(self, min_subject: float = 0.2) -> None:
+        self.min_subject = min_subject
+
+    def __call__(self, ctx: AnswerContext) -> Verdict | None:
+        passages = [Passage(s.number, s.title, s.heading or "", s.text) for s in ctx.sources]
+        check = check_claim(ctx.parsed.text, ctx.question, passages, min_subject=self.min_subject)
+        if check.stated:
+            ctx.notes["support"] = check.support
+            return None
+        return Verdict(check.detail or "no sentence of the sources states the answer")

@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from app.answer.citations import ParsedAnswer, parse_citations
-from app.answer.grounding import repair_citations
+from app.answer.grounding import repair_citations, rewrite_markers
 from app.answer.types import Citation
+from app.answer.verify import Sentence
 from app.retrieval.base import Hit
+from app.text.sentences import sentence_spans
 from app.vectorstore.store import DocumentRecord
 
 INFERRED_MIN_SUPPORT = 0.4
@@ -64,11 +66,75 @@ def citation_for(
     )
 
 
+MAX_ANSWER_SENTENCES = 2
+
+
+def short_answer(raw: str) -> str:
+    """The answer's first two sentences: the fact comes first, and what a small model
+    adds after it ("This can be found in…", a pasted source) only buries it."""
+    spans = sentence_spans(raw.strip())
+    if len(spans) <= MAX_ANSWER_SENTENCES:
+        return raw.strip()
+    return raw.strip()[: spans[MAX_ANSWER_SENTENCES - 1].end]
+
+
+def _quoted(source: Citation, support: Sequence[Sentence]) -> Citation:
+    """``source`` cited, with the sentence of it that states the answer."""
+    mine = [s for s in support if s.source == source.number]
+    if not mine:
+        return source.model_copy(update={"cited": True})
+    first = mine[0]
+    return source.model_copy(
+        update={
+            "cited": True,
+            "quote": first.text,
+            "quote_start": source.start + first.start,
+            "quote_end": source.start + first.end,
+        }
+    )
+
+
+def _pin_markers(text: str, numbers: list[int]) -> str:
+    """Markers only for ``numbers`` (the sources whose sentences state the answer): others
+    are dropped, and if none is left the numbers go where the first marker was, or at
+    the end of the first sentence."""
+    if re.search(r"\[\d+\]", text):
+        return rewrite_markers(text, numbers)
+    marks = "".join(f"[{n}]" for n in numbers)
+    spans = sentence_spans(text)
+    end = spans[0].end if spans else len(text)
+    head, tail = text[:end], text[end:]
+    if head and head[-1] in ".!?":
+        return f"{head[:-1]} {marks}{head[-1]}{tail}"
+    return f"{head} {marks}{tail}"
+
+
 def cite(
-    question: str, parsed: ParsedAnswer, sources: list[Citation], similarity: Similarity
+    question: str,
+    parsed: ParsedAnswer,
+    sources: list[Citation],
+    similarity: Similarity,
+    support: Sequence[Sentence] | None = None,
 ) -> tuple[str, list[Citation], list[Citation]]:
-    """The answer text, the citations and the sources (with ``cited`` set)."""
+    """The answer text, the citations and the sources (with ``cited`` set).
+
+    With ``support`` (the sentences an answer check found stating the answer), the
+    citations are exactly the sources of those sentences, each with its sentence as
+    ``quote`` and the sentence's span in the document. Without it, the model's markers
+    are repaired by figures and names, or inferred when it cited nothing.
+    """
     by_number = {s.number: s for s in sources}
+    if support:
+        numbers = list(dict.fromkeys(s.source for s in support if s.source in by_number))
+        model_cited = bool(parsed.cited)
+        text = _pin_markers(parsed.text, numbers)
+        parsed = parse_citations(text, len(sources))
+        citations = [_quoted(by_number[n], support) for n in parsed.cited]
+        if not model_cited:  # the model cited nothing: ragqa attached these
+            citations = [c.model_copy(update={"inferred": True}) for c in citations]
+        cited_numbers = {c.number for c in citations}
+        sources = [s.model_copy(update={"cited": s.number in cited_numbers}) for s in sources]
+        return parsed.text, citations, sources
     repaired = repair_citations(parsed.text, question, {n: s.text for n, s in by_number.items()})
     if repaired != parsed.text:
         parsed = parse_citations(repaired, len(sources))

@@ -179,11 +179,11 @@ def repair_citations(answer: str, question: str, sources: Mapping[int, str]) -> 
         if keep == list(dict.fromkeys(cited)):
             out.append(sentence)
             continue
-        out.append(_rewrite_markers(sentence, keep))
+        out.append(rewrite_markers(sentence, keep))
     return " ".join(out)
 
 
-def _rewrite_markers(sentence: str, keep: list[int]) -> str:
+def rewrite_markers(sentence: str, keep: list[int]) -> str:
     """Keep only ``keep`` in the sentence's marker groups; if none survives, ``keep`` takes
     the place of the first group."""
     survivors = any(int(n) in keep for n in _MARKER_NUM.findall(sentence))

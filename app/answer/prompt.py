@@ -88,7 +88,7 @@ def format_user(question: str, sources: Sequence[SourcePassage]) -> str:
     block = "\n\n".join(format_source(s) for s in sources)
     return (
         f"Question: {q}\n\nSources:\n{block}\n\nQuestion: {q}\n"
-        "Answer in one or two sentences, citing sources like [1]."
+        "Answer in one short sentence that gives the fact first, citing its source like [1]."
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from app.answer.builder import answer_checks
 from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
-from app.answer.citing import citation_for, cite
+from app.answer.citing import citation_for, cite, short_answer
 from app.answer.gate import GenerationGate, Reservation
 from app.answer.generation import generate
 from app.answer.prompt import BuiltPrompt, SourcePassage, render_prompt
@@ -36,11 +36,12 @@ from app.services.live_index import LiveIndex
 from app.settings import Settings
 from app.vectorstore.store import Snapshot
 
-__all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "RagService", "StreamEvent"]
+__all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
 
-WEAK_RETRIEVAL_ANSWER = (
-    "I could not find anything about this in the indexed articles, so I cannot answer it."
-)
+# Every withheld answer says this one sentence; ``Answer.reason`` and ``Answer.detail``
+# say why. (Kept under its old name too: clients and tests import it.)
+WITHHELD_ANSWER = "The indexed articles do not state the answer to this question."
+WEAK_RETRIEVAL_ANSWER = WITHHELD_ANSWER
 
 
 @dataclass
@@ -62,13 +63,19 @@ class _Question:
     model: str
 
     def answer(
-        self, text: str, reason: str, sources: list[Citation], citations: Sequence[Citation] = ()
+        self,
+        text: str,
+        reason: str,
+        sources: list[Citation],
+        citations: Sequence[Citation] = (),
+        detail: str | None = None,
     ) -> Answer:
         return Answer(
             question=self.question,
             answer=text,
             answerable=reason == "answered",
             reason=reason,
+            detail=detail,
             citations=list(citations),
             sources=sources,
             timings=self.timings,
@@ -209,7 +216,12 @@ class RagService:
             sources = [citation_for(i + 1, h, docs, cited=False) for i, h in enumerate(hits)]
             q.timings.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
             yield StreamEvent("sources", sources)
-            answer = q.answer(WEAK_RETRIEVAL_ANSWER, q.retrieval.withheld, sources)
+            detail = (
+                "the index is empty"
+                if q.retrieval.withheld == "empty_index"
+                else "no passage is close enough to the question (RAGQA_MIN_SCORE)"
+            )
+            answer = q.answer(WITHHELD_ANSWER, q.retrieval.withheld, sources, detail=detail)
             yield StreamEvent("answer", answer)
             return
         llm = self.llm
@@ -278,17 +290,20 @@ class RagService:
 
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
-        parsed = parse_citations(raw, len(sources))
-        withheld = run_checks(self.checks, AnswerContext(q.question, sources, raw, parsed))
+        parsed = parse_citations(short_answer(raw), len(sources))
+        ctx = AnswerContext(q.question, sources, raw, parsed)
+        withheld = run_checks(self.checks, ctx)
         if withheld is not None:
-            return q.answer(withheld.message, withheld.reason, sources)
+            return q.answer(WITHHELD_ANSWER, withheld.reason, sources, detail=withheld.detail)
         embeddings = q.pipeline.snapshot.embeddings
 
         def similarity(text: str) -> list[float]:
             vec = self.embedder.embed_query(text)
             return [float(embeddings[h.chunk.row] @ vec) for h in hits]
 
-        text, citations, sources = cite(q.question, parsed, sources, similarity)
+        text, citations, sources = cite(
+            q.question, parsed, sources, similarity, support=ctx.notes.get("support")
+        )
         return q.answer(text, "answered", sources, citations=citations)
 
     # --- status -----------------------------------------------------------------------

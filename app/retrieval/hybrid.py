@@ -16,7 +16,6 @@ from app.retrieval.base import Hit
 from app.vectorstore.store import ChunkRecord, Snapshot
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 RRF_K = 60
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -28,6 +27,8 @@ class _BM25:
     def __init__(self, snapshot: Snapshot) -> None:
         import bm25s
 
+        # bm25s sets its own logger to DEBUG when imported, and logs every index build
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25s = bm25s
         self.retriever = bm25s.BM25()
         corpus = [self._text(snapshot, c) for c in snapshot.chunks]

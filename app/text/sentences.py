@@ -40,6 +40,32 @@ def sentence_spans(text: str) -> list[Sentence]:
     return out
 
 
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|No|vs|etc|Inc|Ltd|Co|Jr|Sr|e\.g|i\.e)|\b[A-Z])\.[\"'”’)\]]*$"
+)
+
+
+def prose_sentences(text: str) -> list[Sentence]:
+    """The sentences of document text, whitespace trimmed: ``PROSE_SENTENCE_END``
+    boundaries (so each line, such as a table row, stands alone), except after an
+    abbreviation such as "Dr." or an initial ("J. Smith")."""
+    bounds = []
+    pos = 0
+    for m in PROSE_SENTENCE_END.finditer(text):
+        if "\n" not in m.group(0) and _ABBREVIATION.search(text[pos : m.start()]):
+            continue
+        bounds.append((pos, m.start()))
+        pos = m.end()
+    bounds.append((pos, len(text)))
+    out = []
+    for s, e in bounds:
+        seg = text[s:e]
+        s, e = s + len(seg) - len(seg.lstrip()), s + len(seg.rstrip())
+        if e > s:
+            out.append(Sentence(s, e, text[s:e]))
+    return out
+
+
 def first_sentence(text: str) -> str:
     spans = sentence_spans(text)
     return spans[0].text if spans else ""

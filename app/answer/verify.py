@@ -1,0 +1,308 @@
+"""Is the answer stated by a sentence of the sources? Find that sentence, or say there is none.
+
+Small models build wrong answers out of real words: a figure the sources give for one
+thing reported for another, a percentage turned into a count, a person the sources
+mention put in a role they never give, an article's date line given as the date of the
+events. Every figure or name of such an answer occurs *somewhere* in the sources, so
+checks that look for words anywhere pass them. This check looks for one sentence that
+states the claim **together with the question's subject**:
+
+- the answer's *claim units* are the figures and names it adds to the question (a figure
+  keeps its unit: ``42%`` is not ``42 batteries``, ``$3 million`` is not ``3 million
+  visitors``); an answer with neither claims the content words it adds;
+- a sentence *supports* a unit when it contains the unit, and is *about the question*
+  when enough of the question's subject words occur in it, in the sentence before it, or
+  in its passage's title and heading (which carry the subject of a sentence like "It
+  opened in 2019.");
+- the claim is *stated* when every unit is supported by a sentence that is about the
+  question, using at most two sentences (a two-part question may need two).
+
+The supporting sentences are returned with their spans, so citations can point at the
+sentence that states the answer, not only at the chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.answer.grounding import Figure, figures
+from app.text.sentences import prose_sentences
+
+# fmt: off
+_STOP = frozenset("""
+a an the of to in on for and or is are was were be been being by with as at from that this
+these those it its which who whom whose what when where why how did does do done has have
+had not no than into about according sources source article articles text passage says
+said say many much number amount total kind type there their they them he she his her we
+our you your i me my can could would should will may might must also any some all each
+per very just only more most less least over under after before during while between up
+down out off then so such if but both either neither whether rather quite roughly about
+approximately around exactly least called named known tell give given use used using
+""".split())  # noqa: SIM905
+_NOT_NAMES = frozenset("""
+a an and as according also answer based both but by for from he her his however i if in it
+its no not of on or she so source sources that the their these they this those to we while
+with yes there here what when where which who thus therefore overall note although because
+since unlike like after before during yet still then
+""".split())  # noqa: SIM905
+# fmt: on
+_MARKERS = re.compile(r"(?:\s?\[\d+\])+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d[\d,.]*%?")
+_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
+_CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
+# a sentence that opens with a pronoun takes its subject from the sentence before
+_REFERS_BACK = re.compile(
+    r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
+)
+_SCALES = frozenset({"thousand", "million", "billion", "trillion", "k", "m", "bn", "b", "t"})
+
+
+@dataclass(frozen=True)
+class Sentence:
+    source: int  # the [n] of the passage it comes from
+    start: int  # character offsets into the passage text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A source as the model saw it: its number, its document's title, the heading of its
+    section ("" when none) and its text."""
+
+    number: int
+    title: str
+    heading: str
+    text: str
+
+
+@dataclass
+class ClaimCheck:
+    stated: bool
+    support: list[Sentence] = field(default_factory=list)  # best first
+    missing: list[str] = field(default_factory=list)  # claim units no sentence states
+    detail: str = ""
+
+
+def split_sentences(number: int, text: str) -> list[Sentence]:
+    return [Sentence(number, s.start, s.end, s.text) for s in prose_sentences(text)]
+
+
+def stem(word: str) -> str:
+    """A crude stemmer, the same on both sides: enough to match "trained" with "training"."""
+    w = word.lower().strip("'’-.,")
+    w = re.sub(r"['’]s?$", "", w)
+    if len(w) <= 3 or w[0].isdigit():
+        return w
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: len(w) - len(suffix)] + repl
+            break
+    return w[:-1] if w.endswith("e") and len(w) > 4 else w
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(_MARKERS.sub(" ", text)) if w.lower() not in _STOP}
+
+
+def subject_words(question: str) -> set[str]:
+    """What the question is about: its content words, stemmed, figures excluded."""
+    return {w for w in _stems(question) if w and not w[0].isdigit()}
+
+
+# "When did X open, and how many people does it employ?" asks two things
+_PART_BREAK = re.compile(
+    r"(?:,\s*|\s+)(?:and|while|but)\s+(?=(?:how|what|when|where|who|whom|whose|which|why)\b)"
+    r"|[?;]\s+",
+    re.I,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    parts = [p for p in _PART_BREAK.split(question) if p.strip()]
+    return parts or [question]
+
+
+def _names(text: str, known: str = "") -> set[str]:
+    """Capitalised words, lower-cased. A word that opens a sentence counts only when
+    ``known`` (the passages) has it capitalised too: "Developed by…" names nothing."""
+    out = set()
+    text = _MARKERS.sub(" ", text)
+    for m in _NAME.finditer(text):
+        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-")
+        if not word or word.lower() in _NOT_NAMES or re.fullmatch(r"[A-Z]{2,}s", word):
+            continue  # "LLMs", "GPUs": kinds of thing, not names
+        opens = not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in ".!?:\n"
+        if opens and not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", known):
+            continue
+        out.add(word.lower())
+    return out
+
+
+@dataclass(frozen=True)
+class _FigureUse:
+    figure: Figure
+    text: str  # as written
+    percent: bool
+    currency: bool
+    unit: str | None  # stem of the word that follows (tokens, layers, visitors…)
+    following: tuple[str, ...] = ()  # stems of the few words after it
+
+
+def _figure_uses(text: str) -> list[_FigureUse]:
+    """Each figure in ``text`` with the unit written around it."""
+    text = _MARKERS.sub(" ", text)
+    uses = []
+    for m in re.finditer(r"(?<![\w-])[$€£¥]?\s?\d(?:[\d,.]*\d)?(?:\s?%)?", text):
+        raw = m.group(0).strip()
+        found = figures(raw.lstrip("$€£¥ ").rstrip("%").strip() or raw)
+        if not found:
+            continue
+        before = text[max(0, m.start() - 12) : m.start()]
+        after = text[m.end() : m.end() + 40]
+        words = re.findall(r"[A-Za-z%][A-Za-z'’-]*|%", after)
+        scale = ""
+        if words and words[0].lower() in _SCALES:
+            scale = words.pop(0)
+        full = figures(raw.lstrip("$€£¥ ").rstrip("% ") + (f" {scale}" if scale else ""))
+        percent = "%" in raw or bool(_PERCENT.match(after.lstrip()))
+        currency = bool(_CURRENCY.search(raw + " " + before[-6:])) or bool(
+            words and _CURRENCY.fullmatch(words[0])
+        )
+        unit = None
+        if words and not percent:
+            first = words[0].lower().split("-")[0]  # "human-labelled" → human
+            if first not in _STOP and first not in ("percent", "cent"):
+                unit = stem(first)
+        following = tuple(stem(p) for w in words[:4] for p in w.split("-") if p)
+        for f in full or found:
+            uses.append(_FigureUse(f, raw, percent, currency, unit, following))
+    return uses
+
+
+def _figure_stated(use: _FigureUse, sentence: str) -> bool:
+    """The sentence gives the same figure with a compatible unit: the answer's unit
+    follows the figure, or occurs in the sentence without belonging to another figure
+    ("33 start-ups and listed companies in its portfolio" states "33 portfolio
+    companies"; "12,000 tonnes … employs 140 people" does not state "12,000 people")."""
+    uses = _figure_uses(sentence)
+    for other in uses:
+        if other.figure.number != use.figure.number:
+            continue
+        if use.figure.prefix and other.figure.prefix != use.figure.prefix:
+            continue
+        if use.percent != other.percent:
+            continue  # 42% is not 42 of anything
+        if use.currency and not other.currency:
+            continue
+        if use.unit is None:
+            return True
+        # the answer's unit must follow the figure in the sentence (within a few words)
+        if use.unit in other.following:
+            return True
+        if other.unit is None:
+            return True  # the sentence gives the figure bare: the unit comes from the subject
+        owned = {u.unit for u in uses if u.figure != other.figure}
+        if use.unit in _stems(sentence) and use.unit not in owned:
+            return True
+    return False
+
+
+def claim_units(
+    answer: str, question: str, known: str = ""
+) -> tuple[list[_FigureUse], set[str], set[str]]:
+    """The figures and names the answer adds to the question, and, when it adds neither,
+    the content words it adds. ``known``: the passages' text (see ``_names``)."""
+    sentences = prose_sentences(_MARKERS.sub(" ", answer).strip())
+    answer = sentences[0].text if sentences else answer  # the answer proper
+    asked_figs = {f.number for f in figures(question)}
+    figs = [u for u in _figure_uses(answer) if u.figure.number not in asked_figs]
+    q_lower = question.lower()
+    names = {n for n in _names(answer, known) if n not in q_lower}
+    words: set[str] = set()
+    if not figs and not names:
+        words = _stems(answer) - _stems(question)
+    return figs, names, words
+
+
+def check_claim(
+    answer: str,
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    min_subject: float = 0.34,
+    min_words: float = 0.6,
+) -> ClaimCheck:
+    """Find the sentence(s) of ``passages`` that state the answer.
+
+    ``label`` is the passage's title and heading: it carries the subject of sentences that
+    refer to it ("It opened in 2019."). ``min_subject`` is the share of the question's
+    subject words a supporting sentence (with the sentence before it and the label) must
+    contain; ``min_words``, for answers without figures or names, the share of the
+    answer's added words the sentence must contain.
+    """
+    known = "\n".join(p.text for p in passages)
+    figs, names, words = claim_units(answer, question, known)
+    # the names the question asks about ("GPT-4", "Sequoia"): a sentence about something
+    # else that happens to share the question's common words does not answer it
+    asked_names = _names(question)  # its opening word (What, How, At…) never counts
+    units: list[str] = [u.text for u in figs] + sorted(names)
+    if not units and not words:
+        return ClaimCheck(False, detail="the answer adds nothing to the question")
+    subjects = [w for w in map(subject_words, question_parts(question)) if w]
+    candidates = []
+    for passage in passages:
+        sents = split_sentences(passage.number, passage.text)
+        label = f"{passage.title} {passage.heading}"
+        # subject words the document's title gives are true of every sentence in it, so
+        # they prove nothing about this one: only the rest is counted. A section heading
+        # ("Context length") is about the sentences under it, so it counts for them.
+        title_stems = _stems(passage.title)
+        heading_stems = _stems(passage.heading)
+        own = [subject - title_stems for subject in subjects]
+        for i, s in enumerate(sents):
+            context = s.text
+            if i > 0 and _REFERS_BACK.match(s.text):
+                context = f"{sents[i - 1].text} {context}"
+            window = _stems(context) | heading_stems
+            about = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
+            if asked_names and not any(n in f"{label} {context}".lower() for n in asked_names):
+                about = 0.0
+            lowered = s.text.lower()
+            covered = {u.text for u in figs if _figure_stated(u, s.text)}
+            covered |= {n for n in names if n in lowered}
+            word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
+            candidates.append((s, about, covered, word_share))
+    if not candidates:
+        return ClaimCheck(False, [], units or sorted(words), "no source text to check against")
+    if not units:
+        best = max(candidates, key=lambda c: (c[3] >= min_words and c[1] >= min_subject, c[3] + c[1]))
+        ok = best[3] >= min_words and best[1] >= min_subject
+        return ClaimCheck(
+            ok,
+            [best[0]] if ok else [],
+            [] if ok else sorted(words),
+            "" if ok else "no sentence about the question holds the answer's words",
+        )
+    # up to two sentences that are about the question and together state every unit
+    relevant = [c for c in candidates if c[1] >= min_subject and c[2]]
+    relevant.sort(key=lambda c: (len(c[2]), c[1]), reverse=True)
+    remaining = set(units)
+    support: list[Sentence] = []
+    for s, _, covered, _ in relevant:
+        if covered & remaining:
+            support.append(s)
+            remaining -= covered
+        if not remaining or len(support) == 2:
+            break
+    if remaining:
+        return ClaimCheck(
+            False,
+            support,
+            sorted(remaining),
+            "no sentence about the question states " + ", ".join(sorted(remaining)),
+        )
+    return ClaimCheck(True, support)

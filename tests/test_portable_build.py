@@ -1,0 +1,81 @@
+"""llama.cpp must run on any x86-64 CPU with AVX2, whatever CPU built it (issue 12).
+
+The installed build is read instruction by instruction: no AVX-512 (zmm registers) and
+no AMX (tile instructions) may be in it, since a CPU may advertise them and still fault
+on them. Then both models decode a >= 256-token prompt in a child process, as set-up
+does, and a child that dies is reported with the fix.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.llm import smoke
+
+LIB_DIR = Path(__import__("llama_cpp").__file__).parent / "lib"
+
+
+def _disassembly(lib: Path) -> str:
+    return subprocess.run(
+        ["objdump", "-d", "--no-show-raw-insn", str(lib)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="x86-64 instruction sets only")
+def test_the_installed_llama_cpp_uses_no_avx512_and_no_amx() -> None:
+    assert shutil.which("objdump"), "objdump (binutils) is needed to read the build"
+    libs = sorted(LIB_DIR.glob("libggml*.so*"))
+    assert any("cpu" in p.name for p in libs) or libs, f"no ggml libraries in {LIB_DIR}"
+    avx2 = 0
+    for lib in libs:
+        asm = _disassembly(lib)
+        zmm = re.findall(r"%zmm\d+|%k[1-7]\b", asm)
+        amx = re.findall(r"\b(?:tilezero|tileloadd|tdpbssd|tdpbf16ps|ldtilecfg)\b", asm)
+        assert not zmm, f"{lib.name} uses AVX-512 ({len(zmm)} zmm/mask operands)"
+        assert not amx, f"{lib.name} uses AMX ({len(amx)} tile instructions)"
+        avx2 += len(re.findall(r"%ymm\d+", asm))
+    assert avx2 > 1000, "the build should use AVX2 (ymm registers), not fall back to SSE"
+
+
+@pytest.mark.parametrize("model", ["tiny", pytest.param("default", marks=pytest.mark.slow)])
+def test_a_256_token_prompt_runs_to_a_clean_exit_in_a_child_process(model: str) -> None:
+    result = smoke.check_model(smoke.resolve(model), threads=2)
+    assert result.ok, result.message
+    assert result.prompt_tokens >= smoke.MIN_PROMPT_TOKENS
+    assert result.completion_tokens > 0
+
+
+def test_a_child_killed_by_an_illegal_instruction_is_reported_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    crash = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGILL)"]
+    result = smoke.check_model(tmp_path / "m.gguf", command=crash)
+    assert not result.ok
+    assert "SIGILL" in result.message and "illegal instruction" in result.message
+
+
+def test_set_up_stops_with_the_fix_command_when_the_check_fails(tmp_path: Path) -> None:
+    bogus = tmp_path / "broken.gguf"
+    bogus.write_bytes(b"GGUF" + b"\0" * 4096)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.llm.smoke", str(bogus)], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "MODEL CHECK FAILED" in done.stderr
+    assert smoke.FIX_COMMAND in done.stderr
+
+
+def test_signals_are_named_plainly() -> None:
+    assert "SIGSEGV" in smoke._describe_death(-signal.SIGSEGV)
+    assert "status 3" in smoke._describe_death(3)

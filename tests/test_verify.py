@@ -1,0 +1,85 @@
+"""The claim check: an answer must rest on one sentence that states it about the question's
+subject. Each wrong-answer shape below is one a small model really produces."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answer.verify import Passage, check_claim
+from app.text.sentences import prose_sentences
+
+pytestmark = pytest.mark.unit
+
+PLANT = Passage(
+    1,
+    "Northfield recycling plant",
+    "",
+    "The Northfield plant opened in May 2021. It processes 12,000 tonnes of spent batteries "
+    "a year and employs 140 people. About 42% of the lithium it recovers is sold to "
+    "Vantor Cells, whose chief executive is Ana Ruiz. The plant was designed by the "
+    "engineering firm Holm & Berg.",
+)
+MUSEUM = Passage(
+    2,
+    "Harbour Museum reopens",
+    "",
+    "March 3, 2024\nMaria Lopez, who chairs the city council, cut the ribbon. The museum's "
+    "director, Tom Berg, led the four-year renovation, which cost $18 million.",
+)
+
+
+def stated(answer: str, question: str) -> bool:
+    return check_claim(answer, question, [PLANT, MUSEUM]).stated
+
+
+def test_a_figure_stated_with_its_subject_and_unit_is_supported() -> None:
+    check = check_claim("The plant employs 140 people [1].", "How many people work at the plant?", [PLANT])
+    assert check.stated
+    assert check.support[0].text.startswith("It processes 12,000 tonnes")
+
+
+def test_a_figure_from_the_sources_reported_for_another_thing_is_not() -> None:
+    assert not stated("The plant employs 12,000 people [1].", "How many people work at the plant?")
+
+
+def test_a_percentage_read_as_a_count_is_not() -> None:
+    q = "How many tonnes of lithium does the plant sell to Vantor Cells?"
+    assert not stated("The plant sells 42 tonnes of lithium to Vantor Cells [1].", q)
+    assert stated("About 42% of the lithium it recovers [1].", "What share of its lithium goes to Vantor Cells?")
+
+
+def test_money_is_not_a_count() -> None:
+    assert not stated("The museum had 18 million visitors [2].", "How many visitors did the Harbour Museum have?")
+    assert stated("The renovation cost $18 million [2].", "How much did the museum's renovation cost?")
+
+
+def test_a_name_in_a_role_the_sources_never_give_it_is_not() -> None:
+    q = "Who is the director of the Harbour Museum?"
+    assert not stated("Maria Lopez is the director of the Harbour Museum [2].", q)
+    assert stated("Tom Berg is the museum's director [2].", q)
+
+
+def test_the_date_line_is_not_the_date_of_the_events() -> None:
+    assert not stated("The renovation was finished on March 3, 2024 [2].", "When did the renovation start?")
+
+
+def test_a_sentence_that_refers_back_takes_its_subject_from_the_one_before() -> None:
+    check = check_claim("It processes 12,000 tonnes a year [1].", "How many tonnes of batteries does the plant process a year?", [PLANT])
+    assert check.stated
+
+
+def test_an_answer_without_figures_or_names_needs_its_words_in_one_sentence() -> None:
+    assert stated("It recycles spent batteries [1].", "What does the plant recycle?")
+    assert not stated("It recycles old tyres [1].", "What does the plant recycle?")
+
+
+def test_two_part_answers_may_rest_on_two_sentences() -> None:
+    q = "When did the Northfield plant open, and how many people does it employ?"
+    check = check_claim("It opened in May 2021 and employs 140 people [1].", q, [PLANT])
+    assert check.stated and len(check.support) == 2
+
+
+def test_sentences_keep_exact_spans_and_do_not_split_on_abbreviations() -> None:
+    text = "Dr. Ana Ruiz spoke. The U.S. office opened.\nRow | 12 | 40%"
+    spans = prose_sentences(text)
+    assert [text[s.start : s.end] for s in spans] == ["Dr. Ana Ruiz spoke.", "The U.S. office opened.", "Row | 12 | 40%"]
