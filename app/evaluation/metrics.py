@@ -9,6 +9,12 @@
   its character span overlaps at least half of the passage's span. hit@k: some evidence
   is covered by the top k; recall@k: the share of evidence passages covered. **MRR**: mean
   of 1/rank of the first covering chunk (0 if none in the top 10).
+- **answer accuracy** of a multi-part question (``parts`` in the question file) needs
+  every part in the answer. A question that errored or timed out is wrong, never a
+  correct refusal.
+- **sentence citation precision**: share of citations whose quoted sentence (the one
+  ragqa found stating the answer) lies, by at least half its span, in an evidence
+  passage; a citation with no quoted sentence counts as imprecise.
 - **citation precision**: share of cited passages that cover some evidence passage;
   **citation recall**: share of answered questions whose citations cover every evidence
   passage.

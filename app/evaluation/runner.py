@@ -107,6 +107,26 @@ def _covering(
     return out
 
 
+def sentence_precision(
+    citations: Sequence[dict[str, Any]], evidence: Sequence[str], doc_text: Callable[[str], str]
+) -> float:
+    """Share of citations whose quoted sentence lies in an evidence passage: the quote's
+    span overlaps the evidence's span by at least half of the quote. A citation with no
+    quoted sentence points at no sentence, so it does not count as precise."""
+    good = 0
+    for c in citations:
+        qs, qe = c.get("quote_start"), c.get("quote_end")
+        if qs is None or qe is None:
+            continue
+        text = doc_text(c["doc_id"])
+        for ev in evidence:
+            span = locate(ev, text)
+            if span and min(qe, span[1]) - max(qs, span[0]) >= 0.5 * (qe - qs):
+                good += 1
+                break
+    return good / len(citations) if citations else 0.0
+
+
 def retrieval_scores(
     item: EvalItem, retrieved: list[dict[str, Any]], doc_text: Callable[[str], str]
 ) -> dict[str, float]:
@@ -146,7 +166,20 @@ def score_item(
         "reason": answer.get("reason"),
         "timings": answer["timings"],
         "citations": [
-            {k: c[k] for k in ("number", "doc_id", "chunk_id", "start", "end", "score", "inferred")}
+            {
+                k: c.get(k)
+                for k in (
+                    "number",
+                    "doc_id",
+                    "chunk_id",
+                    "start",
+                    "end",
+                    "quote_start",
+                    "quote_end",
+                    "score",
+                    "inferred",
+                )
+            }
             for c in answer["citations"]
         ],
         "retrieved": [
@@ -169,9 +202,13 @@ def score_item(
     if not refused and answer["citations"]:
         cited_cover = _covering(answer["citations"], item.evidence, doc_text)
         row["citation_precision"] = sum(1 for c in cited_cover if c) / len(cited_cover)
+        row["sentence_citation_precision"] = sentence_precision(
+            answer["citations"], item.evidence, doc_text
+        )
         row["citation_recall"] = float(set().union(*cited_cover) == set(range(n_ev)))
     elif not refused:
         row["citation_precision"] = None
+        row["sentence_citation_precision"] = None
         row["citation_recall"] = 0.0
     return row
 
@@ -191,6 +228,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "refusal_correct",
             "false_refusal",
             "citation_precision",
+            "sentence_citation_precision",
             "citation_recall",
             "rr",
         ):
