@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     # --- retrieval and answering ----------------------------------------------------
     top_k: int = Field(default=5, ge=1, le=50, description="Sources given to the model.")
     hybrid: bool = Field(default=True, description="Fuse BM25 with dense retrieval (RRF).")
+    passage_sentences: int = Field(
+        default=3,
+        ge=0,
+        le=50,
+        description="Sentences of each retrieved chunk the model reads: the one most like "
+        "the question, the one before it and the rest after. 0 or 1: whole chunks (more "
+        "prompt tokens, slower answers).",
+    )
     min_score: float = Field(
         default=0.2,
         ge=-1.0,

@@ -10,6 +10,7 @@ from app.text.sentences import prose_sentences
 
 pytestmark = pytest.mark.unit
 
+
 PLANT = Passage(
     1,
     "Northfield recycling plant",
@@ -83,3 +84,4 @@ def test_sentences_keep_exact_spans_and_do_not_split_on_abbreviations() -> None:
     text = "Dr. Ana Ruiz spoke. The U.S. office opened.\nRow | 12 | 40%"
     spans = prose_sentences(text)
     assert [text[s.start : s.end] for s in spans] == ["Dr. Ana Ruiz spoke.", "The U.S. office opened.", "Row | 12 | 40%"]
+

@@ -21,7 +21,12 @@ from app.answer.checks import (
 from app.embedding import Embedder
 from app.retrieval.base import RetrievalPipeline
 from app.retrieval.hybrid import HybridRetriever
-from app.retrieval.postprocess import DropNearDuplicates, TopK, WeakRetrievalGate
+from app.retrieval.postprocess import (
+    DropNearDuplicates,
+    SentenceWindow,
+    TopK,
+    WeakRetrievalGate,
+)
 from app.settings import Settings
 from app.vectorstore.store import Snapshot
 
@@ -36,6 +41,11 @@ def retrieval_pipeline(
         [
             DropNearDuplicates(snapshot.embeddings),
             TopK(),
+            *(
+                [SentenceWindow(embedder, before=1, after=settings.passage_sentences - 2)]
+                if settings.passage_sentences >= 2
+                else []
+            ),
             WeakRetrievalGate(settings.min_score),
         ],
     )

@@ -29,18 +29,11 @@ from dataclasses import dataclass, field
 
 from app.answer.grounding import Figure, figures
 from app.text.sentences import prose_sentences
+from app.text.words import STOPWORDS as _STOP
+from app.text.words import content_stems as _stems
+from app.text.words import stem, subject_words
 
 # fmt: off
-_STOP = frozenset("""
-a an the of to in on for and or is are was were be been being by with as at from that this
-these those it its which who whom whose what when where why how did does do done has have
-had not no than into about according sources source article articles text passage says
-said say many much number amount total kind type there their they them he she his her we
-our you your i me my can could would should will may might must also any some all each
-per very just only more most less least over under after before during while between up
-down out off then so such if but both either neither whether rather quite roughly about
-approximately around exactly least called named known tell give given use used using
-""".split())  # noqa: SIM905
 _NOT_NAMES = frozenset("""
 a an and as according also answer based both but by for from he her his however i if in it
 its no not of on or she so source sources that the their these they this those to we while
@@ -49,7 +42,6 @@ since unlike like after before during yet still then
 """.split())  # noqa: SIM905
 # fmt: on
 _MARKERS = re.compile(r"(?:\s?\[\d+\])+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d[\d,.]*%?")
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
@@ -89,28 +81,6 @@ class ClaimCheck:
 
 def split_sentences(number: int, text: str) -> list[Sentence]:
     return [Sentence(number, s.start, s.end, s.text) for s in prose_sentences(text)]
-
-
-def stem(word: str) -> str:
-    """A crude stemmer, the same on both sides: enough to match "trained" with "training"."""
-    w = word.lower().strip("'’-.,")
-    w = re.sub(r"['’]s?$", "", w)
-    if len(w) <= 3 or w[0].isdigit():
-        return w
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: len(w) - len(suffix)] + repl
-            break
-    return w[:-1] if w.endswith("e") and len(w) > 4 else w
-
-
-def _stems(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(_MARKERS.sub(" ", text)) if w.lower() not in _STOP}
-
-
-def subject_words(question: str) -> set[str]:
-    """What the question is about: its content words, stemmed, figures excluded."""
-    return {w for w in _stems(question) if w and not w[0].isdigit()}
 
 
 # "When did X open, and how many people does it employ?" asks two things

@@ -11,7 +11,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from app.embedding import Embedder
 from app.retrieval.base import Retrieval
+from app.text.sentences import prose_sentences
+from app.text.words import content_stems, subject_words
 
 DUPLICATE_COSINE = 0.95
 
@@ -66,3 +69,57 @@ class WeakRetrievalGate:
         if dense and max(dense) < self.min_score:
             return replace(retrieval, withheld=self.name)
         return retrieval
+
+
+class SentenceWindow:
+    """Narrow each passage to the sentences that bear on the question.
+
+    A 96-token chunk usually answers with one sentence; the rest is reading time for a
+    CPU model (prompt tokens are most of an answer's latency). In each hit the sentence
+    most like the question (dense cosine of the sentence and the question, plus the share
+    of the question's content words it holds) is kept with ``before`` sentences before it
+    (they often carry its subject: "It opened in 2019.") and ``after`` after it. The
+    window is a contiguous span of the document, so citations and their offsets stay
+    exact. Chunks of at most ``before + after + 1`` sentences are kept whole.
+    """
+
+    name = "sentence_window"
+
+    def __init__(self, embedder: Embedder, before: int = 1, after: int = 1) -> None:
+        self.embedder = embedder
+        self.before = before
+        self.after = after
+
+    def __call__(self, retrieval: Retrieval) -> Retrieval:
+        width = self.before + self.after + 1
+        split = [prose_sentences(h.chunk.text) for h in retrieval.hits]
+        todo = [i for i, s in enumerate(split) if len(s) > width]
+        if not todo:
+            return retrieval
+        texts = [s.text for i in todo for s in split[i]]
+        vecs = self.embedder.embed(texts)
+        qvec = self.embedder.embed_query(retrieval.query)
+        asked = subject_words(retrieval.query)
+        hits = list(retrieval.hits)
+        pos = 0
+        for i in todo:
+            sents = split[i]
+            cos = vecs[pos : pos + len(sents)] @ qvec
+            pos += len(sents)
+            scores = [
+                float(c) + (len(asked & content_stems(s.text)) / len(asked) if asked else 0.0)
+                for c, s in zip(cos, sents, strict=True)
+            ]
+            best = max(range(len(sents)), key=scores.__getitem__)
+            lo = max(0, min(best - self.before, len(sents) - width))
+            hi = min(len(sents) - 1, lo + width - 1)
+            chunk = hits[i].chunk
+            start, end = sents[lo].start, sents[hi].end
+            narrowed = replace(
+                chunk,
+                text=chunk.text[start:end],
+                start=chunk.start + start,
+                end=chunk.start + end,
+            )
+            hits[i] = replace(hits[i], chunk=narrowed)
+        return retrieval.with_hits(hits)

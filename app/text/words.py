@@ -1,0 +1,45 @@
+"""Words for matching a question with a sentence: a crude stemmer, stop words, and the
+stemmed content words of a text. Retrieval (sentence windows) and the answer checks use
+the same ones, so both judge "about the question" alike."""
+
+from __future__ import annotations
+
+import re
+
+_MARKERS = re.compile(r"(?:\s?\[\d+\])+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d[\d,.]*%?")
+# fmt: off
+STOPWORDS = frozenset("""
+a an the of to in on for and or is are was were be been being by with as at from that this
+these those it its which who whom whose what when where why how did does do done has have
+had not no than into about according sources source article articles text passage says
+said say many much number amount total kind type there their they them he she his her we
+our you your i me my can could would should will may might must also any some all each
+per very just only more most less least over under after before during while between up
+down out off then so such if but both either neither whether rather quite roughly about
+approximately around exactly least called named known tell give given use used using
+""".split())  # noqa: SIM905
+# fmt: on
+
+
+def stem(word: str) -> str:
+    """A crude stemmer, the same on both sides: enough to match "trained" with "training"."""
+    w = word.lower().strip("'’-.,")
+    w = re.sub(r"['’]s?$", "", w)
+    if len(w) <= 3 or w[0].isdigit():
+        return w
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: len(w) - len(suffix)] + repl
+            break
+    return w[:-1] if w.endswith("e") and len(w) > 4 else w
+
+
+def content_stems(text: str) -> set[str]:
+    """The stemmed words of ``text`` that are not stop words ([n] markers ignored)."""
+    return {stem(w) for w in _WORD.findall(_MARKERS.sub(" ", text)) if w.lower() not in STOPWORDS}
+
+
+def subject_words(question: str) -> set[str]:
+    """What the question is about: its content words, stemmed, figures excluded."""
+    return {w for w in content_stems(question) if w and not w[0].isdigit()}
