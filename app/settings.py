@@ -84,7 +84,12 @@ class Settings(BaseSettings):
     )
 
     # --- retrieval and answering ----------------------------------------------------
-    top_k: int = Field(default=5, ge=1, le=50, description="Sources given to the model.")
+    top_k: int = Field(
+        default=4,
+        ge=1,
+        le=50,
+        description="Sources given to the model (more: more recall, more prompt tokens).",
+    )
     hybrid: bool = Field(default=True, description="Fuse BM25 with dense retrieval (RRF).")
     passage_sentences: int = Field(
         default=3,

@@ -77,8 +77,19 @@ def _sanitise(text: str) -> str:
     return _FAKE_MARKER.sub(lambda m: "› " + m.group(0).lstrip(), text)
 
 
+LABEL_WORDS = 6
+
+
+def _short(text: str, words: int = LABEL_WORDS) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
 def format_source(s: SourcePassage) -> str:
-    label = s.title if not s.heading or s.heading == s.title else f"{s.title} — {s.heading}"
+    """``[n] (title — heading)`` and the passage. Title and heading are cut to a few words:
+    they say what a passage is about ("it" is Llama 2), and every token costs time."""
+    title = _short(s.title)
+    label = title if not s.heading or s.heading == s.title else f"{title} — {_short(s.heading)}"
     return f"[{s.number}] ({_sanitise(label)})\n{_sanitise(s.text)}"
 
 

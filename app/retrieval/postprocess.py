@@ -92,7 +92,11 @@ class SentenceWindow:
 
     def __call__(self, retrieval: Retrieval) -> Retrieval:
         width = self.before + self.after + 1
-        split = [prose_sentences(h.chunk.text) for h in retrieval.hits]
+        # a Markdown heading line is no sentence: the prompt labels the passage with it
+        split = [
+            [s for s in prose_sentences(h.chunk.text) if not s.text.startswith("#")]
+            for h in retrieval.hits
+        ]
         todo = [i for i, s in enumerate(split) if len(s) > width]
         if not todo:
             return retrieval
