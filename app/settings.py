@@ -92,12 +92,13 @@ class Settings(BaseSettings):
     )
     hybrid: bool = Field(default=True, description="Fuse BM25 with dense retrieval (RRF).")
     passage_sentences: int = Field(
-        default=3,
+        default=0,
         ge=0,
         le=50,
         description="Sentences of each retrieved chunk the model reads: the one most like "
-        "the question, the one before it and the rest after. 0 or 1: whole chunks (more "
-        "prompt tokens, slower answers).",
+        "the question, the one before it and the rest after. 0 or 1: whole chunks. With "
+        "96-token chunks it saves few tokens and loses evidence (docs/PERFORMANCE.md), so "
+        "it is off; it pays with larger RAGQA_CHUNK_TOKENS.",
     )
     min_score: float = Field(
         default=0.2,
