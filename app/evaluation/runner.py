@@ -164,6 +164,7 @@ def score_item(
         "answer": answer["answer"],
         "answerable_pred": answer["answerable"],
         "reason": answer.get("reason"),
+        "detail": answer.get("detail"),
         "timings": answer["timings"],
         "citations": [
             {
