@@ -181,11 +181,11 @@ def test_openapi_schema_lists_the_ask_endpoint(server: Server) -> None:
     assert "post" in paths["/api/ask/stream"]
 
 
-@pytest.mark.skipif(not (WEB_DIR / "index.html").is_file(), reason="no web UI in app/web")
 def test_root_serves_the_web_page(server: Server) -> None:
     resp = server.client.get("/")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
+    assert resp.text == (WEB_DIR / "index.html").read_text(encoding="utf-8")
 
 
 # --- asking -----------------------------------------------------------------------------
