@@ -392,6 +392,13 @@ def test_sigkill_at_timed_points_leaves_the_old_or_the_new_index(
             }
         )
     assert set(states) <= {"old", "new"}
+    for result in RESULTS[-len(points) :]:
+        # a kill after the ingest finished tests nothing: every one must hit a running ingest
+        assert not result["finished_before_kill"], result
+        # and leave the state its last stage implies (these points are all before the switch)
+        reached = str(result["last_stage_reached"])
+        switched = reached in STAGES and STAGES.index(reached) >= STAGES.index("switched")
+        assert result["state"] == ("new" if switched else "old"), result
 
 
 # --- two ingests at once ---------------------------------------------------------------
