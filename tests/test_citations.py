@@ -62,6 +62,7 @@ UNSEEN_REFUSALS = [
     "I could not find the learning rate in the provided documents.",
     "Sorry, I don't have information about that.",
     "No answer can be found in the sources.",
+    "The information provided does not mention any payment for the partnership.",
 ]
 
 

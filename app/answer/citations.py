@@ -18,7 +18,7 @@ _MARKER = re.compile(
 _NUM = re.compile(r"\d+")
 
 _REFUSAL_PATTERNS = [
-    r"(?:sources?|context|text|passages?|articles?|documents?)(?: information)? (?:do|does|did)(?: not|n't) (?:contain|mention|provide|include|say|state|specify|give)",
+    r"(?:sources?|context|text|passages?|articles?|documents?|information)(?: information)?(?: provided| given)? (?:do|does|did)(?: not|n't) (?:contain|mention|provide|include|say|state|specify|give)",
     r"(?:not|no(?:where)?) (?:\w+ly )?(?:mentioned|stated|specified|provided|given|included|found|available|disclosed|reported) in (?:the |that |this |these |those |any of the |any )?(?:provided |given |above )?(?:sources?|text|context|passages?|articles?|documents?|information)",
     # LlamaIndex's answer when nothing was retrieved or generated
     r"^\s*empty response\s*\.?\s*$",
