@@ -247,6 +247,7 @@ def evaluate(
     """Measure answer accuracy, refusals, retrieval and citations over a question set."""
     from app.evaluation import report, runner
     from app.evaluation.dataset import load_questions
+    from app.provenance import machine
 
     _logging(False)
     if args[0] == "compare":
@@ -277,6 +278,8 @@ def evaluate(
         return
     summary = runner.summarise(rows)
     meta = {
+        # commit, dirty, date, cpu, cores…: what a document quoting these numbers cites
+        **machine(),
         "backend": backend.name,
         "questions": args[0],
         "settings": settings.model_dump(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -31,6 +30,11 @@ RESULTS = ROOT / "bench" / "results"
 ARTICLES = ROOT / "data" / "articles"
 QUESTIONS = ROOT / "data" / "eval" / "questions.jsonl"
 
+# shared with `ragqa eval` (summary.json), so both record the same provenance
+from app.provenance import load_average  # noqa: E402
+from app.provenance import machine as machine  # noqa: E402  (re-exported to the scripts)
+from app.provenance import provenance as provenance  # noqa: E402
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -43,52 +47,6 @@ def ragqa_command() -> list[str]:
     """``ragqa`` from the same environment as this interpreter."""
     exe = Path(sys.executable).parent / "ragqa"
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "app.cli"]
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    from app.llm.local import physical_cores
-
-    return {
-        **provenance(),
-        "cpu": model,
-        "logical_cpus": os.cpu_count(),
-        "physical_cores": physical_cores(),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "load_average_at_start": load_average(),
-    }
-
-
-def provenance() -> dict[str, Any]:
-    """The commit the figures come from, and whether the tree had uncommitted changes."""
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    return {
-        "commit": git("rev-parse", "--short=12", "HEAD") or None,
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-    }
 
 
 def proc_status(pid: int) -> dict[str, int]:

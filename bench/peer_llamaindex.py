@@ -39,6 +39,7 @@ from app.evaluation import report, runner  # noqa: E402
 from app.evaluation.dataset import load_questions  # noqa: E402
 from app.llm.local import physical_cores  # noqa: E402
 from app.llm.model_files import resolve_model_path  # noqa: E402
+from app.provenance import machine  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
 
@@ -171,6 +172,7 @@ def main() -> None:
     rows = runner.run_saving(items, backend, args.out / "results.partial.jsonl", args.resume)
     summary = runner.summarise(rows)
     meta = {
+        **machine(),  # commit, dirty, date, cpu, cores: as `ragqa eval` records them
         "backend": backend.name,
         "questions": str(args.questions),
         "settings": {

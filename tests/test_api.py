@@ -34,6 +34,9 @@ ZORBLAX_MD = (
     "It was switched on in 2091 by the Jovian Energy Cooperative and is cooled by "
     "liquid nitrogen pumped from the moon's night side.\n"
 )
+# the tiny model answers this one (greedy decoding: always the same answer)
+ANSWERED_QUESTION = "What is the context length of Llama 2?"
+EMPTY_UPLOAD_STATUS, EMPTY_UPLOAD_CODE = 415, "unsupported_document"
 ZORBLAX_QUESTION = "How many gigawatts does the Zorblax reactor on Io produce?"
 
 SOURCE_FIELDS = {"number", "doc_id", "title", "source", "chunk_id", "start", "end", "text", "score"}
@@ -181,11 +184,11 @@ def test_openapi_schema_lists_the_ask_endpoint(server: Server) -> None:
     assert "post" in paths["/api/ask/stream"]
 
 
-@pytest.mark.skipif(not (WEB_DIR / "index.html").is_file(), reason="no web UI in app/web")
 def test_root_serves_the_web_page(server: Server) -> None:
     resp = server.client.get("/")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
+    assert resp.text == (WEB_DIR / "index.html").read_text(encoding="utf-8")
 
 
 # --- asking -----------------------------------------------------------------------------
@@ -202,8 +205,9 @@ def test_ask_returns_an_answer_with_sources_and_timings(server: Server) -> None:
     source_chunks = {s["chunk_id"] for s in body["sources"]}
     assert {c["chunk_id"] for c in body["citations"]} <= source_chunks
     timings = body["timings"]
-    assert timings["retrieval_ms"] >= 0
-    assert timings["total_ms"] >= timings["retrieval_ms"]
+    assert timings["retrieval_ms"] > 0  # embedding the question alone takes milliseconds
+    # each is rounded to 0.01 ms
+    assert timings["total_ms"] >= timings["retrieval_ms"] + timings["generation_ms"] - 0.02
     if body["answerable"]:
         assert timings["prompt_tokens"] > 0
 
@@ -212,12 +216,16 @@ def test_ask_reports_the_tiny_model_by_file_name(server: Server) -> None:
     assert ask(server.client, LLAMA_QUESTION)["model"] == tiny_model_path().name
 
 
-def test_ask_on_the_demo_corpus_calls_the_model(server: Server) -> None:
-    """The Llama 2 question is well covered by the demo articles: retrieval is strong
-    enough that the model is asked, so the prompt was counted."""
-    body = ask(server.client, LLAMA_QUESTION)
-    assert body["reason"] in ("answered", "model_refused")
-    assert body["timings"]["prompt_tokens"] > 0
+def test_ask_on_the_demo_corpus_calls_the_model_and_answers(server: Server) -> None:
+    """A question the demo articles answer: the model is asked (the prompt was counted, it
+    generated tokens) and its answer is reported, cited. The tiny model decodes greedily, so
+    this question's outcome is fixed; a model, prompt or check that refuses everything
+    fails here (``model_refused``, ``unsupported`` and ``weak_retrieval`` all do)."""
+    body = ask(server.client, ANSWERED_QUESTION, top_k=5)
+    assert body["reason"] == "answered", body["answer"]
+    assert body["answerable"] is True and body["citations"]
+    assert body["timings"]["prompt_tokens"] > 0 and body["timings"]["completion_tokens"] > 0
+    assert body["timings"]["ttft_ms"] is not None
 
 
 def test_every_source_is_a_true_span_of_its_document(server: Server) -> None:
@@ -385,20 +393,21 @@ def test_question_one_char_over_the_limit_is_refused_and_names_the_limit(server:
 
 def test_question_at_the_limit_passes_the_character_check(server: Server) -> None:
     """The limit is inclusive: exactly max_question_chars characters is not refused for its
-    length in characters. (With the tiny model's 2048-token window it may still be refused
-    because the prompt does not fit; that refusal names RAGQA_N_CTX, not the char limit.)"""
+    length in characters. With the tiny model's 2048-token window the prompt then does not
+    fit, and that refusal (from the later check) names RAGQA_N_CTX, not the char limit."""
     limit = server.settings.max_question_chars
     at_limit = ("llama " * limit)[:limit]
     resp = server.client.post("/api/ask", json={"question": at_limit, "top_k": 1})
-    if resp.status_code != 200:
-        err = assert_error(resp, 422, "bad_input")
-        assert "RAGQA_MAX_QUESTION_CHARS" not in err["message"], err
+    # past the character check, it meets the next one: it does not fit 2048 tokens
+    err = assert_error(resp, 422, "bad_input")
+    assert "RAGQA_MAX_QUESTION_CHARS" not in err["message"], err
+    assert "RAGQA_N_CTX" in err["message"] and "context window" in err["message"], err
 
 
 def test_empty_upload_is_refused(server: Server) -> None:
     resp = upload(server.client, "empty.md", b"")
-    assert 400 <= resp.status_code < 500
-    assert_error(resp, resp.status_code)
+    err = assert_error(resp, EMPTY_UPLOAD_STATUS, EMPTY_UPLOAD_CODE)
+    assert "empty.md" in err["message"], err
 
 
 def test_malformed_json_says_so(server: Server) -> None:

@@ -45,12 +45,42 @@ def test_refusals_are_recognised(text: str) -> None:
     assert is_refusal(text)
 
 
+# Phrasings no ragqa run produced (the list above is the eval run's own outputs): LlamaIndex's
+# answers when its context lacks the answer, and other ways models put it. ``…`` stands for
+# the rest of the sentence.
+UNSEEN_REFUSALS = [
+    "Empty Response",
+    "The provided context does not contain information about the learning rate used for Llama 2.",
+    "I'm sorry, but the context does not mention the optimizer Meta used.",
+    "I\u2019m sorry, but the context does not mention the optimizer Meta used.",
+    "Based on the given context, it is not possible to determine the learning rate.",
+    "The context information does not include the batch size.",
+    "It is not possible to answer this question based on the provided context.",
+    "The answer is not in the provided context.",
+    "None of the sources mention the learning rate.",
+    "Unfortunately, the documents do not say what learning rate was used.",
+    "I could not find the learning rate in the provided documents.",
+    "Sorry, I don't have information about that.",
+    "No answer can be found in the sources.",
+    "The information provided does not mention any payment for the partnership.",
+]
+
+
+@pytest.mark.parametrize("text", UNSEEN_REFUSALS)
+def test_unseen_refusal_phrasings_are_recognised(text: str) -> None:
+    assert is_refusal(text)
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "Llama 2 was trained on 2 trillion tokens [1].",
         "Microsoft is the partner [2]. The sources do not mention the price.",
         "The cost was not disclosed by Meta, but Nathan Lambert puts it above $25 million [1].",
+        "Empty batches were dropped before training [1].",
+        "Researchers could not find any copy of the weights before March 2023 [2].",
+        "Meta said it was not possible to release the training data [1].",
+        "It is possible to determine the cost from [1]: about $25 million.",
     ],
 )
 def test_answers_are_not_mistaken_for_refusals(text: str) -> None:

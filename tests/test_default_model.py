@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.answer.service import RagService
+from app.answer.service import WITHHELD_ANSWER, RagService
 from app.embedding import Embedder
 from app.llm import load_llm
 from app.llm.model_files import BUNDLED_SIZE
@@ -37,13 +37,34 @@ def test_the_bundled_model_is_assembled_and_verified(default_service: RagService
     assert path.stat().st_size == BUNDLED_SIZE
 
 
-def test_answers_the_training_tokens_question_with_a_citation(default_service: RagService) -> None:
-    answer = default_service.ask("How many tokens was Llama 2 trained on?")
-    assert answer.answerable
-    assert "2 trillion" in answer.answer
-    assert any("2 trillion tokens" in c.text for c in answer.citations)
+# Neither question is in data/eval/questions.jsonl or data/eval/gate.jsonl (a test on the
+# eval set's own questions measures what the prompt was tuned on).
+ANSWERABLE = (
+    "In the leaked Google memo, how much money did the engineer say open source developers "
+    "would need alongside a 13-billion-parameter model?",
+    "$10 million",
+)
+UNANSWERABLE = "What batch size did Meta use to pretrain Llama 2?"
+# the reasons an answer check gives after the model was asked (not retrieval's refusals)
+WITHHELD_AFTER_THE_MODEL = {"model_refused", "unsupported", "not_stated"}
+
+
+def test_answers_a_figure_with_a_citation_to_the_passage_that_states_it(
+    default_service: RagService,
+) -> None:
+    question, figure = ANSWERABLE
+    answer = default_service.ask(question)
+    assert answer.reason == "answered", (answer.answer, answer.detail)
+    assert figure in answer.answer
+    assert any(figure in c.text for c in answer.citations), answer.citations
 
 
 def test_refuses_a_question_the_articles_do_not_answer(default_service: RagService) -> None:
-    answer = default_service.ask("What learning rate was used to train Llama 2?")
+    """The model was asked (retrieval found Llama 2 passages, the model generated) and the
+    answer was withheld with the fixed sentence: neither a retrieval refusal nor a made-up
+    batch size. (The test above fails a service that refuses everything.)"""
+    answer = default_service.ask(UNANSWERABLE)
     assert not answer.answerable
+    assert answer.reason in WITHHELD_AFTER_THE_MODEL, answer.reason
+    assert answer.timings.ttft_ms is not None and answer.timings.completion_tokens > 0
+    assert answer.answer == WITHHELD_ANSWER and answer.citations == []

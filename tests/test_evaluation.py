@@ -25,6 +25,19 @@ from tests.conftest import ROOT, make_settings, serve_app, service_on_copy
 
 QUESTIONS = ROOT / "data" / "eval" / "questions.jsonl"
 
+# Floors for the full run with the tiny model (SmolLM2-135M, greedy, 48-token answers). They
+# catch a broken prompt, answer check, refusal path or citation step (a service that refuses
+# everything has accuracy 0; one that answers everything has refusal accuracy 0), not model
+# quality: the default model's gate is tests/test_gate.py.
+# TODO(main engineer): PROVISIONAL, confirm from one full measured run. Measured so far on a
+# loaded machine: the first 39 of the 84 questions gave accuracy 0.077, hit@5 0.974 and
+# citation precision 0.81 (8 cited answers); the 12-question gate set gave refusal accuracy
+# 1.0 (4 of 4) and citation precision 1.0.
+TINY_MIN_HIT5 = 0.9
+TINY_MIN_ACCURACY = 0.03  # 2 of the 68 answerable questions
+TINY_MIN_REFUSAL = 0.5
+TINY_MIN_CITATION_PRECISION = 0.5
+
 
 def test_squad_normalisation_and_scores() -> None:
     assert metrics.normalize("The  2 Trillion, tokens!") == "2 trillion tokens"
@@ -133,16 +146,28 @@ def test_a_full_run_writes_results_report_and_plots(tmp_path: Path, demo_index: 
     }
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "app.cli", "eval", str(QUESTIONS), "--out", str(out)]
+    floors = [
+        *("--min-hit5", str(TINY_MIN_HIT5)),
+        *("--min-accuracy", str(TINY_MIN_ACCURACY)),
+        *("--min-refusal", str(TINY_MIN_REFUSAL)),
+        *("--min-citation-precision", str(TINY_MIN_CITATION_PRECISION)),
+    ]
     done = subprocess.run(
-        [*cmd, "--min-hit5", "0.9"], env=env, capture_output=True, text=True, timeout=2400, cwd=ROOT
+        [*cmd, *floors], env=env, capture_output=True, text=True, timeout=2400, cwd=ROOT
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    summary_path = out / "summary.json"
+    overall = json.loads(summary_path.read_text())["overall"] if summary_path.exists() else {}
+    assert done.returncode == 0, (overall, done.stderr[-2000:])
     n_questions = len(QUESTIONS.read_text().splitlines())
     assert len((out / "results.jsonl").read_text().splitlines()) == n_questions
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["overall"]["n"] == n_questions
+    summary = json.loads(summary_path.read_text())
+    assert summary["overall"]["n"] == n_questions and summary["overall"]["errors"] == 0
     assert set(summary["by_type"]) == {"factoid", "numeric", "multi_hop", "unanswerable"}
-    assert summary["overall"]["hit@5"] >= 0.9
+    assert summary["overall"]["hit@5"] >= TINY_MIN_HIT5
+    # what a document quoting these numbers needs to say where they come from
+    meta = summary["meta"]
+    assert {"commit", "dirty", "date", "cpu", "logical_cpus", "physical_cores"} <= set(meta)
+    assert meta["commit"] and "SmolLM2" in meta["backend"]
     for png in ("accuracy_by_type.png", "recall_at_k.png", "latency.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     assert "## Definitions" in (out / "report.md").read_text()

@@ -392,6 +392,13 @@ def test_sigkill_at_timed_points_leaves_the_old_or_the_new_index(
             }
         )
     assert set(states) <= {"old", "new"}
+    for result in RESULTS[-len(points) :]:
+        # a kill after the ingest finished tests nothing: every one must hit a running ingest
+        assert not result["finished_before_kill"], result
+        # and leave the state its last stage implies (these points are all before the switch)
+        reached = str(result["last_stage_reached"])
+        switched = reached in STAGES and STAGES.index(reached) >= STAGES.index("switched")
+        assert result["state"] == ("new" if switched else "old"), result
 
 
 # --- two ingests at once ---------------------------------------------------------------
@@ -554,6 +561,10 @@ def test_a_missing_or_damaged_model_is_reported_with_the_fix_and_health_says_so(
 # --- a full disk -------------------------------------------------------------------------
 @contextlib.contextmanager
 def small_tmpfs(where: Path, size_kb: int) -> Iterator[Path]:
+    """Mount a tmpfs of ``size_kb`` at ``where``. Needs root: skipped (an allowlisted skip,
+    see tests/conftest.py) when not root; as root a failed mount fails the test."""
+    if os.geteuid() != 0:
+        pytest.skip("not root: mounting a small tmpfs needs root (CI runs as root)")
     where.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(where)],
@@ -561,7 +572,7 @@ def small_tmpfs(where: Path, size_kb: int) -> Iterator[Path]:
         text=True,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+        pytest.fail(f"running as root, yet could not mount a small tmpfs: {done.stderr.strip()}")
     try:
         yield where
     finally:

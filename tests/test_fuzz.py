@@ -27,26 +27,25 @@ from typing import Any
 
 import httpx
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from app.answer.service import RagService  # noqa: E402
-from app.api.app import create_app  # noqa: E402
-from app.embedding import Embedder  # noqa: E402
-from app.llm.local import LocalLLM  # noqa: E402
-from app.services.documents import DocumentService  # noqa: E402
+from app.answer.service import RagService
+from app.api.app import create_app
+from app.embedding import Embedder
+from app.llm.local import LocalLLM
+from app.services.documents import DocumentService
 
-from .conftest import make_settings, serve_app, service_on_copy  # noqa: E402
+from .conftest import make_settings, serve_app, service_on_copy
 
 MAX_EXAMPLES = 25  # per operation and generation mode
 CHECKS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -43,12 +44,29 @@ def test_an_answer_carries_sources_with_true_spans_and_timings(demo_service: Rag
     assert t.ttft_ms is not None and 0 < t.ttft_ms <= t.generation_ms
 
 
+def _words(text: str) -> str:
+    """Text without [n] markers, whitespace collapsed."""
+    return " ".join(re.sub(r"\s*\[\d+(?:\s*,\s*\d+)*\]", "", text).split())
+
+
 def test_streaming_yields_tokens_that_make_up_the_answer(demo_service: RagService) -> None:
-    events = list(demo_service.ask_stream("Who leaked LLaMA?", top_k=2))
+    """The streamed tokens are the model's whole output: the final answer is made of them
+    (each of its sentences, markers aside, is in their concatenation), they count as the
+    completion tokens, and the same question asked without streaming gives the same answer."""
+    question = "Who leaked LLaMA?"  # the tiny model answers it (greedy: always the same)
+    events = list(demo_service.ask_stream(question, top_k=2))
     kinds = [e.kind for e in events]
     assert kinds[0] == "sources" and kinds[-1] == "answer" and "token" in kinds
     raw = "".join(e.data for e in events if e.kind == "token")
-    assert raw.strip()
+    answer = events[-1].data
+    assert answer.reason == "answered", answer.answer
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+", answer.answer) if _words(x)]
+    assert sentences
+    for sentence in sentences:
+        assert _words(sentence) in _words(raw), (sentence, raw)
+    assert demo_service.llm is not None
+    assert answer.timings.completion_tokens == demo_service.llm.count_tokens(raw.strip())
+    assert demo_service.ask(question, top_k=2).answer == answer.answer
 
 
 class FakeLLM:

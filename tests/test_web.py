@@ -15,9 +15,13 @@ from app.api.app import WEB_DIR, create_app
 
 from .conftest import make_settings
 
-pytestmark = pytest.mark.skipif(
-    not (WEB_DIR / "index.html").is_file(), reason="no web UI in app/web"
-)
+WEB_FILES = ["index.html", "app.js", "app.css", "favicon.svg"]
+
+
+@pytest.mark.parametrize("name", WEB_FILES)
+def test_the_page_files_exist(name: str) -> None:
+    """The chat page ships with the package: deleting a file fails here, never skips."""
+    assert (WEB_DIR / name).is_file(), f"app/web/{name} is missing"
 
 
 @pytest.fixture

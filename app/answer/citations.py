@@ -18,8 +18,16 @@ _MARKER = re.compile(
 _NUM = re.compile(r"\d+")
 
 _REFUSAL_PATTERNS = [
-    r"(?:sources?|context|text|passages?|articles?) (?:do|does|did)(?: not|n't) (?:contain|mention|provide|include|say|state|specify|give)",
-    r"(?:not|no(?:where)?) (?:\w+ly )?(?:mentioned|stated|specified|provided|given|included|found|available|disclosed|reported) in (?:the |that |this |these |those |any of the |any )?(?:provided |given |above )?(?:sources?|text|context|passages?|articles?|information)",
+    r"(?:sources?|context|text|passages?|articles?|documents?|information)(?: information)?(?: provided| given)? (?:do|does|did)(?: not|n't) (?:contain|mention|provide|include|say|state|specify|give)",
+    r"(?:not|no(?:where)?) (?:\w+ly )?(?:mentioned|stated|specified|provided|given|included|found|available|disclosed|reported) in (?:the |that |this |these |those |any of the |any )?(?:provided |given |above )?(?:sources?|text|context|passages?|articles?|documents?|information)",
+    # LlamaIndex's answer when nothing was retrieved or generated
+    r"^\s*empty response\s*\.?\s*$",
+    r"\bnone of the (?:provided |given )?(?:sources|passages|articles|documents|texts) (?:mentions?|contains?|states?|says?|provides?|gives?|specif(?:y|ies))",
+    r"\b(?:answer|information) (?:is|was) not (?:\w+ )?(?:in|within|present in|contained in|included in) the (?:provided |given )?(?:sources?|context|text|passages?|articles?|documents?)",
+    r"\b(?:not|impossible) (?:possible )?to (?:determine|answer|say|tell|know)\b",
+    r"\b(?:i|we) (?:could not|couldn't) (?:find|determine|answer)\b",
+    r"\bi (?:do not|don't) have (?:any |enough )?(?:information|details|data)\b",
+    r"\bno answer (?:can|could) be (?:found|given|determined)\b",
     # "…'s score on MMLU was not provided." — a gap stated as the whole sentence
     r"\b(?:is|are|was|were) not (?:\w+ly )?(?:mentioned|stated|specified|provided|given|disclosed|reported)\s*[.!]?$",
     r"\bno (?:information|mention|details?|data) (?:about|on|regarding|of|is|in)",

@@ -61,6 +61,9 @@ def _markdown(
         f"- backend: {meta.get('backend')}",
         f"- questions: {meta.get('questions')} ({summary['overall']['n']} items)",
         f"- settings: `{json.dumps(meta.get('settings', {}))}`",
+        f"- measured: commit {meta.get('commit')}{' (uncommitted changes)' if meta.get('dirty') else ''}, "
+        f"{meta.get('date')}, {meta.get('cpu')}, {meta.get('logical_cpus')} logical CPUs "
+        f"({meta.get('physical_cores')} physical cores)",
         "",
     ]
     lines.append("| metric | overall | " + " | ".join(types) + " |")
