@@ -60,6 +60,8 @@ def citation_for(
         start=c.start,
         end=end,
         heading=c.heading,
+        published=doc.published if doc else None,
+        author=doc.author if doc else None,
         text=passage,
         score=round(hit.dense_score, 4) if hit.dense_score is not None else 0.0,
         **kw,

@@ -29,12 +29,13 @@ from app.answer.prompt import BuiltPrompt, SourcePassage, render_prompt
 from app.answer.types import Answer, Citation, Timings
 from app.embedding import Embedder, get_embedder
 from app.errors import BadInput, ModelUnavailable
+from app.ingest.front_matter import source_label
 from app.ingest.pipeline import IngestReport
 from app.llm.base import LLM, RenderedPrompt, backend_health
 from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
 from app.services.live_index import LiveIndex
 from app.settings import Settings
-from app.vectorstore.store import Snapshot
+from app.vectorstore.store import DocumentRecord, Snapshot
 
 __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
 
@@ -82,6 +83,15 @@ class _Question:
             model=self.model,
             retrieval_query=self.query,
         )
+
+
+def labelled(doc: DocumentRecord | None, heading: str | None) -> tuple[str, str | None]:
+    """The source's label for the model: the title with the date and author as metadata
+    (``Title (published March 4, 2024; by …)``), and the heading unless it is the title."""
+    if doc is None:
+        return "", heading
+    label = source_label(doc.title, doc.published, doc.author)
+    return label, None if heading == doc.title else heading
 
 
 class RagService:
@@ -270,12 +280,7 @@ class RagService:
     ) -> tuple[BuiltPrompt, RenderedPrompt]:
         docs = snapshot.documents
         passages = [
-            SourcePassage(
-                i + 1,
-                docs[h.chunk.doc_id].title if h.chunk.doc_id in docs else "",
-                h.chunk.heading,
-                h.chunk.text,
-            )
+            SourcePassage(i + 1, *labelled(docs.get(h.chunk.doc_id), h.chunk.heading), h.chunk.text)
             for i, h in enumerate(hits)
         ]
         return render_prompt(

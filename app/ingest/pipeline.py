@@ -17,9 +17,17 @@ from app.corpus import Document, doc_id_for
 from app.embedding import Embedder
 from app.errors import UnsupportedDocument
 from app.ingest.chunking import chunk_document
-from app.ingest.loaders import discover, file_sha256, load_file
+from app.ingest.front_matter import reads_as_title
+from app.ingest.loaders import apply_front_matter, discover, file_sha256, load_file
 from app.settings import Settings
-from app.vectorstore.store import IndexStore, NewDocument, Snapshot, acquire
+from app.vectorstore.store import (
+    DocumentRecord,
+    IndexStore,
+    NewDocument,
+    Snapshot,
+    acquire,
+    chunking_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +56,24 @@ class IngestReport:
             f"{self.n_chunks_embedded} chunks embedded; index holds {self.n_documents_total} "
             f"documents, {self.n_chunks_total} chunks ({self.seconds:.1f} s)"
         )
+
+
+def document_of(rec: DocumentRecord) -> Document:
+    """A stored document as a :class:`Document` to re-chunk; one stored before its front
+    matter was read gets it read now (from its text: the same rules as the loaders)."""
+    doc = Document(
+        rec.source,
+        rec.title,
+        rec.text,
+        published=rec.published,
+        author=rec.author,
+        skip=[(a, b) for a, b in rec.skip],
+        pages=[(n, a, b) for n, a, b in rec.pages],
+    )
+    if not rec.skip and rec.published is None and rec.author is None:
+        known = rec.title if reads_as_title(rec.title) else None  # not an old date title
+        apply_front_matter(doc, known, fallback=Path(rec.source).stem)
+    return doc
 
 
 def _under(source: str, roots: Sequence[Path]) -> bool:
@@ -134,10 +160,7 @@ def ingest_paths(
         base = None if rebuild else _current(store, embedder)
         if base is not None:
             chunking = base.manifest.get("chunking", {})
-            if chunking != {
-                "chunk_tokens": settings.chunk_tokens,
-                "chunk_overlap": settings.chunk_overlap,
-            }:
+            if chunking != chunking_settings(settings.chunk_tokens, settings.chunk_overlap):
                 log.info("chunking settings changed: re-chunking every document")
                 base_hashes: dict[str, str] = {}
             else:
@@ -192,7 +215,7 @@ def ingest_paths(
             if not base_hashes:  # chunking changed: re-chunk documents outside the roots too
                 for doc_id, rec in base.documents.items():
                     if doc_id not in seen and doc_id not in remove:
-                        to_add.append(Document(rec.source, rec.title, rec.text))
+                        to_add.append(document_of(rec))
                         report.updated.append(rec.source)
 
         # (an index from before file hashes were recorded gets them on its next ingest)

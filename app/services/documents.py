@@ -47,6 +47,8 @@ class DocumentService:
             n_chunks=d.n_chunks,
             n_chars=len(d.text),
             added_at=d.added_at,
+            published=d.published,
+            author=d.author,
             duplicate=duplicate,
         )
 

@@ -58,7 +58,11 @@ CREATE TABLE documents (
     title TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     text TEXT NOT NULL,
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    published TEXT,
+    author TEXT,
+    skip TEXT,
+    pages TEXT
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY,
@@ -69,7 +73,8 @@ CREATE TABLE chunks (
     end INTEGER NOT NULL,
     heading TEXT,
     text TEXT NOT NULL,
-    n_tokens INTEGER NOT NULL
+    n_tokens INTEGER NOT NULL,
+    page INTEGER
 );
 CREATE INDEX chunks_doc ON chunks(doc_id);
 """
@@ -84,6 +89,17 @@ class DocumentRecord:
     text: str
     added_at: float
     n_chunks: int = 0
+    published: str | None = None
+    author: str | None = None
+    skip: tuple[tuple[int, int], ...] = ()  # spans of the text in no chunk (front matter)
+    pages: tuple[tuple[int, int, int], ...] = ()  # PDF pages: (number, start, end)
+
+    def page_span(self, page: int | None) -> tuple[int, int] | None:
+        """The character span of PDF page ``page`` in :attr:`text`."""
+        for number, start, end in self.pages:
+            if number == page:
+                return start, end
+        return None
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,7 @@ class ChunkRecord:
     heading: str | None
     text: str
     n_tokens: int
+    page: int | None = None
 
 
 @dataclass
@@ -159,6 +176,18 @@ class NewDocument:
     document: Document
     chunks: list[Chunk]
     embeddings: np.ndarray
+
+
+CHUNKER_VERSION = 2  # 2: front matter skipped, PDF pages as boundaries
+
+
+def chunking_settings(chunk_tokens: int, chunk_overlap: int) -> dict[str, int]:
+    """What the chunks of an index depend on; a change re-chunks every document."""
+    return {
+        "chunk_tokens": chunk_tokens,
+        "chunk_overlap": chunk_overlap,
+        "chunker": CHUNKER_VERSION,
+    }
 
 
 def build_faiss(embeddings: np.ndarray, dim: int, ann_threshold: int) -> Any:
@@ -303,17 +332,37 @@ class IndexStore:
             raise OSError(f"{path.name} is missing")
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            docs = {
-                r[0]: DocumentRecord(*r)
-                for r in con.execute(
-                    "SELECT doc_id, source, title, content_hash, text, added_at FROM documents"
+            # an index written before the document metadata and pages columns reads as
+            # documents without them (and is re-chunked on the next ingest: the manifest's
+            # chunker version differs)
+            doc_cols = {r[1] for r in con.execute("PRAGMA table_info(documents)")}
+            chunk_cols = {r[1] for r in con.execute("PRAGMA table_info(chunks)")}
+            extra = [c for c in ("published", "author", "skip", "pages") if c in doc_cols]
+            docs = {}
+            for r in con.execute(
+                "SELECT doc_id, source, title, content_hash, text, added_at"
+                + "".join(f", {c}" for c in extra)
+                + " FROM documents"
+            ):
+                more = dict(zip(extra, r[6:], strict=True))
+                docs[r[0]] = DocumentRecord(
+                    doc_id=r[0],
+                    source=r[1],
+                    title=r[2],
+                    content_hash=r[3],
+                    text=r[4],
+                    added_at=r[5],
+                    published=more.get("published"),
+                    author=more.get("author"),
+                    skip=tuple(tuple(x) for x in json.loads(more.get("skip") or "[]")),
+                    pages=tuple(tuple(x) for x in json.loads(more.get("pages") or "[]")),
                 )
-            }
+            page_col = ", page" if "page" in chunk_cols else ", NULL"
             chunks = [
                 ChunkRecord(*r)
                 for r in con.execute(
-                    "SELECT row, chunk_id, doc_id, idx, start, end, heading, text, n_tokens "
-                    "FROM chunks ORDER BY row"
+                    "SELECT row, chunk_id, doc_id, idx, start, end, heading, text, n_tokens"
+                    f"{page_col} FROM chunks ORDER BY row"
                 )
             ]
         finally:
@@ -372,6 +421,7 @@ class IndexStore:
                     base.chunks[r].heading,
                     base.chunks[r].text,
                     base.chunks[r].n_tokens,
+                    base.chunks[r].page,
                 )
                 for r in keep_rows
             )
@@ -379,9 +429,32 @@ class IndexStore:
                 vectors.append(base.embeddings[keep_rows])
         for nd in add:
             d = nd.document
-            docs.append(DocumentRecord(d.doc_id, d.source, d.title, d.content_hash, d.text, now))
+            docs.append(
+                DocumentRecord(
+                    d.doc_id,
+                    d.source,
+                    d.title,
+                    d.content_hash,
+                    d.text,
+                    now,
+                    published=d.published,
+                    author=d.author,
+                    skip=tuple(tuple(x) for x in d.skip),  # type: ignore[misc]
+                    pages=tuple(tuple(x) for x in d.pages),  # type: ignore[misc]
+                )
+            )
             chunk_rows.extend(
-                (c.chunk_id, c.doc_id, c.index, c.start, c.end, c.heading, c.text, c.n_tokens)
+                (
+                    c.chunk_id,
+                    c.doc_id,
+                    c.index,
+                    c.start,
+                    c.end,
+                    c.heading,
+                    c.text,
+                    c.n_tokens,
+                    c.page,
+                )
                 for c in nd.chunks
             )
             if len(nd.chunks):
@@ -406,14 +479,25 @@ class IndexStore:
             try:
                 con.executescript(_SCHEMA)
                 con.executemany(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [
-                        (d.doc_id, d.source, d.title, d.content_hash, d.text, d.added_at)
+                        (
+                            d.doc_id,
+                            d.source,
+                            d.title,
+                            d.content_hash,
+                            d.text,
+                            d.added_at,
+                            d.published,
+                            d.author,
+                            json.dumps([list(x) for x in d.skip]),
+                            json.dumps([list(x) for x in d.pages]),
+                        )
                         for d in docs
                     ],
                 )
                 con.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [(i, *row) for i, row in enumerate(chunk_rows)],
                 )
                 con.commit()
@@ -433,7 +517,7 @@ class IndexStore:
                 "created_at": now,
                 "embed_model": embed_model,
                 "dim": dim,
-                "chunking": {"chunk_tokens": chunk_tokens, "chunk_overlap": chunk_overlap},
+                "chunking": chunking_settings(chunk_tokens, chunk_overlap),
                 "index_type": "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat",
                 "n_chunks": len(chunk_rows),
                 "documents": {
@@ -442,6 +526,8 @@ class IndexStore:
                         "title": d.title,
                         "content_hash": d.content_hash,
                         "n_chunks": n_by_doc.get(d.doc_id, 0),
+                        **({"published": d.published} if d.published else {}),
+                        **({"author": d.author} if d.author else {}),
                         **({"file_sha256": hashes[d.doc_id]} if d.doc_id in hashes else {}),
                     }
                     for d in docs
