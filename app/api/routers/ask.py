@@ -18,6 +18,7 @@ from app.answer.service import RagService
 from app.answer.types import Answer, Citation
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
+from app.api.metrics import metrics_of, record_answer
 from app.api.threads import cancellable, in_thread
 from app.errors import RagqaError
 from app.retrieval.scope import MAX_SCOPE_DOCUMENTS
@@ -81,7 +82,7 @@ async def ask(
     # a place in the queue from admission on, as for streams (fair between the two)
     reservation = service.gate.reserve()
     try:
-        return await cancellable(
+        answer = await cancellable(
             request,
             lambda cancel: service.ask(
                 req.question, req.top_k, history, cancel, reservation=reservation, scope=scope
@@ -89,6 +90,8 @@ async def ask(
         )
     finally:
         reservation.release()
+    record_answer(request, answer)
+    return answer
 
 
 class RetrieveRequest(ScopeFields):
@@ -102,9 +105,14 @@ class RetrieveResponse(BaseModel):
 
 
 @router.post("/retrieve", response_model=RetrieveResponse, responses=ERROR_RESPONSES)
-def retrieve(req: RetrieveRequest, service: RagService = Depends(get_service)) -> RetrieveResponse:
+def retrieve(
+    req: RetrieveRequest, request: Request, service: RagService = Depends(get_service)
+) -> RetrieveResponse:
     """Retrieval only: the passages a question would be answered from, best first."""
     passages, ms = service.search(req.question, req.top_k, req.scope(service))
+    metrics = metrics_of(request)
+    if metrics is not None:
+        metrics.record_retrieval(ms)
     return RetrieveResponse(passages=passages, retrieval_ms=round(ms, 2))
 
 
@@ -120,7 +128,7 @@ def retrieve(req: RetrieveRequest, service: RagService = Depends(get_service)) -
     },
 )
 async def ask_stream(
-    req: AskRequest, service: RagService = Depends(get_service)
+    req: AskRequest, request: Request, service: RagService = Depends(get_service)
 ) -> EventSourceResponse:
     """Stream the answer token by token, then its citations, then timings."""
     service.validate_question(req.question, req.top_k)  # 4xx before the stream starts
@@ -145,6 +153,7 @@ async def ask_stream(
                     }
                 else:
                     answer: Answer = event.data
+                    record_answer(request, answer)
                     body = answer.model_dump()
                     timings = body.pop("timings")
                     yield {"event": "citations", "data": json.dumps(body)}

@@ -36,6 +36,7 @@ from app.answer.service import RagService
 from app.answer.types import Answer, Citation, Timings
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
+from app.api.metrics import Metrics, metrics_of, record_answer
 from app.api.routers.ask import ScopeFields, _ReleasingResponse
 from app.api.threads import cancellable, in_thread
 from app.errors import BadInput, RagqaError
@@ -309,7 +310,7 @@ async def chat_completions(
     service.validate_question(question, req.top_k)  # 4xx before any work
     scope = req.scope(service)
     if req.stream:
-        return _stream(req, question, history, cap, service, scope)
+        return _stream(req, question, history, cap, service, scope, metrics_of(request))
     # a place in the queue from admission on, as for /api/ask: a full queue is a real 503
     reservation = service.gate.reserve()
     try:
@@ -327,6 +328,7 @@ async def chat_completions(
         )
     finally:
         reservation.release()
+    record_answer(request, answer)
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
@@ -350,6 +352,7 @@ def _stream(
     cap: int | None,
     service: RagService,
     scope: DocumentScope | None = None,
+    metrics: Metrics | None = None,
 ) -> EventSourceResponse:
     """Tokens as ``delta.content`` chunks as the model writes them; the last chunk has the
     ``finish_reason``, ``usage``, ``citations`` and ``ragqa`` (whose ``answer`` is the checked
@@ -391,6 +394,8 @@ def _stream(
                     yield chunk({"content": event.data})
                 elif event.kind == "answer":
                     answer: Answer = event.data
+                    if metrics is not None:
+                        metrics.record_answer(answer)
                     text = "".join(streamed).strip()
                     if not text:
                         yield chunk({"content": answer.answer})
