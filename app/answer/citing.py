@@ -62,6 +62,7 @@ def citation_for(
         heading=c.heading,
         published=doc.published if doc else None,
         author=doc.author if doc else None,
+        page=c.page,
         text=passage,
         score=round(hit.dense_score, 4) if hit.dense_score is not None else 0.0,
         **kw,

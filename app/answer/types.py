@@ -18,6 +18,9 @@ class Citation(BaseModel):
         None, description="The document's publication date as written at its top, if any."
     )
     author: str | None = Field(None, description="The document's byline, if any.")
+    page: int | None = Field(
+        None, description="The PDF page the passage is on (from 1); null for other formats."
+    )
     text: str = Field(description="The passage itself: document text [start, end).")
     score: float = Field(description="Dense cosine similarity of question and passage.")
     cited: bool = Field(True, description="False for sources given to the model but not cited.")

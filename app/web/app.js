@@ -293,7 +293,8 @@
 
   function citationLabel(c) {
     const heading = c.heading ? ` — ${c.heading}` : "";
-    return `${c.title || c.source}${heading}`;
+    const page = c.page !== null && c.page !== undefined ? `, p. ${c.page}` : "";
+    return `${c.title || c.source}${heading}${page}`;
   }
 
   function chip(c) {
@@ -358,6 +359,7 @@
           { class: "source-main" },
           h("span", { class: "source-title", text: s.title || s.source }),
           s.heading ? h("span", { class: "source-heading", text: ` — ${s.heading}` }) : null,
+          s.page !== null && s.page !== undefined ? h("span", { class: "source-page", text: `, p. ${s.page}` }) : null,
         );
         list.append(
           h(
@@ -637,7 +639,7 @@
     state.viewerDoc = null;
     ui.viewerKicker.textContent = `Source ${c.number}${c.inferred ? " · attached by similarity" : c.cited ? " · cited" : ""}`;
     ui.viewerTitle.textContent = c.title || c.source;
-    ui.viewerHeading.textContent = c.heading || "";
+    ui.viewerHeading.textContent = [c.heading, c.page !== null && c.page !== undefined ? `p. ${c.page}` : null].filter(Boolean).join(" · ");
     ui.viewerMeta.textContent = `Characters ${c.start.toLocaleString()}–${c.end.toLocaleString()} · score ${Number(c.score).toFixed(2)}`;
     ui.viewerBody.replaceChildren(h("span", { class: "muted", text: "Loading the passage…" }));
     ui.viewerWhole.hidden = true;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.answer.types import DocumentInfo
 from app.api.deps import get_documents, require_read, require_write
@@ -20,9 +20,18 @@ class DocumentList(BaseModel):
     total: int
 
 
+class Page(BaseModel):
+    page: int = Field(description="Page number, from 1.")
+    start: int = Field(description="Where the page's text starts in `text`.")
+    end: int = Field(description="Where it ends (exclusive).")
+
+
 class DocumentText(BaseModel):
     document: DocumentInfo
     text: str
+    pages: list[Page] = Field(
+        default_factory=list, description="PDF pages and their spans of `text`; empty otherwise."
+    )
 
 
 @router.get("", response_model=DocumentList, dependencies=[Depends(require_read)])
@@ -34,7 +43,10 @@ def list_documents(service: DocumentService = Depends(get_documents)) -> Documen
 @router.get("/{doc_id}", response_model=DocumentText, dependencies=[Depends(require_read)])
 def get_document(doc_id: str, service: DocumentService = Depends(get_documents)) -> DocumentText:
     info, text = service.get_document(doc_id)
-    return DocumentText(document=info, text=text)
+    pages = service.index.snapshot.documents[doc_id].pages
+    return DocumentText(
+        document=info, text=text, pages=[Page(page=n, start=a, end=b) for n, a, b in pages]
+    )
 
 
 @router.post(
