@@ -105,6 +105,13 @@ def ingest(
         bool, typer.Option(help="Ignore the existing index; build from scratch.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="A bar of chunks embedded, with chunks per second (default: on a terminal).",
+        ),
+    ] = None,
 ) -> None:
     """Index documents. Re-running embeds only new or changed files and drops deleted ones."""
     _logging(verbose)
@@ -122,7 +129,8 @@ def ingest(
     settings = _settings(index)
     try:
         service = RagService(settings)
-        report = service.ingest(paths, rebuild=rebuild, progress=sys.stderr.isatty())
+        show = sys.stderr.isatty() if progress is None else progress
+        report = service.ingest(paths, rebuild=rebuild, progress=show)
     except RagqaError as exc:
         _fail(exc)
         return

@@ -25,6 +25,7 @@ from app.api.routers.openai_compat import OpenAIErrorShape
 from app.errors import RagqaError
 from app.llm.base import LLM, is_remote
 from app.services.documents import DocumentService
+from app.services.jobs import JobService
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("ragqa")
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         if app.state.service is None:
             app.state.service = build_service(settings, app.state.problems)
             app.state.documents = DocumentService(app.state.service.index)
+            app.state.jobs = JobService(app.state.documents)
         yield
 
     app = FastAPI(
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.state.settings = settings
     app.state.service = service
     app.state.documents = DocumentService(service.index) if service is not None else None
+    app.state.jobs = JobService(app.state.documents) if app.state.documents is not None else None
     app.state.problems = []
     app.state.metrics = Metrics(app)  # its own registry, never the global one
     install_error_handlers(app)
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.add_middleware(RequestCounter, metrics=app.state.metrics)
     app.include_router(ask.router)
     app.include_router(documents.router)
+    app.include_router(documents.jobs_router)
     app.include_router(health.router)
     app.include_router(metrics_router)
     app.include_router(openai_compat.router)

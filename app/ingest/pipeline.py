@@ -8,10 +8,13 @@ re-chunks everything.
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from app.corpus import Document, doc_id_for
 from app.embedding import Embedder
@@ -85,10 +88,38 @@ def _current(store: IndexStore, embedder: Embedder) -> Snapshot | None:
     return store.load(embedder.name, embedder.dim) if store.exists() else None
 
 
+# (chunks embedded so far, chunks in all)
+Progress = Callable[[int, int], None]
+
+
+def _embed(texts: list[str], embedder: Embedder, on_progress: Progress | None) -> np.ndarray:
+    """Embed ``texts``; with ``on_progress``, one batch at a time, reporting after each.
+
+    One batch at a time also keeps questions answered during a long ingest: the embedder
+    serves one call at a time, so a question's embedding waits for one batch at most,
+    never for the whole document."""
+    if on_progress is None or not texts:
+        return embedder.embed(texts)
+    step = max(1, embedder.batch_size)
+    parts = []
+    on_progress(0, len(texts))
+    for i in range(0, len(texts), step):
+        parts.append(embedder.embed(texts[i : i + step]))
+        on_progress(min(i + step, len(texts)), len(texts))
+    return np.concatenate(parts)
+
+
 def embed_documents(
-    docs: Sequence[Document], embedder: Embedder, settings: Settings, progress: bool = False
+    docs: Sequence[Document],
+    embedder: Embedder,
+    settings: Settings,
+    progress: bool = False,
+    on_progress: Progress | None = None,
 ) -> list[NewDocument]:
-    """Chunk and embed documents. The embedded text carries title and heading for context."""
+    """Chunk and embed documents. The embedded text carries title and heading for context.
+
+    ``progress``: a tqdm bar of chunks embedded, with chunks per second, on stderr.
+    ``on_progress(done, total)``: called after each batch (upload jobs report it)."""
     prepared = []
     texts: list[str] = []
     for doc in docs:
@@ -107,7 +138,19 @@ def embed_documents(
                 else f"{doc.title} — {c.heading}"
             )
             texts.append(f"{context}\n{c.text}")
-    vectors = embedder.embed(texts, progress=progress)
+    if progress and texts:
+        from tqdm import tqdm
+
+        with tqdm(total=len(texts), unit="chunk", desc="embedding", file=sys.stderr) as bar:
+
+            def advance(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+                if on_progress is not None:
+                    on_progress(done, total)
+
+            vectors = _embed(texts, embedder, advance)
+    else:
+        vectors = _embed(texts, embedder, on_progress)
     out: list[NewDocument] = []
     pos = 0
     for doc, chunks in prepared:
@@ -126,11 +169,12 @@ def apply_documents(
     rebuild: bool = False,
     progress: bool = False,
     lock_wait: float = 60.0,
+    on_progress: Progress | None = None,
 ) -> Snapshot:
     """Add/replace ``add`` and remove doc ids ``remove`` under the writer lock."""
     with acquire(store, lock_wait):
         base = None if rebuild else _current(store, embedder)
-        new_docs = embed_documents(add, embedder, settings, progress)
+        new_docs = embed_documents(add, embedder, settings, progress, on_progress)
         return store.write(
             base,
             new_docs,
