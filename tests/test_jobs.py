@@ -92,14 +92,26 @@ def test_a_large_upload_is_a_job_that_reports_progress_and_its_document(
     assert any(p["doc_id"] == doc["doc_id"] for p in passages)
 
 
-def test_a_job_whose_file_is_not_readable_fails_with_the_reason(
+def test_a_large_binary_under_a_text_name_is_refused_at_once(
     server: tuple[Any, Any, httpx.Client],
 ) -> None:
     _, _, client = server
     resp = upload(client, "binary.txt", b"\x00\x01\x02ELF\x00" * 2000)
+    assert resp.status_code == 415 and "not text" in resp.json()["error"]["message"]
+
+
+def test_a_job_whose_file_is_not_readable_fails_with_the_reason(
+    server: tuple[Any, Any, httpx.Client],
+) -> None:
+    _, _, client = server
+    resp = client.post(
+        "/api/documents",
+        files={"file": ("broken.pdf", b"%PDF-1.4\n" + b"garbage " * 1000, "application/pdf")},
+    )
     assert resp.status_code == 202
     job = wait_for(client, resp.json()["job_id"], {"done", "failed"})
-    assert job["state"] == "failed" and "not text" in job["error"] and job["document"] is None
+    assert job["state"] == "failed" and "not a readable PDF" in job["error"], job
+    assert job["document"] is None
 
 
 def test_an_unknown_job_is_a_404(server: tuple[Any, Any, httpx.Client]) -> None:

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.answer.types import Answer
 from app.api.deps import require_read
+from app.api.errors import ERROR_RESPONSES
 
 # seconds: retrieval is milliseconds, a first token or an answer on a CPU is seconds
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -182,7 +183,10 @@ router = APIRouter(tags=["health"])
     "/metrics",
     dependencies=[Depends(require_read)],
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"},
+        **ERROR_RESPONSES,
+    },
 )
 def metrics(request: Request) -> Response:
     """Prometheus metrics (text format): requests, latencies, tokens, refusals, queue,

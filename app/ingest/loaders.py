@@ -326,6 +326,32 @@ def apply_front_matter(doc: Document, title: str | None, fallback: str) -> None:
     doc.published, doc.author, doc.skip = fm.published, fm.author, fm.skip
 
 
+def check_content(data: bytes, path: Path) -> None:
+    """The content checks :func:`load_bytes` makes first, on the first bytes only: a
+    quick refusal (a binary, an archive or a PDF under a text name; a ``.pdf`` without
+    the PDF header) for an upload that is parsed later, in a job."""
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        if b"%PDF-" not in data[:1024]:
+            head = data[:SNIFF_CHARS]
+            looks = "text" if _looks_like_text(head) else describe_content(data)
+            raise UnsupportedDocument(
+                f"{path.name}: not a PDF (no %PDF- header; the content is {looks})"
+            )
+        return
+    if suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES:
+        head = data[:SNIFF_CHARS]
+        if len(data) > SNIFF_CHARS:  # never cut a character in two
+            if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                head = head[: len(head) // 2 * 2 - 2]
+            else:
+                while head and head[-1] & 0xC0 == 0x80:
+                    head = head[:-1]
+                if head and head[-1] >= 0xC0:
+                    head = head[:-1]
+        _decode(head, path)
+
+
 def load_file(path: Path, *, max_pdf_pages: int = MAX_PDF_PAGES) -> Document:
     try:
         data = path.read_bytes()

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.errors import RagqaError
+from app.ingest.loaders import check_content
 from app.services.documents import DocumentService
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class JobService:
     def submit(self, filename: str, data: bytes) -> Job:
         """Check the upload and queue it; the refusals of a small upload come at once."""
         safe = self.documents.check_upload(filename, data)
+        check_content(data, Path(safe))  # a binary under a text name: 415 now, not a job
         job = Job(uuid.uuid4().hex, safe, len(data), created_at=time.time())
         with self._lock:
             self._jobs[job.job_id] = job
