@@ -201,3 +201,15 @@ def test_metadata_is_stored_listed_cited_and_labelled_for_the_model(
     shown = format_source(SourcePassage(1, label, heading, service.snapshot.chunks[0].text))
     assert shown.startswith("[1] (New Rell bridge opens to traffic (published March 4, 2024")
     assert "\nThe city council opened" in shown
+
+
+@pytest.mark.parametrize("content", ["Llamas are great", "March 4, 2024", "# Just a heading"])
+def test_a_document_that_is_only_a_header_line_keeps_it_as_content(
+    tmp_path: Path, embedder: Embedder, content: str
+) -> None:
+    p = tmp_path / "tiny.md"
+    p.write_text(content)
+    doc = load_file(p)
+    assert doc.skip == []
+    chunks = chunk_document(doc, embedder.count_tokens, embedder.split_tokens, 96, 16)
+    assert chunks or content.startswith("#")  # a lone Markdown heading was never a passage

@@ -225,12 +225,26 @@ def read_front_matter(
             fm.skip.append((start, end))
             continue
         break  # the body starts here
+    if fm.skip and not _text_outside(text, fm.skip):
+        # nothing but a header: the document is its title line (or its date) and that
+        # is its content; a passage-less document could never be found
+        fm.skip = []
+        return fm
     # share/print/comments bars further down ("Share this article: Email | X") too
     header_end = fm.skip[-1][1] if fm.skip else 0
     for start, end, raw in _lines(text, len(text)):
         if start > header_end and len(raw) <= 120 and NAV_BAR.match(_plain(raw)):
             fm.skip.append((start, end))
     return fm
+
+
+def _text_outside(text: str, spans: list[tuple[int, int]]) -> bool:
+    pos = 0
+    for a, b in sorted(spans):
+        if text[pos:a].strip():
+            return True
+        pos = max(pos, b)
+    return bool(text[pos:].strip())
 
 
 def _norm(s: str) -> str:
