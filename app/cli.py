@@ -6,13 +6,17 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.errors import RagqaError
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.answer.types import Citation
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -101,6 +105,13 @@ def ingest(
         bool, typer.Option(help="Ignore the existing index; build from scratch.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="A bar of chunks embedded, with chunks per second (default: on a terminal).",
+        ),
+    ] = None,
 ) -> None:
     """Index documents. Re-running embeds only new or changed files and drops deleted ones."""
     _logging(verbose)
@@ -118,7 +129,8 @@ def ingest(
     settings = _settings(index)
     try:
         service = RagService(settings)
-        report = service.ingest(paths, rebuild=rebuild, progress=sys.stderr.isatty())
+        show = sys.stderr.isatty() if progress is None else progress
+        report = service.ingest(paths, rebuild=rebuild, progress=show)
     except RagqaError as exc:
         _fail(exc)
         return
@@ -196,19 +208,26 @@ def ask(
     typer.echo(answer.answer)
     typer.echo("")
     if answer.citations:
-        typer.echo("Sources:")
-        for c in answer.citations:
-            mark = " (attached by similarity)" if c.inferred else ""
-            where = f"{c.title}" + (f" — {c.heading}" if c.heading and c.heading != c.title else "")
-            typer.echo(f"  [{c.number}] {where}{mark}")
-            typer.echo(f"      {c.source} chars {c.start}-{c.end}, score {c.score:.2f}")
-            snippet = " ".join(c.text.split())
-            typer.echo(f'      "{snippet[:240]}{"…" if len(snippet) > 240 else ""}"')
+        typer.echo("\n".join(source_lines(answer.citations)))
     t = answer.timings
     typer.echo(
         f"\n[{answer.model}] retrieval {t.retrieval_ms:.0f} ms, {t.prompt_tokens} prompt tokens, "
         f"first token {t.ttft_ms or 0:.0f} ms, total {t.total_ms:.0f} ms"
     )
+
+
+def source_lines(citations: Sequence[Citation]) -> list[str]:
+    """The ``Sources:`` block of ``ragqa ask``: title, heading, page ("p. 12"), where."""
+    lines = ["Sources:"]
+    for c in citations:
+        mark = " (attached by similarity)" if c.inferred else ""
+        where = f"{c.title}" + (f" — {c.heading}" if c.heading and c.heading != c.title else "")
+        page = f", p. {c.page}" if c.page is not None else ""
+        lines.append(f"  [{c.number}] {where}{page}{mark}")
+        lines.append(f"      {c.source} chars {c.start}-{c.end}, score {c.score:.2f}")
+        snippet = " ".join(c.text.split())
+        lines.append(f'      "{snippet[:240]}{"…" if len(snippet) > 240 else ""}"')
+    return lines
 
 
 @cli.command("eval", context_settings={"allow_extra_args": False})

@@ -34,6 +34,17 @@ class DocumentNotFound(RagqaError):
     code = "document_not_found"
 
 
+class JobNotFound(DocumentNotFound):
+    code = "job_not_found"
+
+
+class UnknownScope(BadInput):
+    """A question scoped to document ids the index does not hold, or to a source glob
+    that matches no document (HTTP 400)."""
+
+    code = "unknown_documents"
+
+
 class IndexMissing(RagqaError):
     code = "index_missing"
 

@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=8, ge=0, description="Requests allowed to wait for the LLM.")
     request_timeout: float = Field(default=300.0, gt=0, description="Seconds per answer.")
     max_upload_mb: float = Field(default=20.0, gt=0)
+    async_upload_mb: float = Field(
+        default=1.0,
+        ge=0,
+        description="Uploads larger than this are indexed in the background: 202 and a job "
+        "to poll at GET /api/jobs/{id}. 0: every upload.",
+    )
     max_pdf_pages: int = Field(default=2000, ge=1, description="PDFs with more pages are refused.")
 
     @property

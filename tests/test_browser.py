@@ -560,3 +560,33 @@ def test_phone_layout_has_a_documents_drawer_and_no_sideways_scroll(
         raise
     finally:
         context.close()
+
+
+def test_ticked_documents_scope_the_question(page: Any, live: Live) -> None:
+    """Ticking a document asks within it: the request names it, every source is from it,
+    and the note under the question box says so; unticking asks all documents again."""
+    docs = live.documents.list_documents()
+    other = next(
+        d
+        for d in docs
+        if "trained on 2 trillion" not in live.service.snapshot.documents[d.doc_id].text
+    )
+    bodies: list[dict[str, Any]] = []
+    page.on(
+        "request",
+        lambda r: (
+            bodies.append(json.loads(r.post_data or "{}"))
+            if r.url.endswith("/api/ask/stream")
+            else None
+        ),
+    )
+    page.locator(f'.doc[data-doc-id="{other.doc_id}"] .doc-scope').check()
+    note = page.locator("#scope-note")
+    assert note.is_visible() and "1 ticked document" in (note.text_content() or "")
+    ask(page, "How many tokens was Llama 2 trained on?")
+    answer = wait_answer(page)
+    assert bodies and bodies[-1]["documents"] == [other.doc_id]
+    titles = answer.locator(".source-title").all_text_contents()
+    assert titles and set(titles) == {other.title}
+    page.locator(f'.doc[data-doc-id="{other.doc_id}"] .doc-scope').uncheck()
+    assert note.is_hidden()

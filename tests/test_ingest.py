@@ -37,7 +37,7 @@ def test_first_ingest_indexes_every_document(
     assert snap.faiss_index.ntotal == snap.n_chunks
     manifest = snap.manifest
     assert manifest["embed_model"] == embedder.name and manifest["dim"] == 384
-    assert manifest["chunking"] == {"chunk_tokens": 96, "chunk_overlap": 16}
+    assert manifest["chunking"] == {"chunk_tokens": 96, "chunk_overlap": 16, "chunker": 2}
     assert {d["content_hash"] for d in manifest["documents"].values()} == {
         d.content_hash for d in snap.documents.values()
     }
@@ -140,7 +140,11 @@ def test_changing_the_chunk_size_rechunks_everything(
     report = service_for(tmp_path, embedder, chunk_tokens=100, chunk_overlap=20).ingest([corpus])
     assert len(report.updated) == 2
     assert report.snapshot is not None
-    assert report.snapshot.manifest["chunking"] == {"chunk_tokens": 100, "chunk_overlap": 20}
+    assert report.snapshot.manifest["chunking"] == {
+        "chunk_tokens": 100,
+        "chunk_overlap": 20,
+        "chunker": 2,
+    }
 
 
 def test_above_the_threshold_the_index_is_approximate(

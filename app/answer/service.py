@@ -29,12 +29,14 @@ from app.answer.prompt import BuiltPrompt, SourcePassage, render_prompt
 from app.answer.types import Answer, Citation, Timings
 from app.embedding import Embedder, get_embedder
 from app.errors import BadInput, ModelUnavailable
+from app.ingest.front_matter import source_label
 from app.ingest.pipeline import IngestReport
 from app.llm.base import LLM, RenderedPrompt, backend_health
 from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
+from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
-from app.vectorstore.store import Snapshot
+from app.vectorstore.store import DocumentRecord, Snapshot
 
 __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
 
@@ -82,6 +84,15 @@ class _Question:
             model=self.model,
             retrieval_query=self.query,
         )
+
+
+def labelled(doc: DocumentRecord | None, heading: str | None) -> tuple[str, str | None]:
+    """The source's label for the model: the title with the date and author as metadata
+    (``Title (published March 4, 2024; by …)``), and the heading unless it is the title."""
+    if doc is None:
+        return "", heading
+    label = source_label(doc.title, doc.published, doc.author)
+    return label, None if heading == doc.title else heading
 
 
 class RagService:
@@ -151,12 +162,14 @@ class RagService:
         hits = self.index.retrieval.search(question, top_k)
         return hits, (time.perf_counter() - t0) * 1000
 
-    def search(self, question: str, top_k: int | None = None) -> tuple[list[Citation], float]:
+    def search(
+        self, question: str, top_k: int | None = None, scope: Scope | None = None
+    ) -> tuple[list[Citation], float]:
         """Retrieval only: the passages a question would get, best first, and the time."""
         question, k = self.validate_question(question, top_k)
         pipeline = self.index.retrieval
         t0 = time.perf_counter()
-        hits = pipeline.search(question, k)
+        hits = pipeline.search(question, k, scope)
         ms = (time.perf_counter() - t0) * 1000
         docs = pipeline.snapshot.documents
         return [citation_for(i + 1, h, docs, cited=False) for i, h in enumerate(hits)], ms
@@ -171,9 +184,16 @@ class RagService:
         *,
         max_tokens: int | None = None,
         reservation: Reservation | None = None,
+        scope: Scope | None = None,
     ) -> Answer:
         events = self.ask_stream(
-            question, top_k, history, cancel, max_tokens=max_tokens, reservation=reservation
+            question,
+            top_k,
+            history,
+            cancel,
+            max_tokens=max_tokens,
+            reservation=reservation,
+            scope=scope,
         )
         for event in events:
             if event.kind == "answer":
@@ -182,14 +202,18 @@ class RagService:
         raise RuntimeError("ask_stream ended without an answer")
 
     def _start(
-        self, question: str, top_k: int | None, history: Sequence[dict[str, str]]
+        self,
+        question: str,
+        top_k: int | None,
+        history: Sequence[dict[str, str]],
+        scope: Scope | None = None,
     ) -> _Question:
         question, k = self.validate_question(question, top_k)
         history = list(history or [])
         query = self.retrieval_query(question, history)
         pipeline = self.index.retrieval
         t0 = time.perf_counter()
-        retrieval = pipeline.run(query, k)
+        retrieval = pipeline.run(query, k, scope)
         ms = (time.perf_counter() - t0) * 1000
         timings = Timings(retrieval_ms=round(ms, 2), ttft_ms=None)
         model = self.llm.name if self.llm else "none"
@@ -204,12 +228,14 @@ class RagService:
         *,
         max_tokens: int | None = None,
         reservation: Reservation | None = None,
+        scope: Scope | None = None,
     ) -> Iterator[StreamEvent]:
         """``max_tokens`` caps this answer below RAGQA_MAX_TOKENS (OpenAI clients send it).
         ``reservation``: the place in the model's queue taken when the request was accepted
-        (``gate.reserve()``); the caller releases it if the answer ends before the model."""
+        (``gate.reserve()``); the caller releases it if the answer ends before the model.
+        ``scope``: answer only from these documents (:class:`app.retrieval.scope.Scope`)."""
         t_start = time.perf_counter()
-        q = self._start(question, top_k, history)
+        q = self._start(question, top_k, history, scope)
         docs = q.pipeline.snapshot.documents
         if q.retrieval.withheld is not None:
             hits = q.retrieval.hits
@@ -270,12 +296,7 @@ class RagService:
     ) -> tuple[BuiltPrompt, RenderedPrompt]:
         docs = snapshot.documents
         passages = [
-            SourcePassage(
-                i + 1,
-                docs[h.chunk.doc_id].title if h.chunk.doc_id in docs else "",
-                h.chunk.heading,
-                h.chunk.text,
-            )
+            SourcePassage(i + 1, *labelled(docs.get(h.chunk.doc_id), h.chunk.heading), h.chunk.text)
             for i, h in enumerate(hits)
         ]
         return render_prompt(

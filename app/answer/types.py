@@ -14,6 +14,13 @@ class Citation(BaseModel):
     start: int = Field(description="Character offset where the passage starts in the document.")
     end: int = Field(description="Character offset where the passage ends (exclusive).")
     heading: str | None = None
+    published: str | None = Field(
+        None, description="The document's publication date as written at its top, if any."
+    )
+    author: str | None = Field(None, description="The document's byline, if any.")
+    page: int | None = Field(
+        None, description="The PDF page the passage is on (from 1); null for other formats."
+    )
     text: str = Field(description="The passage itself: document text [start, end).")
     score: float = Field(description="Dense cosine similarity of question and passage.")
     cited: bool = Field(True, description="False for sources given to the model but not cited.")
@@ -71,4 +78,8 @@ class DocumentInfo(BaseModel):
     n_chunks: int
     n_chars: int
     added_at: float
+    published: str | None = Field(
+        None, description="Publication date from the date line or byline at the top."
+    )
+    author: str | None = Field(None, description="Author from the byline at the top.")
     duplicate: bool = False

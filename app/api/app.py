@@ -18,11 +18,14 @@ from app.answer.service import RagService
 from app.api.deps import document_auth
 from app.api.errors import install_error_handlers
 from app.api.guards import BodyGuard, ShapedCORSMiddleware
+from app.api.metrics import Metrics, RequestCounter
+from app.api.metrics import router as metrics_router
 from app.api.routers import ask, documents, health, openai_compat
 from app.api.routers.openai_compat import OpenAIErrorShape
 from app.errors import RagqaError
 from app.llm.base import LLM, is_remote
 from app.services.documents import DocumentService
+from app.services.jobs import JobService
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("ragqa")
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         if app.state.service is None:
             app.state.service = build_service(settings, app.state.problems)
             app.state.documents = DocumentService(app.state.service.index)
+            app.state.jobs = JobService(app.state.documents)
         yield
 
     app = FastAPI(
@@ -81,7 +85,9 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.state.settings = settings
     app.state.service = service
     app.state.documents = DocumentService(service.index) if service is not None else None
+    app.state.jobs = JobService(app.state.documents) if app.state.documents is not None else None
     app.state.problems = []
+    app.state.metrics = Metrics(app)  # its own registry, never the global one
     install_error_handlers(app)
     # body size, encoding and the upload key are checked before any route reads a byte
     app.add_middleware(BodyGuard, settings=settings)
@@ -93,9 +99,13 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    # outermost: every request is counted, refusals by the guards included
+    app.add_middleware(RequestCounter, metrics=app.state.metrics)
     app.include_router(ask.router)
     app.include_router(documents.router)
+    app.include_router(documents.jobs_router)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(openai_compat.router)
     if (WEB_DIR / "index.html").is_file():
         app.router.routes.append(

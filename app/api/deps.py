@@ -15,12 +15,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.answer.service import RagService
 from app.api.errors import Unauthorized
 from app.services.documents import DocumentService
+from app.services.jobs import JobService
 from app.settings import Settings
 
 __all__ = [
     "Unauthorized",
     "document_auth",
     "get_documents",
+    "get_jobs",
     "get_service",
     "key_matches",
     "require_read",
@@ -36,6 +38,11 @@ def get_service(request: Request) -> RagService:
 def get_documents(request: Request) -> DocumentService:
     documents: DocumentService = request.app.state.documents
     return documents
+
+
+def get_jobs(request: Request) -> JobService:
+    jobs: JobService = request.app.state.jobs
+    return jobs
 
 
 UNAUTHORIZED = (

@@ -32,6 +32,7 @@ class ErrorResponse(BaseModel):
 STATUS = {
     Unauthorized: 401,
     errors.BadInput: 422,
+    errors.UnknownScope: 400,
     errors.UnsupportedDocument: 415,
     errors.TooLarge: 413,
     errors.DocumentNotFound: 404,

@@ -4,7 +4,9 @@ Chunks are built from sentences; a chunk never crosses a heading, prefers to end
 paragraph, and holds at most ``chunk_tokens`` tokens of the embedder's tokenizer. The next
 chunk starts with the last sentences of the previous one, up to ``overlap`` tokens.
 Every chunk records the character span ``[start, end)`` it covers in ``Document.text``,
-so ``doc.text[start:end] == chunk.text`` always holds.
+so ``doc.text[start:end] == chunk.text`` always holds. The spans in ``Document.skip`` (the
+header's date, byline, navigation and title lines) are in no chunk, and a chunk of a PDF
+never crosses a page boundary: it records its ``page``.
 """
 
 from __future__ import annotations
@@ -73,7 +75,12 @@ def chunk_document(
     if overlap >= chunk_tokens:
         raise ValueError("overlap must be smaller than chunk_tokens")
     text = doc.text
-    raw = _sentences(text)
+    # skipped spans (the header's metadata and boilerplate lines) read as blank lines:
+    # no sentence comes from them, and offsets into the text stay exact
+    masked = text
+    for a, b in doc.skip:
+        masked = masked[:a] + "\n" * (b - a) + masked[b:]
+    raw = _hard_boundaries(doc, _sentences(masked))
     if not raw:
         return []
     counts = count_tokens([text[a:b] for a, b, _, _ in raw])
@@ -105,6 +112,7 @@ def chunk_document(
                 text=text[start:end],
                 heading=doc.heading_at(start),
                 n_tokens=sum(n for _, n in current),
+                page=page[0] if (page := doc.page_at(start)) else None,
             )
         )
 
@@ -136,10 +144,29 @@ def chunk_document(
     return _merge_heading_only(chunks, text)
 
 
+def _hard_boundaries(
+    doc: Document, sentences: list[tuple[int, int, bool, bool]]
+) -> list[tuple[int, int, bool, bool]]:
+    """Mark as a hard boundary (like a heading) each sentence after a skipped span or on a
+    new page: a chunk never holds a skipped line between its sentences, nor two pages."""
+    if not doc.skip and not doc.pages:
+        return sentences
+    out = []
+    prev_end, prev_page = -1, None
+    for a, b, p_end, head in sentences:
+        page = doc.page_at(a)
+        number = page[0] if page else None
+        after_skip = any(prev_end <= s < a for s, _ in doc.skip)
+        boundary = after_skip or (prev_end >= 0 and number != prev_page)
+        out.append((a, b, p_end, head or boundary))
+        prev_end, prev_page = b, number
+    return out
+
+
 def _merge_heading_only(chunks: list[Chunk], text: str) -> list[Chunk]:
     """Drop chunks that are nothing but a heading line (they carry no facts)."""
     kept = [c for c in chunks if not (_MD_HEADING_LINE.match(c.text) and "\n" not in c.text)]
     return [
-        Chunk(c.doc_id, i, c.start, c.end, c.text, c.heading, c.n_tokens)
+        Chunk(c.doc_id, i, c.start, c.end, c.text, c.heading, c.n_tokens, c.page)
         for i, c in enumerate(kept)
     ]

@@ -24,6 +24,7 @@ from typing import Any
 
 from app.corpus import Document, Heading
 from app.errors import TooLarge, UnsupportedDocument
+from app.ingest.front_matter import read_front_matter
 
 log = logging.getLogger(__name__)
 
@@ -106,31 +107,38 @@ def _normalise(text: str) -> str:
     return text.strip()
 
 
-def _first_line_title(text: str, fallback: str) -> str:
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:200]
-    return fallback
+# what a loader returns: text, title (None: read it from the text), headings, PDF pages
+Loaded = tuple[str, str | None, list[Heading], list[tuple[int, int, int]]]
 
 
-def load_text(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
-    text = _normalise(_decode(data, path))
-    return text, _first_line_title(text, path.stem), []
+def load_text(data: bytes, path: Path) -> Loaded:
+    return _normalise(_decode(data, path)), None, [], []
 
 
-def load_markdown(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
+def load_markdown(data: bytes, path: Path) -> Loaded:
     text = _normalise(_decode(data, path))
     headings = [
         Heading(m.start(), len(m.group(1)), m.group(2).strip()) for m in _MD_HEADING.finditer(text)
     ]
-    title = next((h.text for h in headings if h.level == 1), None) or _first_line_title(
-        text, path.stem
-    )
-    return text, title, headings
+    title = next((h.text for h in headings if h.level == 1), None)
+    return text, title, headings, []
 
 
-def load_html(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
+# parts of a page that are not the article: menus, footers, sidebars
+_HTML_CHROME = ["nav", "footer", "aside"]
+
+
+def _site_suffix_removed(title: str) -> str:
+    """ "Headline | Site Name" → "Headline" (the part after the last bar, when short)."""
+    head, bar, tail = title.rpartition(" | ")
+    return head.strip() if bar and head.strip() and len(tail.split()) <= 6 else title
+
+
+def _words(s: str) -> str:
+    return " ".join(re.findall(r"\w+", s.lower()))
+
+
+def load_html(data: bytes, path: Path) -> Loaded:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(data, path), "html.parser")
@@ -139,8 +147,14 @@ def load_html(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
             continue
         tag.decompose()
     title_tag = soup.find("title")
-    title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    page_title = title_tag.get_text(" ", strip=True) if title_tag else ""
     body = soup.body or soup
+    for tag in body.find_all(_HTML_CHROME):
+        tag.decompose()
+    # a site header (outside the article) holds the masthead and breadcrumbs
+    for tag in body.find_all("header"):
+        if tag.find_parent(["article", "main"]) is None and tag.find("h1") is None:
+            tag.decompose()
     # Mark headings so we know where they are after text extraction.
     parts: list[str] = []
     headings: list[Heading] = []
@@ -179,9 +193,13 @@ def load_html(data: bytes, path: Path) -> tuple[str, str, list[Heading]]:
         parts.append(content)
         offset += len(content) + 2
     text = _normalise("\n\n".join(parts))
-    if not title:
-        title = next((h.text for h in headings), None) or _first_line_title(text, path.stem)
-    return text, title, headings
+    # the <title>, without the site's name after a bar; the headline itself when the
+    # <title> is the headline plus more ("Headline - Site", "Site: Headline")
+    h1 = next((h.text for h in headings if h.level == 1), None)
+    title = _site_suffix_removed(page_title) if page_title else h1
+    if h1 and page_title and _words(h1) in _words(page_title):
+        title = h1
+    return text, title, headings, []
 
 
 def _undecodable_share(text: str) -> float:
@@ -201,9 +219,7 @@ def _undecodable_share(text: str) -> float:
 MAX_UNDECODABLE_SHARE = 0.3
 
 
-def load_pdf(
-    data: bytes, path: Path, max_pages: int = MAX_PDF_PAGES
-) -> tuple[str, str, list[Heading]]:
+def load_pdf(data: bytes, path: Path, max_pages: int = MAX_PDF_PAGES) -> Loaded:
     import io
 
     from pypdf import PdfReader
@@ -236,11 +252,35 @@ def load_pdf(
             f"{name}: the PDF's text cannot be decoded (its fonts have no Unicode map); "
             "convert it to text or run OCR first"
         )
-    text = _normalise(raw)
+    # each page normalised on its own and joined by a blank line, so every page has an
+    # exact span of the text (and a page break is a paragraph break)
+    parts: list[str] = []
+    spans: list[tuple[int, int, int]] = []
+    offset = 0
+    for number, page_text in enumerate(pages, 1):
+        clean = _normalise(page_text)
+        if not clean:
+            continue
+        if parts:
+            offset += 2
+        spans.append((number, offset, offset + len(clean)))
+        parts.append(clean)
+        offset += len(clean)
+    text = "\n\n".join(parts)
     if len(text) < 20:
         raise UnsupportedDocument(f"{name}: no extractable text (a scanned PDF needs OCR first)")
-    title = str(meta_title).strip() or _first_line_title(text, path.stem)
-    return text, title, []
+    title = str(meta_title).strip()
+    return text, (title if _meaningful_pdf_title(title) else None), [], spans
+
+
+def _meaningful_pdf_title(title: str) -> bool:
+    """A PDF's metadata title, unless it is a placeholder or a file name."""
+    t = title.strip().lower()
+    if not t or t in {"untitled", "(unspecified)", "unknown", "title", "document", "none"}:
+        return False
+    return not re.search(r"\.(docx?|pdf|odt|rtf|txt|pptx?|tex|indd)$", t) and not t.startswith(
+        "microsoft word - "
+    )
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -257,20 +297,59 @@ def load_bytes(
     """Load a document from bytes; the suffix of ``path`` picks the loader and the content
     must match it."""
     suffix = path.suffix.lower()
+    loaded: Loaded
     if suffix in MARKDOWN_SUFFIXES:
-        text, title, headings = load_markdown(data, path)
+        loaded = load_markdown(data, path)
     elif suffix in HTML_SUFFIXES:
-        text, title, headings = load_html(data, path)
+        loaded = load_html(data, path)
     elif suffix in PDF_SUFFIXES:
-        text, title, headings = load_pdf(data, path, max_pdf_pages)
+        loaded = load_pdf(data, path, max_pdf_pages)
     elif suffix in TEXT_SUFFIXES:
-        text, title, headings = load_text(data, path)
+        loaded = load_text(data, path)
     else:
         allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise UnsupportedDocument(f"{path.name}: unsupported file type; supported: {allowed}")
+    text, title, headings, pages = loaded
     if not text.strip():
         raise UnsupportedDocument(f"{path.name}: contains no text")
-    return Document(source=source or str(path), title=title, text=text, headings=headings)
+    doc = Document(source=source or str(path), title="", text=text, headings=headings, pages=pages)
+    apply_front_matter(doc, title, fallback=path.stem)
+    return doc
+
+
+def apply_front_matter(doc: Document, title: str | None, fallback: str) -> None:
+    """Set ``doc``'s title, ``published``, ``author`` and the spans chunking skips from
+    the top of its text. ``title``: the format's own (HTML, PDF metadata, Markdown
+    heading); without one, the first line of the text that reads as a title."""
+    fm = read_front_matter(doc.text, title=title)
+    doc.title = (title or fm.title or fallback).strip()[:200]
+    doc.published, doc.author, doc.skip = fm.published, fm.author, fm.skip
+
+
+def check_content(data: bytes, path: Path) -> None:
+    """The content checks :func:`load_bytes` makes first, on the first bytes only: a
+    quick refusal (a binary, an archive or a PDF under a text name; a ``.pdf`` without
+    the PDF header) for an upload that is parsed later, in a job."""
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        if b"%PDF-" not in data[:1024]:
+            head = data[:SNIFF_CHARS]
+            looks = "text" if _looks_like_text(head) else describe_content(data)
+            raise UnsupportedDocument(
+                f"{path.name}: not a PDF (no %PDF- header; the content is {looks})"
+            )
+        return
+    if suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES:
+        head = data[:SNIFF_CHARS]
+        if len(data) > SNIFF_CHARS:  # never cut a character in two
+            if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                head = head[: len(head) // 2 * 2 - 2]
+            else:
+                while head and head[-1] & 0xC0 == 0x80:
+                    head = head[:-1]
+                if head and head[-1] >= 0xC0:
+                    head = head[:-1]
+        _decode(head, path)
 
 
 def load_file(path: Path, *, max_pdf_pages: int = MAX_PDF_PAGES) -> Document:

@@ -8,18 +8,29 @@ re-chunks everything.
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from app.corpus import Document, doc_id_for
 from app.embedding import Embedder
 from app.errors import UnsupportedDocument
 from app.ingest.chunking import chunk_document
-from app.ingest.loaders import discover, file_sha256, load_file
+from app.ingest.front_matter import reads_as_title
+from app.ingest.loaders import apply_front_matter, discover, file_sha256, load_file
 from app.settings import Settings
-from app.vectorstore.store import IndexStore, NewDocument, Snapshot, acquire
+from app.vectorstore.store import (
+    DocumentRecord,
+    IndexStore,
+    NewDocument,
+    Snapshot,
+    acquire,
+    chunking_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +61,24 @@ class IngestReport:
         )
 
 
+def document_of(rec: DocumentRecord) -> Document:
+    """A stored document as a :class:`Document` to re-chunk; one stored before its front
+    matter was read gets it read now (from its text: the same rules as the loaders)."""
+    doc = Document(
+        rec.source,
+        rec.title,
+        rec.text,
+        published=rec.published,
+        author=rec.author,
+        skip=[(a, b) for a, b in rec.skip],
+        pages=[(n, a, b) for n, a, b in rec.pages],
+    )
+    if not rec.skip and rec.published is None and rec.author is None:
+        known = rec.title if reads_as_title(rec.title) else None  # not an old date title
+        apply_front_matter(doc, known, fallback=Path(rec.source).stem)
+    return doc
+
+
 def _under(source: str, roots: Sequence[Path]) -> bool:
     p = Path(source)
     return any(p == r or r in p.parents for r in roots)
@@ -59,10 +88,38 @@ def _current(store: IndexStore, embedder: Embedder) -> Snapshot | None:
     return store.load(embedder.name, embedder.dim) if store.exists() else None
 
 
+# (chunks embedded so far, chunks in all)
+Progress = Callable[[int, int], None]
+
+
+def _embed(texts: list[str], embedder: Embedder, on_progress: Progress | None) -> np.ndarray:
+    """Embed ``texts``; with ``on_progress``, one batch at a time, reporting after each.
+
+    One batch at a time also keeps questions answered during a long ingest: the embedder
+    serves one call at a time, so a question's embedding waits for one batch at most,
+    never for the whole document."""
+    if on_progress is None or not texts:
+        return embedder.embed(texts)
+    step = max(1, embedder.batch_size)
+    parts = []
+    on_progress(0, len(texts))
+    for i in range(0, len(texts), step):
+        parts.append(embedder.embed(texts[i : i + step]))
+        on_progress(min(i + step, len(texts)), len(texts))
+    return np.concatenate(parts)
+
+
 def embed_documents(
-    docs: Sequence[Document], embedder: Embedder, settings: Settings, progress: bool = False
+    docs: Sequence[Document],
+    embedder: Embedder,
+    settings: Settings,
+    progress: bool = False,
+    on_progress: Progress | None = None,
 ) -> list[NewDocument]:
-    """Chunk and embed documents. The embedded text carries title and heading for context."""
+    """Chunk and embed documents. The embedded text carries title and heading for context.
+
+    ``progress``: a tqdm bar of chunks embedded, with chunks per second, on stderr.
+    ``on_progress(done, total)``: called after each batch (upload jobs report it)."""
     prepared = []
     texts: list[str] = []
     for doc in docs:
@@ -81,7 +138,19 @@ def embed_documents(
                 else f"{doc.title} — {c.heading}"
             )
             texts.append(f"{context}\n{c.text}")
-    vectors = embedder.embed(texts, progress=progress)
+    if progress and texts:
+        from tqdm import tqdm
+
+        with tqdm(total=len(texts), unit="chunk", desc="embedding", file=sys.stderr) as bar:
+
+            def advance(done: int, total: int) -> None:
+                bar.update(done - bar.n)
+                if on_progress is not None:
+                    on_progress(done, total)
+
+            vectors = _embed(texts, embedder, advance)
+    else:
+        vectors = _embed(texts, embedder, on_progress)
     out: list[NewDocument] = []
     pos = 0
     for doc, chunks in prepared:
@@ -100,11 +169,12 @@ def apply_documents(
     rebuild: bool = False,
     progress: bool = False,
     lock_wait: float = 60.0,
+    on_progress: Progress | None = None,
 ) -> Snapshot:
     """Add/replace ``add`` and remove doc ids ``remove`` under the writer lock."""
     with acquire(store, lock_wait):
         base = None if rebuild else _current(store, embedder)
-        new_docs = embed_documents(add, embedder, settings, progress)
+        new_docs = embed_documents(add, embedder, settings, progress, on_progress)
         return store.write(
             base,
             new_docs,
@@ -134,10 +204,7 @@ def ingest_paths(
         base = None if rebuild else _current(store, embedder)
         if base is not None:
             chunking = base.manifest.get("chunking", {})
-            if chunking != {
-                "chunk_tokens": settings.chunk_tokens,
-                "chunk_overlap": settings.chunk_overlap,
-            }:
+            if chunking != chunking_settings(settings.chunk_tokens, settings.chunk_overlap):
                 log.info("chunking settings changed: re-chunking every document")
                 base_hashes: dict[str, str] = {}
             else:
@@ -192,7 +259,7 @@ def ingest_paths(
             if not base_hashes:  # chunking changed: re-chunk documents outside the roots too
                 for doc_id, rec in base.documents.items():
                     if doc_id not in seen and doc_id not in remove:
-                        to_add.append(Document(rec.source, rec.title, rec.text))
+                        to_add.append(document_of(rec))
                         report.updated.append(rec.source)
 
         # (an index from before file hashes were recorded gets them on its next ingest)

@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+import numpy as np
+
+from app.retrieval.scope import Scope
 from app.vectorstore.store import ChunkRecord, Snapshot
 
 
@@ -46,8 +49,9 @@ class Retrieval:
 
 
 class Retriever(Protocol):
-    def search(self, query: str, k: int) -> list[Hit]:
-        """Candidates for ``query``, best first; at least ``k`` if the index has them."""
+    def search(self, query: str, k: int, rows: np.ndarray | None = None) -> list[Hit]:
+        """Candidates for ``query``, best first; at least ``k`` if the index has them.
+        ``rows``: only these chunk rows may be returned (a scoped question)."""
         ...
 
 
@@ -67,11 +71,16 @@ class RetrievalPipeline:
         self.retriever = retriever
         self.post = list(post)
 
-    def run(self, query: str, k: int) -> Retrieval:
-        retrieval = Retrieval(query, k, self.retriever.search(query, k))
+    def run(self, query: str, k: int, scope: Scope | None = None) -> Retrieval:
+        """``scope``: the documents to search within (:mod:`app.retrieval.scope`)."""
+        if scope is None:
+            hits = self.retriever.search(query, k)
+        else:
+            hits = self.retriever.search(query, k, scope.rows(self.snapshot))
+        retrieval = Retrieval(query, k, hits)
         for step in self.post:
             retrieval = step(retrieval)
         return retrieval
 
-    def search(self, query: str, k: int) -> list[Hit]:
-        return self.run(query, k).hits
+    def search(self, query: str, k: int, scope: Scope | None = None) -> list[Hit]:
+        return self.run(query, k, scope).hits

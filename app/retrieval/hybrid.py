@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import re
 
+import numpy as np
+
 from app.embedding import Embedder
 from app.retrieval.base import Hit
 from app.vectorstore.store import ChunkRecord, Snapshot
@@ -43,16 +45,31 @@ class _BM25:
         title = doc.title if doc else ""
         return f"{title} {c.heading or ''} {c.text}"
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(row, BM25 score) pairs, best first, scores > 0 only."""
-        if not self.n or not _WORD.search(query):
+    def search(
+        self, query: str, k: int, rows: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(row, BM25 score) pairs, best first, scores > 0 only; with ``rows``, only those
+        rows can score (a weight mask: bm25s ranks within the scope, no over-fetch)."""
+        if not self.n or not _WORD.search(query) or (rows is not None and len(rows) == 0):
             return []
         tokens = self._bm25s.tokenize([query], stopwords="en", show_progress=False)
         if not tokens.vocab:
             return []
         k = min(k, self.n)
-        rows, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        mask = None
+        if rows is not None:
+            mask = np.zeros(self.n, dtype=np.float32)
+            mask[rows] = 1.0
+            k = min(k, len(rows))
+        found, scores = self.retriever.retrieve(
+            tokens, k=k, show_progress=False, weight_mask=mask
+        )
+        allowed = None if rows is None else set(rows.tolist())
+        return [
+            (int(r), float(s))
+            for r, s in zip(found[0], scores[0], strict=True)
+            if s > 0 and (allowed is None or int(r) in allowed)
+        ]
 
 
 class HybridRetriever:
@@ -63,23 +80,24 @@ class HybridRetriever:
         self.embedder = embedder
         self._bm25 = _BM25(snapshot) if hybrid else None
 
-    def search(self, query: str, k: int) -> list[Hit]:
+    def search(self, query: str, k: int, rows: np.ndarray | None = None) -> list[Hit]:
+        """``rows``: the scope (chunk rows) both searches are restricted to, if any."""
         snap = self.snapshot
         if snap.n_chunks == 0:
             return []
         pool = max(4 * k, 20)
         qv = self.embedder.embed_query(query)
-        _, ids = snap.search(qv, pool)
+        _, ids = snap.search(qv, pool, rows)
         dense_rank = {int(r): i for i, r in enumerate(ids)}
         fused: dict[int, float] = {int(r): 1.0 / (RRF_K + i + 1) for i, r in enumerate(ids)}
         bm25: dict[int, tuple[int, float]] = {}
         if self._bm25 is not None:
-            for i, (r, score) in enumerate(self._bm25.search(query, pool)):
+            for i, (r, score) in enumerate(self._bm25.search(query, pool, rows)):
                 bm25[r] = (i, score)
                 fused[r] = fused.get(r, 0.0) + 1.0 / (RRF_K + i + 1)
-        rows = sorted(fused, key=lambda r: fused[r], reverse=True)
+        ranked = sorted(fused, key=lambda r: fused[r], reverse=True)
         # dense similarity for every candidate (BM25-only ones were not scored by FAISS)
-        cos = snap.embeddings[rows] @ qv
+        cos = snap.embeddings[ranked] @ qv
         return [
             Hit(
                 snap.chunks[r],
@@ -89,5 +107,5 @@ class HybridRetriever:
                 dense_rank=dense_rank.get(r),
                 bm25_rank=bm25[r][0] if r in bm25 else None,
             )
-            for r, s in zip(rows, cos, strict=True)
+            for r, s in zip(ranked, cos, strict=True)
         ]

@@ -11,7 +11,7 @@ from pathlib import Path
 from app.answer.types import DocumentInfo
 from app.errors import DocumentNotFound, TooLarge, UnsupportedDocument
 from app.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
-from app.ingest.pipeline import apply_documents
+from app.ingest.pipeline import Progress, apply_documents
 from app.services.live_index import LiveIndex
 from app.vectorstore.store import storage_error
 
@@ -47,8 +47,13 @@ class DocumentService:
             n_chunks=d.n_chunks,
             n_chars=len(d.text),
             added_at=d.added_at,
+            published=d.published,
+            author=d.author,
             duplicate=duplicate,
         )
+
+    def list_one(self, doc_id: str, duplicate: bool = False) -> DocumentInfo:
+        return self._info(doc_id, duplicate)
 
     def list_documents(self) -> list[DocumentInfo]:
         docs = self.index.snapshot.documents.values()
@@ -73,10 +78,18 @@ class DocumentService:
                 f"{safe} is {len(data)} bytes; the limit is {limit} bytes (RAGQA_MAX_UPLOAD_MB)"
             )
 
-    def add_document(self, filename: str, data: bytes) -> DocumentInfo:
-        """Store an uploaded file and index it. The same content twice is stored once."""
+    def check_upload(self, filename: str, data: bytes) -> str:
+        """The safe file name, or the refusal (type, size) before any work."""
         safe = safe_filename(filename)
         self._check_upload(safe, data)
+        return safe
+
+    def add_document(
+        self, filename: str, data: bytes, on_progress: Progress | None = None
+    ) -> DocumentInfo:
+        """Store an uploaded file and index it. The same content twice is stored once.
+        ``on_progress(done, total)``: chunks embedded so far (upload jobs report it)."""
+        safe = self.check_upload(filename, data)
         uploads = self.settings.uploads_dir
         target = uploads / f"{hashlib.sha256(data).hexdigest()[:12]}-{safe}"
         # validates the content before anything is written
@@ -97,7 +110,11 @@ class DocumentService:
                 raise storage_error(exc, f"could not store {safe} in {uploads}", len(data)) from exc
             try:
                 snap = apply_documents(
-                    self.index.store, self.index.embedder, self.settings, add=[doc]
+                    self.index.store,
+                    self.index.embedder,
+                    self.settings,
+                    add=[doc],
+                    on_progress=on_progress,
                 )
             except BaseException:
                 target.unlink(missing_ok=True)

@@ -50,6 +50,8 @@ FORMAT_VERSION = 1
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128  # recall@10 0.977 at 1M real-like vectors, 0.3-0.5 ms (PERFORMANCE.md)
+# scopes up to this many chunks are scored exactly in numpy (Snapshot.search)
+SCOPE_BRUTE_FORCE_ROWS = 20_000
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -58,7 +60,11 @@ CREATE TABLE documents (
     title TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     text TEXT NOT NULL,
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    published TEXT,
+    author TEXT,
+    skip TEXT,
+    pages TEXT
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY,
@@ -69,7 +75,8 @@ CREATE TABLE chunks (
     end INTEGER NOT NULL,
     heading TEXT,
     text TEXT NOT NULL,
-    n_tokens INTEGER NOT NULL
+    n_tokens INTEGER NOT NULL,
+    page INTEGER
 );
 CREATE INDEX chunks_doc ON chunks(doc_id);
 """
@@ -84,6 +91,17 @@ class DocumentRecord:
     text: str
     added_at: float
     n_chunks: int = 0
+    published: str | None = None
+    author: str | None = None
+    skip: tuple[tuple[int, int], ...] = ()  # spans of the text in no chunk (front matter)
+    pages: tuple[tuple[int, int, int], ...] = ()  # PDF pages: (number, start, end)
+
+    def page_span(self, page: int | None) -> tuple[int, int] | None:
+        """The character span of PDF page ``page`` in :attr:`text`."""
+        for number, start, end in self.pages:
+            if number == page:
+                return start, end
+        return None
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,7 @@ class ChunkRecord:
     heading: str | None
     text: str
     n_tokens: int
+    page: int | None = None
 
 
 @dataclass
@@ -126,16 +145,54 @@ class Snapshot:
     def chunk_rows(self, doc_id: str) -> list[int]:
         return self._by_doc.get(doc_id, [])
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        if self.n_chunks == 0:
+    def search(
+        self, query: np.ndarray, k: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` chunks most similar to ``query`` (scores, rows), best first; with
+        ``rows``, the ``k`` best *among those rows* (a scoped question), exactly.
+
+        A scope must never lose passages to the filter, whatever the index type, so a
+        scoped search is always exact:
+
+        - a scope of at most ``SCOPE_BRUTE_FORCE_ROWS`` chunks is scored in numpy, one dot
+          product per chunk of the scope over the stored embeddings (a few ms);
+        - a larger scope is filtered *inside* FAISS: an exact flat search with an
+          ``IDSelectorBatch`` in its ``SearchParameters``, on the flat index itself or, for
+          an HNSW index, on the flat storage HNSW keeps its vectors in. Only rows in scope
+          are scored, so the result is the true top ``k`` of the scope.
+
+        Not chosen: HNSW's own graph walk with the selector (its recall falls when the
+        scope is a small share of the graph: 8 of the true 10 in tests/test_scope.py), and
+        over-fetching (search everything for more, then drop what is out of scope: for a
+        small scope in a large index no fixed over-fetch is enough).
+        """
+        if self.n_chunks == 0 or (rows is not None and len(rows) == 0):
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        k = min(k, self.n_chunks)
-        scores, ids = search_one(self.faiss_index, query, k)
+        if rows is None:
+            k = min(k, self.n_chunks)
+            scores, ids = search_one(self.faiss_index, query, k)
+        elif len(rows) <= SCOPE_BRUTE_FORCE_ROWS:
+            k = min(k, len(rows))
+            sims = self.embeddings[rows] @ query.astype(np.float32, copy=False).reshape(-1)
+            top = np.argpartition(-sims, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
+            top = top[np.argsort(-sims[top], kind="stable")]
+            scores, ids = sims[top], rows[top]
+        else:
+            k = min(k, len(rows))
+            lib: Any = faiss  # (its type stubs lack the search parameter classes)
+            selector = lib.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+            flat = self.faiss_index
+            if isinstance(flat, faiss.IndexHNSWFlat):
+                flat = lib.downcast_index(flat.storage)  # the exact IndexFlatIP inside
+            params = lib.SearchParameters(sel=selector)
+            scores, ids = search_one(flat, query, k, params)
         keep = ids >= 0
         return scores[keep], ids[keep]
 
 
-def search_one(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def search_one(
+    index: Any, query: np.ndarray, k: int, params: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """One query, on one OpenMP thread (scores, ids).
 
     FAISS parallelises over queries; for a single one its threads only add start-up and
@@ -146,7 +203,8 @@ def search_one(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        scores, ids = index.search(query.reshape(1, -1).astype(np.float32, copy=False), k)
+        q = query.reshape(1, -1).astype(np.float32, copy=False)
+        scores, ids = index.search(q, k) if params is None else index.search(q, k, params=params)
     finally:
         faiss.omp_set_num_threads(previous)
     return scores[0], ids[0]
@@ -159,6 +217,18 @@ class NewDocument:
     document: Document
     chunks: list[Chunk]
     embeddings: np.ndarray
+
+
+CHUNKER_VERSION = 2  # 2: front matter skipped, PDF pages as boundaries
+
+
+def chunking_settings(chunk_tokens: int, chunk_overlap: int) -> dict[str, int]:
+    """What the chunks of an index depend on; a change re-chunks every document."""
+    return {
+        "chunk_tokens": chunk_tokens,
+        "chunk_overlap": chunk_overlap,
+        "chunker": CHUNKER_VERSION,
+    }
 
 
 def build_faiss(embeddings: np.ndarray, dim: int, ann_threshold: int) -> Any:
@@ -303,17 +373,37 @@ class IndexStore:
             raise OSError(f"{path.name} is missing")
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            docs = {
-                r[0]: DocumentRecord(*r)
-                for r in con.execute(
-                    "SELECT doc_id, source, title, content_hash, text, added_at FROM documents"
+            # an index written before the document metadata and pages columns reads as
+            # documents without them (and is re-chunked on the next ingest: the manifest's
+            # chunker version differs)
+            doc_cols = {r[1] for r in con.execute("PRAGMA table_info(documents)")}
+            chunk_cols = {r[1] for r in con.execute("PRAGMA table_info(chunks)")}
+            extra = [c for c in ("published", "author", "skip", "pages") if c in doc_cols]
+            docs = {}
+            for r in con.execute(
+                "SELECT doc_id, source, title, content_hash, text, added_at"
+                + "".join(f", {c}" for c in extra)
+                + " FROM documents"
+            ):
+                more = dict(zip(extra, r[6:], strict=True))
+                docs[r[0]] = DocumentRecord(
+                    doc_id=r[0],
+                    source=r[1],
+                    title=r[2],
+                    content_hash=r[3],
+                    text=r[4],
+                    added_at=r[5],
+                    published=more.get("published"),
+                    author=more.get("author"),
+                    skip=tuple(tuple(x) for x in json.loads(more.get("skip") or "[]")),
+                    pages=tuple(tuple(x) for x in json.loads(more.get("pages") or "[]")),
                 )
-            }
+            page_col = ", page" if "page" in chunk_cols else ", NULL"
             chunks = [
                 ChunkRecord(*r)
                 for r in con.execute(
-                    "SELECT row, chunk_id, doc_id, idx, start, end, heading, text, n_tokens "
-                    "FROM chunks ORDER BY row"
+                    "SELECT row, chunk_id, doc_id, idx, start, end, heading, text, n_tokens"
+                    f"{page_col} FROM chunks ORDER BY row"
                 )
             ]
         finally:
@@ -372,6 +462,7 @@ class IndexStore:
                     base.chunks[r].heading,
                     base.chunks[r].text,
                     base.chunks[r].n_tokens,
+                    base.chunks[r].page,
                 )
                 for r in keep_rows
             )
@@ -379,9 +470,32 @@ class IndexStore:
                 vectors.append(base.embeddings[keep_rows])
         for nd in add:
             d = nd.document
-            docs.append(DocumentRecord(d.doc_id, d.source, d.title, d.content_hash, d.text, now))
+            docs.append(
+                DocumentRecord(
+                    d.doc_id,
+                    d.source,
+                    d.title,
+                    d.content_hash,
+                    d.text,
+                    now,
+                    published=d.published,
+                    author=d.author,
+                    skip=tuple(tuple(x) for x in d.skip),  # type: ignore[misc]
+                    pages=tuple(tuple(x) for x in d.pages),  # type: ignore[misc]
+                )
+            )
             chunk_rows.extend(
-                (c.chunk_id, c.doc_id, c.index, c.start, c.end, c.heading, c.text, c.n_tokens)
+                (
+                    c.chunk_id,
+                    c.doc_id,
+                    c.index,
+                    c.start,
+                    c.end,
+                    c.heading,
+                    c.text,
+                    c.n_tokens,
+                    c.page,
+                )
                 for c in nd.chunks
             )
             if len(nd.chunks):
@@ -406,14 +520,25 @@ class IndexStore:
             try:
                 con.executescript(_SCHEMA)
                 con.executemany(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [
-                        (d.doc_id, d.source, d.title, d.content_hash, d.text, d.added_at)
+                        (
+                            d.doc_id,
+                            d.source,
+                            d.title,
+                            d.content_hash,
+                            d.text,
+                            d.added_at,
+                            d.published,
+                            d.author,
+                            json.dumps([list(x) for x in d.skip]),
+                            json.dumps([list(x) for x in d.pages]),
+                        )
                         for d in docs
                     ],
                 )
                 con.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [(i, *row) for i, row in enumerate(chunk_rows)],
                 )
                 con.commit()
@@ -433,7 +558,7 @@ class IndexStore:
                 "created_at": now,
                 "embed_model": embed_model,
                 "dim": dim,
-                "chunking": {"chunk_tokens": chunk_tokens, "chunk_overlap": chunk_overlap},
+                "chunking": chunking_settings(chunk_tokens, chunk_overlap),
                 "index_type": "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat",
                 "n_chunks": len(chunk_rows),
                 "documents": {
@@ -442,6 +567,8 @@ class IndexStore:
                         "title": d.title,
                         "content_hash": d.content_hash,
                         "n_chunks": n_by_doc.get(d.doc_id, 0),
+                        **({"published": d.published} if d.published else {}),
+                        **({"author": d.author} if d.author else {}),
                         **({"file_sha256": hashes[d.doc_id]} if d.doc_id in hashes else {}),
                     }
                     for d in docs

@@ -27,6 +27,7 @@
     docsToggle: $("docs-toggle"),
     docsClose: $("docs-close"),
     docsCount: $("docs-count"),
+    scopeNote: $("scope-note"),
     docsList: $("docs-list"),
     docsMessage: $("docs-message"),
     uploadForm: $("upload-form"),
@@ -51,6 +52,7 @@
     history: [], // [{role, content}] of finished exchanges, oldest first
     docTexts: new Map(), // doc_id -> Promise<{document, text}>
     viewerDoc: null, // what the viewer shows, for "whole document"
+    scope: new Set(), // doc_ids ticked "ask within"; empty: all documents
   };
 
   // ---- small helpers -------------------------------------------------------------
@@ -63,7 +65,7 @@
         if (value === undefined || value === null || value === false) continue;
         if (key === "class") node.className = value;
         else if (key === "text") node.textContent = value;
-        else if (key === "onclick") node.addEventListener("click", value);
+        else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
         else node.setAttribute(key, value === true ? "" : String(value));
       }
     }
@@ -291,7 +293,8 @@
 
   function citationLabel(c) {
     const heading = c.heading ? ` — ${c.heading}` : "";
-    return `${c.title || c.source}${heading}`;
+    const page = c.page !== null && c.page !== undefined ? `, p. ${c.page}` : "";
+    return `${c.title || c.source}${heading}${page}`;
   }
 
   function chip(c) {
@@ -356,6 +359,7 @@
           { class: "source-main" },
           h("span", { class: "source-title", text: s.title || s.source }),
           s.heading ? h("span", { class: "source-heading", text: ` — ${s.heading}` }) : null,
+          s.page !== null && s.page !== undefined ? h("span", { class: "source-page", text: `, p. ${s.page}` }) : null,
         );
         list.append(
           h(
@@ -423,7 +427,9 @@
     const turn = new Turn(question);
     ui.conversation.append(turn.el);
     scrollToBottom();
-    run(turn, { question, history: historyForRequest() }, 0);
+    const body = { question, history: historyForRequest() };
+    if (state.scope.size) body.documents = [...state.scope];
+    run(turn, body, 0);
   }
 
   async function run(turn, body, attempt) {
@@ -633,7 +639,7 @@
     state.viewerDoc = null;
     ui.viewerKicker.textContent = `Source ${c.number}${c.inferred ? " · attached by similarity" : c.cited ? " · cited" : ""}`;
     ui.viewerTitle.textContent = c.title || c.source;
-    ui.viewerHeading.textContent = c.heading || "";
+    ui.viewerHeading.textContent = [c.heading, c.page !== null && c.page !== undefined ? `p. ${c.page}` : null].filter(Boolean).join(" · ");
     ui.viewerMeta.textContent = `Characters ${c.start.toLocaleString()}–${c.end.toLocaleString()} · score ${Number(c.score).toFixed(2)}`;
     ui.viewerBody.replaceChildren(h("span", { class: "muted", text: "Loading the passage…" }));
     ui.viewerWhole.hidden = true;
@@ -715,6 +721,9 @@
       return;
     }
     ui.docsCount.textContent = docs.length ? String(docs.length) : "";
+    const present = new Set(docs.map((d) => d.doc_id));
+    for (const id of [...state.scope]) if (!present.has(id)) state.scope.delete(id);
+    showScope(docs.length);
     const chunks = docs.reduce((n, d) => n + d.n_chunks, 0);
     ui.welcomeDocs.textContent = docs.length
       ? `Searching ${plural(docs.length, "document", "documents")} · ${plural(chunks, "passage", "passages")}`
@@ -728,6 +737,18 @@
         h(
           "li",
           { class: "doc", "data-doc-id": d.doc_id },
+          h("input", {
+            type: "checkbox",
+            class: "doc-scope",
+            title: "Ask within the ticked documents only",
+            "aria-label": `Ask within ${d.title}`,
+            checked: state.scope.has(d.doc_id),
+            onchange: (e) => {
+              if (e.target.checked) state.scope.add(d.doc_id);
+              else state.scope.delete(d.doc_id);
+              showScope(docs.length);
+            },
+          }),
           h(
             "div",
             { class: "doc-main" },
@@ -739,7 +760,16 @@
               "aria-label": `Read ${d.title}`,
               onclick: () => openDocument(d),
             }),
-            h("p", { class: "doc-meta", text: `${plural(d.n_chunks, "passage", "passages")} · ${plural(d.n_chars, "character", "characters")}` }),
+            h("p", {
+              class: "doc-meta",
+              text: [
+                d.published ? `published ${d.published}` : null,
+                d.author ? `by ${d.author}` : null,
+                plural(d.n_chunks, "passage", "passages"),
+              ]
+                .filter(Boolean)
+                .join(" · "),
+            }),
           ),
           h("button", {
             type: "button",
@@ -751,6 +781,15 @@
         ),
       ),
     );
+  }
+
+  /** Says, under the question box, which documents the next question is asked within. */
+  function showScope(total) {
+    const n = state.scope.size;
+    ui.scopeNote.hidden = !n;
+    ui.scopeNote.textContent = n
+      ? `Asking within ${plural(n, "ticked document", "ticked documents")} of ${total} · untick them in Documents to ask all`
+      : "";
   }
 
   async function deleteDocument(d) {

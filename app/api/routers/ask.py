@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,8 +18,11 @@ from app.answer.service import RagService
 from app.answer.types import Answer, Citation
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
+from app.api.metrics import metrics_of, record_answer
 from app.api.threads import cancellable, in_thread
 from app.errors import RagqaError
+from app.retrieval.scope import MAX_SCOPE_DOCUMENTS
+from app.retrieval.scope import Scope as DocumentScope
 
 router = APIRouter(prefix="/api", tags=["ask"], dependencies=[Depends(require_read)])
 
@@ -29,7 +32,31 @@ class Turn(BaseModel):
     content: str = Field(max_length=8000)
 
 
-class AskRequest(BaseModel):
+class ScopeFields(BaseModel):
+    """Ask within some documents: ids from GET /api/documents and/or a glob on their
+    source paths (both: the union). Unknown ids, or a glob matching nothing, get 400."""
+
+    documents: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None,
+        max_length=MAX_SCOPE_DOCUMENTS,
+        description="Answer only from these documents (ids from GET /api/documents).",
+    )
+    source_glob: str | None = Field(
+        None,
+        max_length=1000,
+        description="Answer only from documents whose source path matches this glob "
+        "(`*` also crosses `/`), e.g. `*/reports/*.pdf`.",
+    )
+
+    def scope(self, service: RagService) -> DocumentScope | None:
+        """The request's scope, checked against the live index (400 before any work)."""
+        scope = DocumentScope.of(self.documents, self.source_glob)
+        if scope is not None:
+            scope.doc_ids(service.snapshot)
+        return scope
+
+
+class AskRequest(ScopeFields):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"question": "How many tokens was Llama 2 trained on?"}]}
     )
@@ -51,20 +78,23 @@ async def ask(
 ) -> Answer:
     """Answer a question from the indexed articles, with citations."""
     history = [t.model_dump() for t in req.history]
+    scope = req.scope(service)
     # a place in the queue from admission on, as for streams (fair between the two)
     reservation = service.gate.reserve()
     try:
-        return await cancellable(
+        answer = await cancellable(
             request,
             lambda cancel: service.ask(
-                req.question, req.top_k, history, cancel, reservation=reservation
+                req.question, req.top_k, history, cancel, reservation=reservation, scope=scope
             ),
         )
     finally:
         reservation.release()
+    record_answer(request, answer)
+    return answer
 
 
-class RetrieveRequest(BaseModel):
+class RetrieveRequest(ScopeFields):
     question: str = Field(min_length=1, max_length=20000)
     top_k: int | None = Field(None, ge=1, le=50)
 
@@ -75,9 +105,14 @@ class RetrieveResponse(BaseModel):
 
 
 @router.post("/retrieve", response_model=RetrieveResponse, responses=ERROR_RESPONSES)
-def retrieve(req: RetrieveRequest, service: RagService = Depends(get_service)) -> RetrieveResponse:
+def retrieve(
+    req: RetrieveRequest, request: Request, service: RagService = Depends(get_service)
+) -> RetrieveResponse:
     """Retrieval only: the passages a question would be answered from, best first."""
-    passages, ms = service.search(req.question, req.top_k)
+    passages, ms = service.search(req.question, req.top_k, req.scope(service))
+    metrics = metrics_of(request)
+    if metrics is not None:
+        metrics.record_retrieval(ms)
     return RetrieveResponse(passages=passages, retrieval_ms=round(ms, 2))
 
 
@@ -93,15 +128,18 @@ def retrieve(req: RetrieveRequest, service: RagService = Depends(get_service)) -
     },
 )
 async def ask_stream(
-    req: AskRequest, service: RagService = Depends(get_service)
+    req: AskRequest, request: Request, service: RagService = Depends(get_service)
 ) -> EventSourceResponse:
     """Stream the answer token by token, then its citations, then timings."""
     service.validate_question(req.question, req.top_k)  # 4xx before the stream starts
+    scope = req.scope(service)
     # a place in the queue from now on: a full queue is a real 503, before the stream starts
     reservation = service.gate.reserve()
     cancel = threading.Event()
     history = [t.model_dump() for t in req.history]
-    events = service.ask_stream(req.question, req.top_k, history, cancel, reservation=reservation)
+    events = service.ask_stream(
+        req.question, req.top_k, history, cancel, reservation=reservation, scope=scope
+    )
 
     async def publish() -> AsyncIterator[dict[str, str]]:
         try:
@@ -115,6 +153,7 @@ async def ask_stream(
                     }
                 else:
                     answer: Answer = event.data
+                    record_answer(request, answer)
                     body = answer.model_dump()
                     timings = body.pop("timings")
                     yield {"event": "citations", "data": json.dumps(body)}

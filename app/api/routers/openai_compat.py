@@ -36,9 +36,11 @@ from app.answer.service import RagService
 from app.answer.types import Answer, Citation, Timings
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
-from app.api.routers.ask import _ReleasingResponse
+from app.api.metrics import Metrics, metrics_of, record_answer
+from app.api.routers.ask import ScopeFields, _ReleasingResponse
 from app.api.threads import cancellable, in_thread
 from app.errors import BadInput, RagqaError
+from app.retrieval.scope import Scope as DocumentScope
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(require_read)])
 
@@ -187,7 +189,7 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(ScopeFields):
     """OpenAI's request; fields ragqa does not use (temperature, tools, …) are accepted
     and ignored: answers follow the server's RAGQA_TEMPERATURE and seed."""
 
@@ -306,19 +308,27 @@ async def chat_completions(
     question, history = _question_and_history(req)
     cap = req.max_completion_tokens or req.max_tokens
     service.validate_question(question, req.top_k)  # 4xx before any work
+    scope = req.scope(service)
     if req.stream:
-        return _stream(req, question, history, cap, service)
+        return _stream(req, question, history, cap, service, scope, metrics_of(request))
     # a place in the queue from admission on, as for /api/ask: a full queue is a real 503
     reservation = service.gate.reserve()
     try:
         answer = await cancellable(
             request,
             lambda cancel: service.ask(
-                question, req.top_k, history, cancel, max_tokens=cap, reservation=reservation
+                question,
+                req.top_k,
+                history,
+                cancel,
+                max_tokens=cap,
+                reservation=reservation,
+                scope=scope,
             ),
         )
     finally:
         reservation.release()
+    record_answer(request, answer)
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
@@ -341,6 +351,8 @@ def _stream(
     history: list[dict[str, str]],
     cap: int | None,
     service: RagService,
+    scope: DocumentScope | None = None,
+    metrics: Metrics | None = None,
 ) -> EventSourceResponse:
     """Tokens as ``delta.content`` chunks as the model writes them; the last chunk has the
     ``finish_reason``, ``usage``, ``citations`` and ``ragqa`` (whose ``answer`` is the checked
@@ -351,7 +363,13 @@ def _stream(
     reservation = service.gate.reserve()
     cancel = threading.Event()
     events = service.ask_stream(
-        question, req.top_k, history, cancel, max_tokens=cap, reservation=reservation
+        question,
+        req.top_k,
+        history,
+        cancel,
+        max_tokens=cap,
+        reservation=reservation,
+        scope=scope,
     )
     cid, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model_id(service)
 
@@ -376,6 +394,8 @@ def _stream(
                     yield chunk({"content": event.data})
                 elif event.kind == "answer":
                     answer: Answer = event.data
+                    if metrics is not None:
+                        metrics.record_answer(answer)
                     text = "".join(streamed).strip()
                     if not text:
                         yield chunk({"content": answer.answer})
