@@ -85,7 +85,7 @@ def live(
 
     tmp = tmp_path_factory.mktemp("browser")
     shutil.copytree(demo_index, tmp / "index")
-    settings = make_settings(tmp, top_k=3, max_tokens=48)
+    settings = make_settings(tmp, top_k=4, max_tokens=48)  # the tiny model answers, checks pass
     service = RagService(settings, embedder=embedder, llm=tiny_llm)
     service.open_index()
     sock = socket.socket()

@@ -85,3 +85,13 @@ def test_sentences_keep_exact_spans_and_do_not_split_on_abbreviations() -> None:
     spans = prose_sentences(text)
     assert [text[s.start : s.end] for s in spans] == ["Dr. Ana Ruiz spoke.", "The U.S. office opened.", "Row | 12 | 40%"]
 
+
+
+def test_a_figure_the_question_already_gives_is_no_claim_however_it_is_written() -> None:
+    q = "What does a licence cost for the 6-billion-parameter model?"
+    check = check_claim(
+        "A licence for the 6-billion-parameter model costs $2 million [1].",
+        q,
+        [Passage(1, "Licences", "", "Its 6-billion-parameter model is licensed for $2 million a year.")],
+    )
+    assert check.stated

@@ -135,8 +135,11 @@ def _figure_uses(text: str) -> list[_FigureUse]:
         after = text[m.end() : m.end() + 40]
         words = re.findall(r"[A-Za-z%][A-Za-z'’-]*|%", after)
         scale = ""
-        if words and words[0].lower() in _SCALES:
-            scale = words.pop(0)
+        if words and words[0].lower().split("-")[0] in _SCALES:  # "6-billion-parameter"
+            head, _, rest = words.pop(0).partition("-")
+            scale = head
+            if rest:
+                words.insert(0, rest)
         full = figures(raw.lstrip("$€£¥ ").rstrip("% ") + (f" {scale}" if scale else ""))
         percent = "%" in raw or bool(_PERCENT.match(after.lstrip()))
         currency = bool(_CURRENCY.search(raw + " " + before[-6:])) or bool(
@@ -189,6 +192,7 @@ def claim_units(
     sentences = prose_sentences(_MARKERS.sub(" ", answer).strip())
     answer = sentences[0].text if sentences else answer  # the answer proper
     asked_figs = {f.number for f in figures(question)}
+    asked_figs |= {u.figure.number for u in _figure_uses(question)}
     figs = [u for u in _figure_uses(answer) if u.figure.number not in asked_figs]
     q_lower = question.lower()
     names = {n for n in _names(answer, known) if n not in q_lower}
