@@ -85,7 +85,7 @@ class Settings(BaseSettings):
 
     # --- retrieval and answering ----------------------------------------------------
     top_k: int = Field(
-        default=4,
+        default=5,
         ge=1,
         le=50,
         description="Sources given to the model (more: more recall, more prompt tokens).",

@@ -85,7 +85,7 @@ def live(
 
     tmp = tmp_path_factory.mktemp("browser")
     shutil.copytree(demo_index, tmp / "index")
-    settings = make_settings(tmp, top_k=4, max_tokens=48)  # the tiny model answers, checks pass
+    settings = make_settings(tmp, top_k=4, max_tokens=48)  # the tiny model's answer passes the checks
     service = RagService(settings, embedder=embedder, llm=tiny_llm)
     service.open_index()
     sock = socket.socket()
