@@ -22,14 +22,13 @@ pytestmark = pytest.mark.slow
 
 GATE = ROOT / "data" / "eval" / "gate.jsonl"
 
-# TODO(main engineer): set these three from a measured run of the default model on
-# data/eval/gate.jsonl (`ragqa eval data/eval/gate.jsonl --out runs/gate`), a little below
-# the measured values. They are PROVISIONAL: not measured on the gate set (the default model
-# was not run when this test was written); 8 answerable and 4 unanswerable questions, so each
-# answerable question is 0.125 of accuracy and each unanswerable one 0.25 of refusal accuracy.
-MIN_ACCURACY = 0.5  # answer accuracy over the 8 answerable questions
-MIN_REFUSAL = 0.5  # refusal accuracy over the 4 unanswerable questions
-MIN_CITATION_PRECISION = 0.5  # passage-level citation precision
+# Measured (runs/gate, commit cec91fe with uncommitted changes, top 4; loaded machine):
+# accuracy 0.375 (3 of 8), refusal accuracy 0.5 (2 of 4), citation precision 1.0. Each
+# floor is one question below (8 answerable: 0.125 each; 4 traps: 0.25 each), and citation
+# precision a quarter below, so a regression of two questions fails the gate.
+MIN_ACCURACY = 0.25  # answer accuracy over the 8 answerable questions
+MIN_REFUSAL = 0.25  # refusal accuracy over the 4 unanswerable questions
+MIN_CITATION_PRECISION = 0.75  # passage-level citation precision
 
 
 def test_gate_questions_are_not_in_the_eval_set() -> None:
