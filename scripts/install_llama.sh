@@ -11,7 +11,8 @@
 #
 # The wheel is built once per machine into a cache folder keyed by version AND flags
 # (never pip's own cache, which is keyed by version only and would silently hand back a
-# wheel from an earlier native build). RAGQA_REBUILD_LLAMA=1 forces a fresh compile.
+# wheel from an earlier native build). RAGQA_REBUILD_LLAMA=1 forces a fresh compile;
+# RAGQA_LLAMA_NATIVE=1 builds for this CPU only (opt-in, never the default).
 #
 # Usage: scripts/install_llama.sh [python]   (default: .venv/bin/python)
 set -euo pipefail
@@ -24,6 +25,13 @@ if [ "$(uname -m)" = x86_64 ]; then
   flags="$flags -DGGML_F16C=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF"
   flags="$flags -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF"
   flags="$flags -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+fi
+if [ "${RAGQA_LLAMA_NATIVE:-0}" = 1 ]; then
+  # Opt-in: every instruction this CPU advertises (faster prefill where AVX-512 helps,
+  # docs/PERFORMANCE.md section 8). The wheel is keyed by this CPU's flags too, and the
+  # model check after set-up still proves it runs here.
+  flags="-DGGML_NATIVE=ON -DLLAVA_BUILD=OFF"
+  flags="$flags cpu:$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo | sha1sum | cut -c1-12)"
 fi
 key=$(printf '%s %s' "$version" "$flags" | sha1sum | cut -c1-12)
 root=${RAGQA_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ragqa/wheels}
@@ -38,12 +46,12 @@ if [ -f "$marker" ] && [ "$(cat "$marker")" = "$key" ]; then
 fi
 
 if ! ls "$cache"/*.whl >/dev/null 2>&1; then
-  echo "ragqa: compiling llama.cpp (llama-cpp-python $version) for any x86-64 CPU with AVX2."
+  echo "ragqa: compiling llama.cpp (llama-cpp-python $version) with: ${flags% cpu:*}"
   echo "       This takes about 10-20 minutes on 2 cores, once per machine; the wheel is kept"
   echo "       in $cache. Log: $root/build-$key.log"
   mkdir -p "$root"
   tmp=$(mktemp -d "$root/.build-$key.XXXXXX")
-  if ! CMAKE_ARGS="$flags" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+  if ! CMAKE_ARGS="${flags% cpu:*}" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
       "$py" -m pip wheel --no-cache-dir --no-deps --no-binary llama-cpp-python \
       "llama-cpp-python==$version" -w "$tmp" >"$root/build-$key.log" 2>&1; then
     tail -n 30 "$root/build-$key.log" >&2
