@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="Best dense similarity below which ragqa refuses without calling the LLM.",
     )
     max_question_chars: int = Field(default=2000, ge=10)
+    verify_claims: bool = Field(
+        default=True,
+        description="Withhold an answer no sentence of the sources states (answer check "
+        "`not_stated`). Off: only the figure, name and refusal checks run.",
+    )
     claim_min_subject: float = Field(
         default=0.2,
         ge=0.0,

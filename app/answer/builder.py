@@ -56,5 +56,5 @@ def answer_checks(settings: Settings) -> list[AnswerCheck]:
         ModelRefused(),
         FiguresInSources(),
         NamesInSources(),
-        ClaimStated(settings.claim_min_subject),
+        *([ClaimStated(settings.claim_min_subject)] if settings.verify_claims else []),
     ]
