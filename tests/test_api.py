@@ -221,7 +221,7 @@ def test_ask_on_the_demo_corpus_calls_the_model_and_answers(server: Server) -> N
     generated tokens) and its answer is reported, cited. The tiny model decodes greedily, so
     this question's outcome is fixed; a model, prompt or check that refuses everything
     fails here (``model_refused``, ``unsupported`` and ``weak_retrieval`` all do)."""
-    body = ask(server.client, ANSWERED_QUESTION, top_k=5)
+    body = ask(server.client, ANSWERED_QUESTION, top_k=4)
     assert body["reason"] == "answered", body["answer"]
     assert body["answerable"] is True and body["citations"]
     assert body["timings"]["prompt_tokens"] > 0 and body["timings"]["completion_tokens"] > 0
