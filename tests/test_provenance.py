@@ -55,6 +55,8 @@ def test_an_eval_run_records_its_provenance(tmp_path: Path) -> None:
 LEGACY = {
     "docs/eval/default/summary.json",
     "docs/eval/peer-llamaindex/summary.json",
+    # measured at 312a9dd, before ragqa eval recorded its provenance (EVALUATION.md says so)
+    "docs/eval/dev-top4-check/summary.json",
     "bench/results/ingest-before.json",
     "bench/results/ingest-reuse.json",
     "bench/results/ingest-subset.json",
