@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.evaluation.dataset import load_questions  # noqa: E402
-from app.evaluation.runner import KS, score_item, summarise  # noqa: E402
+from app.evaluation.runner import KS, failed_answer, score_item, summarise  # noqa: E402
 from bench._common import RESULTS, machine  # noqa: E402
 
 WORKER = r"""
@@ -102,17 +102,6 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
-def failed(message: str) -> dict[str, Any]:
-    return {
-        "answer": "",
-        "answerable": False,
-        "reason": "error",
-        "error": message,
-        "citations": [],
-        "timings": {"retrieval_ms": None, "ttft_ms": None, "total_ms": None},
-    }
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("questions", type=Path)
@@ -132,7 +121,7 @@ def main() -> int:
             try:
                 answer = w.call(op="ask", q=item.question)
             except RuntimeError as exc:
-                answer = failed(str(exc))
+                answer = failed_answer(exc)
             retrieved = w.call(op="retrieve", q=item.question, k=max(KS)) if item.answerable else []
             row = score_item(item, answer, retrieved, w.document_text)
             if answer.get("error"):

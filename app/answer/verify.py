@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.answer.grounding import Figure, figures
+from app.answer.grounding import _MARKERS, Figure, figures
 from app.text.sentences import prose_sentences
 from app.text.words import STOPWORDS as _STOP
 from app.text.words import content_stems as _stems
@@ -41,7 +41,6 @@ with yes there here what when where which who thus therefore overall note althou
 since unlike like after before during yet still then
 """.split())  # noqa: SIM905
 # fmt: on
-_MARKERS = re.compile(r"(?:\s?\[\d+\])+")
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
@@ -212,11 +211,11 @@ def check_claim(
 ) -> ClaimCheck:
     """Find the sentence(s) of ``passages`` that state the answer.
 
-    ``label`` is the passage's title and heading: it carries the subject of sentences that
-    refer to it ("It opened in 2019."). ``min_subject`` is the share of the question's
-    subject words a supporting sentence (with the sentence before it and the label) must
-    contain; ``min_words``, for answers without figures or names, the share of the
-    answer's added words the sentence must contain.
+    ``min_subject`` is the share of the question's subject words (less those its
+    document's title gives) that a supporting sentence must contain, counting the sentence
+    before it when it opens with a pronoun and its section heading; ``min_words``, for
+    answers without figures or names, the share of the answer's added words the sentence
+    must contain.
     """
     known = "\n".join(p.text for p in passages)
     figs, names, words = claim_units(answer, question, known)

@@ -4,7 +4,7 @@ A llama.cpp build that uses instructions this CPU cannot run (AMX, AVX-512 from 
 ``-march=native`` build made elsewhere) loads fine and answers a one-token prompt, then
 dies with SIGILL on the first prompt long enough for the batched matrix path. The only
 safe test is to run a real prompt of a few hundred tokens in a *separate* process and
-look at how it ended. ``scripts/setup.sh`` and ``ragqa check-model`` do exactly that.
+look at how it ended. ``scripts/setup.sh`` (and CI, in tests/test_portable_build.py) do exactly that.
 
     python -m app.llm.smoke [MODEL.gguf | tiny | default]...
 """
