@@ -111,7 +111,9 @@ def assert_error_shape(response: httpx.Response | Any, path: str) -> None:
     assert isinstance(err["message"], str) and err["message"].strip()
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
+@pytest.mark.parametrize(
+    "mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["positive", "negative"]
+)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_operation_survives_generated_requests(
     fuzz_server: FuzzServer, method: str, path: str, mode: GenerationMode
