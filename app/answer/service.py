@@ -71,6 +71,7 @@ class _Question:
         sources: list[Citation],
         citations: Sequence[Citation] = (),
         detail: str | None = None,
+        model_text: str | None = None,
     ) -> Answer:
         return Answer(
             question=self.question,
@@ -83,6 +84,7 @@ class _Question:
             timings=self.timings,
             model=self.model,
             retrieval_query=self.query,
+            model_text=model_text,
         )
 
 
@@ -315,7 +317,9 @@ class RagService:
         ctx = AnswerContext(q.question, sources, raw, parsed)
         withheld = run_checks(self.checks, ctx)
         if withheld is not None:
-            return q.answer(WITHHELD_ANSWER, withheld.reason, sources, detail=withheld.detail)
+            return q.answer(
+                WITHHELD_ANSWER, withheld.reason, sources, detail=withheld.detail, model_text=raw
+            )
         embeddings = q.pipeline.snapshot.embeddings
 
         def similarity(text: str) -> list[float]:
@@ -325,7 +329,7 @@ class RagService:
         text, citations, sources = cite(
             q.question, parsed, sources, similarity, support=ctx.notes.get("support")
         )
-        return q.answer(text, "answered", sources, citations=citations)
+        return q.answer(text, "answered", sources, citations=citations, model_text=raw)
 
     # --- status -----------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

@@ -165,6 +165,7 @@ def score_item(
         "answerable_pred": answer["answerable"],
         "reason": answer.get("reason"),
         "detail": answer.get("detail"),
+        "model_text": answer.get("model_text"),
         "timings": answer["timings"],
         "citations": [
             {
