@@ -311,6 +311,18 @@ class RagService:
         """The exact prompt the model gets for ``hits`` (benchmarks time llama.cpp on it)."""
         return self._prompt(llm, self.snapshot, question, hits, history)
 
+    def check_text(self, question: str, raw: str) -> Answer:
+        """The answer checks and citations over a text the model already gave for
+        ``question``: what :meth:`ask` returns when the model says ``raw`` (retrieval is
+        deterministic, so the passages are the ones the model saw, unless the prompt
+        budget trimmed them). Used to replay new checks over a finished evaluation run
+        without the model."""
+        q = self._start(question, None, [])
+        docs = q.pipeline.snapshot.documents
+        hits = q.retrieval.hits
+        sources = [citation_for(i + 1, h, docs, cited=False) for i, h in enumerate(hits)]
+        return self._finish(q, raw, sources, hits)
+
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
         parsed = parse_citations(short_answer(raw), len(sources))
