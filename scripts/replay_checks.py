@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.evaluation.dataset import load_questions  # noqa: E402
-from app.evaluation.runner import score_item, summarise  # noqa: E402
+from app.evaluation.runner import KS, score_item, summarise  # noqa: E402
 
 KEYS = (
     "accuracy",
@@ -55,18 +55,24 @@ def main() -> int:
     ap.add_argument("run", type=Path, help="folder with results.jsonl")
     ap.add_argument("questions", type=Path)
     ap.add_argument("--index", type=Path, required=True, help="the index the run used")
+    ap.add_argument(
+        "--answered-text",
+        action="store_true",
+        help="for runs without model_text: replay the answered rows' own answer text "
+        "(an approximation: the answer as the run's version shaped it)",
+    )
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--show", action="store_true", help="print every question")
     args = ap.parse_args()
 
     from app.answer.service import RagService
-    from app.services.documents import DocumentService
+    from app.evaluation.runner import InProcessBackend
     from app.settings import Settings
 
     settings = Settings(index_dir=args.index)
     service = RagService(settings)
     service.open_index()
-    documents = DocumentService(service.index)
+    backend = InProcessBackend(service)  # retrieval and documents as the evaluator reads them
     items = {i.id: i for i in load_questions(args.questions)}
     source = args.run / "results.jsonl"
     if not source.is_file():
@@ -75,14 +81,16 @@ def main() -> int:
     new = []
     for row in old:
         raw = row.get("model_text")
+        if not raw and args.answered_text and row.get("reason") == "answered":
+            raw = row["answer"]
         if not raw or row.get("error"):
             new.append(row)
             continue
         answer = service.check_text(row["question"], raw).model_dump()
         answer["timings"] = row["timings"]
-        scored = score_item(
-            items[row["id"]], answer, row["retrieved"], lambda d: str(documents.get_document(d)[1])
-        )
+        item = items[row["id"]]
+        retrieved = backend.retrieve(item.question, max(KS)) if item.answerable else []
+        scored = score_item(item, answer, retrieved, backend.document_text)
         new.append(scored)
         before, after = outcome(row), outcome(scored)
         if args.show or before != after:
