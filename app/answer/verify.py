@@ -250,30 +250,16 @@ def key_units(answer: str, question: str, figs: list[_FigureUse], names: set[str
     return key or every
 
 
-def check_claim(
-    answer: str,
-    question: str,
+def _candidates(
     passages: Sequence[Passage],
-    *,
-    min_subject: float = 0.34,
-    min_words: float = 0.6,
-) -> ClaimCheck:
-    """Find the sentence(s) of ``passages`` that state the answer.
-
-    ``min_subject`` is the share of the question's subject words (less those its
-    document's title gives) that a supporting sentence must contain, counting the sentence
-    before it when it opens with a pronoun and its section heading; ``min_words``, for
-    answers without figures or names, the share of the answer's added words the sentence
-    must contain.
-    """
-    known = "\n".join(p.text for p in passages)
-    figs, names, words = claim_units(answer, question, known)
-    # the names the question asks about ("GPT-4", "Sequoia"): a sentence about something
-    # else that happens to share the question's common words does not answer it
-    asked_names = _names(question)  # its opening word (What, How, At…) never counts
-    units = key_units(answer, question, figs, names)
-    if not units and not words:
-        return ClaimCheck(False, detail="the answer adds nothing to the question")
+    question: str,
+    asked_names: set[str],
+    figs: list[_FigureUse],
+    names: set[str],
+    words: set[str],
+) -> list[_Candidate]:
+    """Every sentence of the passages, with how far it is about the question and which
+    of the answer's units (or what share of its words) it states."""
     subjects = [w for w in map(subject_words, question_parts(question)) if w]
     candidates: list[_Candidate] = []
     for passage in passages:
@@ -299,6 +285,34 @@ def check_claim(
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             read_with = f"{label} {context}".lower()
             candidates.append((s, about, covered, word_share, read_with, share))
+    return candidates
+
+
+def check_claim(
+    answer: str,
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    min_subject: float = 0.34,
+    min_words: float = 0.6,
+) -> ClaimCheck:
+    """Find the sentence(s) of ``passages`` that state the answer.
+
+    ``min_subject`` is the share of the question's subject words (less those its
+    document's title gives) that a supporting sentence must contain, counting the sentence
+    before it when it opens with a pronoun and its section heading; ``min_words``, for
+    answers without figures or names, the share of the answer's added words the sentence
+    must contain.
+    """
+    known = "\n".join(p.text for p in passages)
+    figs, names, words = claim_units(answer, question, known)
+    # the names the question asks about ("GPT-4", "Sequoia"): a sentence about something
+    # else that happens to share the question's common words does not answer it
+    asked_names = _names(question)  # its opening word (What, How, At…) never counts
+    units = key_units(answer, question, figs, names)
+    if not units and not words:
+        return ClaimCheck(False, detail="the answer adds nothing to the question")
+    candidates = _candidates(passages, question, asked_names, figs, names, words)
     if not candidates:
         return ClaimCheck(False, [], units or sorted(words), "no source text to check against")
     if not units:
