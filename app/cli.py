@@ -279,6 +279,7 @@ def evaluate(
         typer.secho("usage: ragqa eval QUESTIONS.jsonl [options]", err=True)
         raise typer.Exit(2)
     settings = _settings(index)
+    measured_on = machine()  # the code that runs is the checkout as it is now, at the start
     try:
         items = load_questions(Path(args[0]))[:limit]
         backend: runner.Backend
@@ -298,7 +299,7 @@ def evaluate(
     summary = runner.summarise(rows)
     meta = {
         # commit, dirty, date, cpu, cores…: what a document quoting these numbers cites
-        **machine(),
+        **measured_on,
         "backend": backend.name,
         "questions": args[0],
         "settings": settings.model_dump(
