@@ -519,7 +519,7 @@ class ServerMemory:
                     else ""
                 )
                 + (
-                    f"; Python objects {d['tracemalloc']['traced_bytes'] / mb:.1f} MB"
+                    f"; Python objects {d['tracemalloc']['python_bytes'] / mb:.1f} MB"
                     if "tracemalloc" in d
                     else ""
                 ),

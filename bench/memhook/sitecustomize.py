@@ -11,8 +11,9 @@ variable this module does nothing. With it, it starts tracemalloc
   ``fordblks`` free but kept inside the arenas, ``hblkhd`` in blocks mmap'd on their own
 * ``arenas``: per arena (``malloc_info``), the memory it holds from the system and the free
   part of it
-* ``tracemalloc``: the bytes of live Python allocations, tracemalloc's own overhead, and
-  the 25 source lines whose live allocations grew most since the first dump
+* ``tracemalloc``: the bytes of live Python allocations (this hook's own left out) and
+  their growth since the first dump, tracemalloc's own overhead, and the 25 source lines
+  whose live allocations grew most since the first dump
 
 ``SIGUSR2`` does the same after ``malloc_trim(0)``, which hands the free pages of every
 arena back to the system: what RSS drops by then was kept by the allocator, not by live
@@ -110,12 +111,14 @@ def _dump(trim: bool) -> None:
     data["mallinfo2"] = {name: int(getattr(info, name)) for name in _FIELDS}
     data["arenas"] = _arenas(libc, os.path.join(_DIR, f".malloc-info-{_count}.xml"))
     if tracemalloc.is_tracing():
+        current, peak = tracemalloc.get_traced_memory()  # before the snapshot adds its own
+        # without this hook's own blocks (the previous dump's per-line totals)
         snap = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(False, tracemalloc.__file__)]
+            [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)]
         )
-        current, peak = tracemalloc.get_traced_memory()
         by_line = {str(st.traceback[0]): (st.size, st.count) for st in snap.statistics("lineno")}
         del snap  # the per-line totals are all we keep, not the snapshot
+        python_bytes = sum(size for size, _ in by_line.values())
         first = _first if _first is not None else by_line
         grown = sorted(
             (
@@ -130,6 +133,9 @@ def _dump(trim: bool) -> None:
             reverse=True,
         )
         data["tracemalloc"] = {
+            "python_bytes": python_bytes,  # live Python allocations, this hook's left out
+            "python_growth_since_first_bytes": python_bytes
+            - sum(size for size, _ in first.values()),
             "traced_bytes": current,
             "traced_peak_bytes": peak,
             "overhead_bytes": tracemalloc.get_tracemalloc_memory(),
