@@ -3,7 +3,7 @@
 Each file is one run, labelled ``FILE:LABEL``. Time is in minutes from the end of the
 warm-up answer (the start of the load). The top panel is the RSS with the round ends marked
 and the requests completed so far (right axis); the bottom one how much each kind of
-mapping (``bench._common.memory_map``) has grown since the load began: glibc's thread
+mapping (``bench._common.memory_map``) has grown since the warm-up: glibc's thread
 arenas, the main malloc heap, other anonymous memory and file-backed pages.
 
     .venv/bin/python bench/plot_rss.py bench/results/soak-tiny.json:default \\
@@ -55,7 +55,8 @@ def plot(runs: Sequence[tuple[str, dict[str, Any]]], out: Path, title: str) -> N
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for n, (label, rss) in enumerate(runs):
         cols = columns(rss)
-        start = next(m["t_s"] for m in rss["marks"] if m["event"] == "warm-up")
+        warm = next(m for m in rss["marks"] if m["event"] == "warm-up")
+        start = warm["t_s"]
         minutes = [(t - start) / 60 for t in cols["t_s"]]
         colour = colours[n % len(colours)]
         top.plot(minutes, cols["rss_mb"], color=colour, lw=1.4, label=f"{label}: RSS")
@@ -70,11 +71,10 @@ def plot(runs: Sequence[tuple[str, dict[str, Any]]], out: Path, title: str) -> N
         )
         done_axis.plot(minutes, cols["requests_done"], color=colour, lw=0.8, ls=":", alpha=0.8)
         style = STYLES[n % len(STYLES)]
-        first = next(i for i, t in enumerate(cols["t_s"]) if t >= start)
         for k, (key, name) in enumerate(KINDS.items()):
             bottom.plot(
                 minutes,
-                [mb - cols[key][first] for mb in cols[key]],
+                [mb - warm[key] for mb in cols[key]],
                 color=colours[(k + 3) % len(colours)],
                 ls=style,
                 lw=1.2,
@@ -86,9 +86,11 @@ def plot(runs: Sequence[tuple[str, dict[str, Any]]], out: Path, title: str) -> N
     top.legend(loc="lower right", fontsize=8)
     top.set_title(title)
     top.grid(alpha=0.3)
-    bottom.set_ylabel("growth since the load began (MB)")
+    bottom.set_ylabel("growth since the warm-up (MB)")
     bottom.set_xlabel("minutes since the load began (after one warm-up answer)")
     bottom.axvline(0, color="grey", lw=0.6)
+    lo, hi = bottom.get_ylim()
+    bottom.set_ylim(lo, hi + 0.6 * (hi - lo))  # room for the legend above the lines
     bottom.legend(loc="upper left", fontsize=7, ncol=max(1, len(runs)))
     bottom.grid(alpha=0.3)
     fig.tight_layout()
