@@ -179,6 +179,9 @@ def serve(
     app = create_app(settings, service)
     app.state.problems = problems
     typer.echo(f"ragqa serving on http://{settings.host}:{settings.port}  (API docs at /docs)")
+    from app.memory import cap_malloc_arenas
+
+    cap_malloc_arenas()  # before the worker threads exist: see app/memory.py
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
