@@ -15,7 +15,7 @@ from app.api.app import build_service
 from app.embedding import SMALL_BATCH, Embedder
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
-from app.vectorstore.store import build_faiss, search_one
+from app.vectorstore.faiss_index import build_faiss, search_one
 from tests.conftest import make_settings
 
 

@@ -15,8 +15,9 @@ from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
 from app.retrieval.scope import Scope
-from app.vectorstore import store as store_module
-from app.vectorstore.store import ChunkRecord, Snapshot, build_faiss
+from app.vectorstore import snapshot as snapshot_module
+from app.vectorstore.faiss_index import build_faiss
+from app.vectorstore.snapshot import ChunkRecord, Snapshot
 from tests.conftest import serve_app, service_on_copy
 from tests.test_api import read_sse
 
@@ -41,7 +42,7 @@ def synthetic_snapshot(n: int, ann_threshold: int) -> Snapshot:
 def test_scoped_vector_search_returns_the_true_best_of_the_scope(
     monkeypatch: pytest.MonkeyPatch, ann_threshold: int, brute_force_rows: int
 ) -> None:
-    monkeypatch.setattr(store_module, "SCOPE_BRUTE_FORCE_ROWS", brute_force_rows)
+    monkeypatch.setattr(snapshot_module, "SCOPE_BRUTE_FORCE_ROWS", brute_force_rows)
     snap = synthetic_snapshot(3000, ann_threshold)
     rng = np.random.default_rng(1)
     rows = np.sort(rng.choice(3000, size=60, replace=False)).astype(np.int64)  # 2 %

@@ -36,7 +36,7 @@ from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
 from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
-from app.vectorstore.store import DocumentRecord, Snapshot
+from app.vectorstore.snapshot import DocumentRecord, Snapshot
 
 __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
 

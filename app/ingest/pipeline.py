@@ -23,14 +23,8 @@ from app.ingest.chunking import chunk_document
 from app.ingest.front_matter import reads_as_title
 from app.ingest.loaders import apply_front_matter, discover, file_sha256, load_file
 from app.settings import Settings
-from app.vectorstore.store import (
-    DocumentRecord,
-    IndexStore,
-    NewDocument,
-    Snapshot,
-    acquire,
-    chunking_settings,
-)
+from app.vectorstore.snapshot import DocumentRecord, Snapshot
+from app.vectorstore.store import IndexStore, NewDocument, acquire, chunking_settings
 
 log = logging.getLogger(__name__)
 
