@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 from app.answer.service import RagService
-from app.api.app import create_app
 from app.embedding import Embedder
 from app.errors import BadInput
 from app.evaluation import metrics, runner
 from app.evaluation.dataset import load_questions
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
-from tests.conftest import ROOT, make_settings, serve_app, service_on_copy
+from tests.support import ROOT, make_settings, running_on_copy
 
 QUESTIONS = ROOT / "data" / "eval" / "questions.jsonl"
 
@@ -74,9 +73,8 @@ def served(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[tuple[RagService, str]]:
-    service = service_on_copy(tmp_path_factory.mktemp("evalsrv"), demo_index, embedder, tiny_llm)
-    with serve_app(create_app(service.settings, service)) as url:
-        yield service, url
+    with running_on_copy(tmp_path_factory.mktemp("evalsrv"), demo_index, embedder, tiny_llm) as s:
+        yield s.service, s.url
 
 
 def test_in_process_and_http_give_the_same_numbers(served: tuple[RagService, str]) -> None:

@@ -15,7 +15,7 @@ from app.ingest.chunking import chunk_document
 from app.ingest.front_matter import read_front_matter, reads_as_title
 from app.ingest.loaders import load_file
 from app.services.documents import DocumentService
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "data" / "heldout" / "articles"

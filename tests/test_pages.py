@@ -15,7 +15,7 @@ from app.cli import source_lines
 from app.embedding import Embedder
 from app.ingest.chunking import chunk_document
 from app.ingest.loaders import load_file
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 FILLER = (
     "The committee met in the long room of the old customs house, as it has done every "

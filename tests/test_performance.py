@@ -16,7 +16,7 @@ from app.embedding import SMALL_BATCH, Embedder
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.vectorstore.faiss_index import build_faiss, search_one
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 
 def test_prompt_the_service_reports_is_the_prompt_build_prompt_gives(
@@ -119,7 +119,7 @@ def test_reingest_parses_only_files_whose_bytes_changed(
     import shutil
 
     from app.ingest import pipeline
-    from tests.conftest import ARTICLES
+    from tests.support import ARTICLES
 
     corpus = tmp_path / "corpus"
     shutil.copytree(ARTICLES, corpus)
@@ -163,7 +163,7 @@ def test_an_index_without_file_hashes_is_reingested_by_content(
     import json
     import shutil
 
-    from tests.conftest import ARTICLES
+    from tests.support import ARTICLES
 
     corpus = tmp_path / "corpus"
     shutil.copytree(ARTICLES, corpus)

@@ -15,8 +15,7 @@ import pytest
 
 from app.evaluation import report
 from app.provenance import machine, provenance
-
-from .conftest import ROOT
+from tests.support import ROOT
 
 pytestmark = pytest.mark.unit
 

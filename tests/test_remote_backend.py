@@ -36,8 +36,7 @@ from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.llm.remote import RemoteLLM
 from app.settings import Settings
-
-from .conftest import make_settings, serve_app
+from tests.support import make_settings, serve_app
 
 KEY = "engine-key"
 QUESTIONS = [

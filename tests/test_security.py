@@ -22,8 +22,6 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,43 +44,17 @@ from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.services.documents import DocumentService
 from app.settings import Settings
-
-from .conftest import index_state, make_settings, serve_app, service_on_copy
+from tests.support import (
+    Server,
+    make_settings,
+    running_on_copy,
+)
 
 KEY = "s3cret-Key_0123456789"
 ORIGIN = "http://app.example"
 
 
 # --- servers ----------------------------------------------------------------------------
-@dataclass
-class Server:
-    url: str
-    service: RagService
-    client: httpx.Client
-
-    @property
-    def settings(self) -> Settings:
-        return self.service.settings
-
-    def state(self) -> dict[str, object]:
-        return index_state(self.settings.index_dir)
-
-    def doc_ids(self) -> list[str]:
-        return sorted(self.service.snapshot.documents)
-
-
-@contextmanager
-def running(
-    tmp: Path, demo_index: Path, embedder: Embedder, llm: LocalLLM, **kw: Any
-) -> Iterator[Server]:
-    service = service_on_copy(tmp, demo_index, embedder, llm, **kw)
-    with (
-        serve_app(create_app(service.settings, service)) as url,
-        httpx.Client(base_url=url, timeout=120) as client,
-    ):
-        yield Server(url, service, client)
-
-
 @pytest.fixture(scope="module")
 def plain(
     tmp_path_factory: pytest.TempPathFactory,
@@ -91,7 +63,7 @@ def plain(
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """Default settings: no API key, CORS closed."""
-    with running(tmp_path_factory.mktemp("plain"), demo_index, embedder, tiny_llm) as s:
+    with running_on_copy(tmp_path_factory.mktemp("plain"), demo_index, embedder, tiny_llm) as s:
         yield s
 
 
@@ -103,7 +75,7 @@ def keyed(
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """RAGQA_API_KEY set and RAGQA_PROTECT_READS on."""
-    with running(
+    with running_on_copy(
         tmp_path_factory.mktemp("keyed"),
         demo_index,
         embedder,
@@ -122,7 +94,7 @@ def cors(
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """RAGQA_CORS_ORIGINS=["http://app.example"]."""
-    with running(
+    with running_on_copy(
         tmp_path_factory.mktemp("cors"), demo_index, embedder, tiny_llm, cors_origins=[ORIGIN]
     ) as s:
         yield s

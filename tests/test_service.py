@@ -14,7 +14,7 @@ from app.embedding import Embedder
 from app.errors import BadInput, Cancelled
 from app.llm.base import RenderedPrompt
 from app.llm.local import LocalLLM
-from tests.conftest import make_settings, service_on_copy
+from tests.support import make_settings, service_on_copy
 
 KNOWN = [
     ("How many tokens was Llama 2 trained on?", "2 trillion tokens"),

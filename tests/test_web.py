@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.app import WEB_DIR, create_app
-
-from .conftest import make_settings
+from tests.support import make_settings
 
 WEB_FILES = ["index.html", "app.js", "app.css", "favicon.svg"]
 
