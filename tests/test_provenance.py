@@ -40,7 +40,7 @@ def test_an_eval_run_records_its_provenance(tmp_path: Path) -> None:
 
     from app import cli
 
-    assert "**machine()" in inspect.getsource(cli.evaluate)
+    assert "**machine()" in inspect.getsource(cli._run_eval)  # what `ragqa eval` runs
     rows: list[dict[str, Any]] = []
     summary = {"overall": {"n": 0}, "by_type": {}}
     report.write_run(tmp_path, rows, summary, {**machine(), "backend": "test"})
