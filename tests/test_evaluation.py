@@ -38,6 +38,7 @@ TINY_MIN_REFUSAL = 0.5
 TINY_MIN_CITATION_PRECISION = 0.25
 
 
+@pytest.mark.unit
 def test_squad_normalisation_and_scores() -> None:
     assert metrics.normalize("The  2 Trillion, tokens!") == "2 trillion tokens"
     assert metrics.contains_answer("Llama 2 saw 2 trillion tokens [1].", ["2 trillion"]) == 1.0
@@ -46,12 +47,14 @@ def test_squad_normalisation_and_scores() -> None:
     assert metrics.token_f1("Microsoft and Meta", ["Microsoft"]) == pytest.approx(0.5)
 
 
+@pytest.mark.unit
 def test_a_chunk_covers_evidence_it_contains_or_mostly_overlaps() -> None:
     assert metrics.covers("abc EVIDENCE def", (0, 16), "EVIDENCE", None)
     assert metrics.covers("…half", (100, 200), "not in text", (150, 210))
     assert not metrics.covers("…", (100, 200), "not in text", (190, 260))
 
 
+@pytest.mark.unit
 def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None:
     bad = tmp_path / "q.jsonl"
     bad.write_text(

@@ -102,6 +102,7 @@ def test_sixteen_clients_get_complete_answers_or_a_deliberate_503(server: Server
     assert_answers(server)
 
 
+@pytest.mark.unit
 def test_a_burst_at_an_idle_server_is_bounded_by_the_queue() -> None:
     """Places are reserved at admission: with the model idle, the queue plus the one about
     to generate are admitted, the next is refused, and a released place is free again."""
@@ -119,6 +120,7 @@ def test_a_burst_at_an_idle_server_is_bounded_by_the_queue() -> None:
     assert gate.waiting == 0 and gate.active == 0
 
 
+@pytest.mark.unit
 def test_the_load_script_refuses_anything_but_loopback() -> None:
     assert check_loopback("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
     assert check_loopback("http://localhost:1") == "http://localhost:1"

@@ -71,6 +71,7 @@ def pdf(tmp_path: Path) -> Path:
     return p
 
 
+@pytest.mark.unit
 def test_a_pdf_loads_with_its_pages_and_their_spans(pdf: Path) -> None:
     doc = load_file(pdf)
     assert doc.title == "Vostrand Observatory: Annual Report"

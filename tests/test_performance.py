@@ -36,6 +36,7 @@ def test_prompt_the_service_reports_is_the_prompt_build_prompt_gives(
     assert rendered.tokens == demo_service.llm.render(built.messages).tokens
 
 
+@pytest.mark.unit
 def test_single_query_search_matches_faiss_and_keeps_thread_count() -> None:
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((3000, 64)).astype(np.float32)

@@ -31,6 +31,7 @@ def synthetic_snapshot(n: int, ann_threshold: int) -> Snapshot:
     return Snapshot(Path("v-test"), {}, {}, chunks, vecs, index)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("ann_threshold", [0, 100])  # flat, HNSW
 @pytest.mark.parametrize("brute_force_rows", [20_000, 0])  # numpy, FAISS IDSelectorBatch
 def test_scoped_vector_search_returns_the_true_best_of_the_scope(

@@ -235,6 +235,7 @@ def _security(**kw: Any) -> dict[str, Any]:
 WRITES = {"POST /api/documents", "DELETE /api/documents/{doc_id}"}
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("kw", "required"),
     [({}, "none"), ({"api_key": KEY}, "writes"), ({"api_key": KEY, "protect_reads": True}, "all")],
@@ -260,6 +261,7 @@ def test_the_openapi_schema_says_where_this_server_needs_the_key(
         assert requirement == (key if enforced else [{}, *key]), name
 
 
+@pytest.mark.unit
 def test_writes_need_the_key_and_reads_only_with_protect_reads() -> None:
     """Every route that is not a read (GET, or a question) depends on require_write."""
     writes, reads = set(), set()
@@ -456,6 +458,7 @@ def test_a_method_outside_the_list_is_refused(cors: Server) -> None:
 
 
 # --- the bind address -------------------------------------------------------------------
+@pytest.mark.unit
 def test_the_default_bind_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("RAGQA_"):
@@ -466,6 +469,7 @@ def test_the_default_bind_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert public_bind_warning(settings.host, settings.api_key) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("host", "key", "warns"),
     [
@@ -814,6 +818,7 @@ def test_a_pdf_with_an_absurd_page_count_is_refused(plain: Server) -> None:
     assert plain.state() == before
 
 
+@pytest.mark.unit
 def test_the_page_cap_is_a_setting() -> None:
     pages = [f"Page {i} says the heron count was {10 + i} birds." for i in range(3)]
     data = pdf_bytes(pages)
@@ -844,6 +849,7 @@ def test_unreadable_pdfs_are_refused_cleanly(plain: Server, case: str) -> None:
     assert plain.state() == before
 
 
+@pytest.mark.unit
 def test_the_same_pdf_with_a_working_font_map_is_accepted() -> None:
     """The undecodable-text refusal is about the font map, not about the PDF itself."""
     text = "Lapwings were counted on the marsh " * 10
@@ -875,6 +881,7 @@ INJECTION = (
 )
 
 
+@pytest.mark.unit
 def test_document_text_stays_data_inside_its_numbered_source() -> None:
     question = "When was the Zorblax pump serviced?"
     messages = build_messages(question, [SourcePassage(1, "Maintenance note", None, INJECTION)])

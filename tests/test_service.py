@@ -200,6 +200,7 @@ def test_a_follow_up_is_searched_with_the_previous_question(demo_service: RagSer
     assert any("4,000" in h.chunk.text for h in hits)
 
 
+@pytest.mark.unit
 def test_the_defaults_bind_loopback_and_set_no_key(tmp_path: object) -> None:
     s = make_settings(tmp_path)  # type: ignore[arg-type]
     assert s.api_key is None and s.host == "127.0.0.1"
