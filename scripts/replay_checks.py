@@ -1,64 +1,115 @@
-"""Replay the claim check (app.answer.verify) over a finished eval run, without the LLM.
+"""Replay the answer checks over a finished eval run, without the model.
 
-For each question the run answered, the check sees the same answer and the same five
-passages the model saw, and says whether one sentence states the claim. Printed: right
-answers it would withhold (the cost) and wrong answers / answered traps it would catch
-(the gain). Use it on the development set only: the held-out set must not shape the rule.
+Generation does not depend on the checks, so a run that recorded the model's own text
+(``model_text``, recorded since commit 19f1aa1) can be put through today's checks and
+citations again (:meth:`app.answer.service.RagService.check_text`) and scored by the
+evaluator's own rules: the same figures a new run of the same generation would give.
+Settings come from the environment as usual, so a check setting can be tried without a
+run of the model (``RAGQA_CLAIM_MIN_SUBJECT=0.3``, ``RAGQA_VERIFY_CLAIMS=false``).
 
-    python scripts/replay_checks.py docs/eval/default/results.jsonl [--index index]
-        [--min-subject 0.34] [--show]
+Tune on the development set only: the held-out set must not shape a rule.
+
+    python scripts/replay_checks.py runs/shipped-dev data/eval/questions.jsonl \\
+        --index /tmp/idx-dev --out runs/shipped-dev-replay [--show]
+
+Printed: the summary beside the run's own, and every question whose outcome changed.
+Rows without ``model_text`` (older runs, or a question that errored) are kept as they were.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
-from app.answer.verify import Passage, check_claim
-from app.settings import Settings
-from app.vectorstore.store import IndexStore
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.evaluation.dataset import load_questions  # noqa: E402
+from app.evaluation.runner import KS, score_item, summarise  # noqa: E402
+
+KEYS = (
+    "accuracy",
+    "refusal_correct",
+    "false_refusal",
+    "f1",
+    "citation_precision",
+    "sentence_citation_precision",
+)
+
+
+def outcome(row: dict[str, Any]) -> str:
+    if "refusal_correct" in row:
+        return "trap refused" if row["refusal_correct"] else "trap answered"
+    if row.get("false_refusal"):
+        return "refused"
+    return "right" if row.get("accuracy") == 1.0 else "wrong"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("results", type=Path)
-    ap.add_argument("--index", type=Path, default=None)
-    ap.add_argument("--top-k", type=int, default=5)
-    ap.add_argument("--min-subject", type=float, default=0.34)
-    ap.add_argument("--show", action="store_true", help="print every decision")
+    ap.add_argument("run", type=Path, help="folder with results.jsonl")
+    ap.add_argument("questions", type=Path)
+    ap.add_argument("--index", type=Path, required=True, help="the index the run used")
+    ap.add_argument(
+        "--answered-text",
+        action="store_true",
+        help="for runs without model_text: replay the answered rows' own answer text "
+        "(an approximation: the answer as the run's version shaped it)",
+    )
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--show", action="store_true", help="print every question")
     args = ap.parse_args()
-    settings = Settings(**({"index_dir": args.index} if args.index else {}))
-    store = IndexStore(settings.index_dir)
-    snap = store.load()
-    chunks = {c.chunk_id: c for c in snap.chunks}
-    tally = {"right_kept": 0, "right_withheld": 0, "wrong_kept": 0, "wrong_caught": 0,
-             "trap_kept": 0, "trap_caught": 0}
-    for line in args.results.read_text("utf-8").splitlines():
-        row = json.loads(line)
-        if not row["answerable_pred"]:
+
+    from app.answer.service import RagService
+    from app.evaluation.runner import InProcessBackend
+    from app.settings import Settings
+
+    settings = Settings(index_dir=args.index)
+    service = RagService(settings)
+    service.open_index()
+    backend = InProcessBackend(service)  # retrieval and documents as the evaluator reads them
+    items = {i.id: i for i in load_questions(args.questions)}
+    source = args.run / "results.jsonl"
+    if not source.is_file():
+        source = args.run / "results.partial.jsonl"
+    old = [json.loads(x) for x in source.read_text("utf-8").splitlines() if x.strip()]
+    new = []
+    for row in old:
+        raw = row.get("model_text")
+        if not raw and args.answered_text and row.get("reason") == "answered":
+            raw = row["answer"]
+        if not raw or row.get("error"):
+            new.append(row)
             continue
-        passages = []
-        for i, r in enumerate(row["retrieved"][: args.top_k]):
-            c = chunks.get(r["chunk_id"])
-            if c is None:
-                continue
-            doc = snap.documents[c.doc_id]
-            passages.append(Passage(i + 1, doc.title, c.heading or "", c.text))
-        check = check_claim(row["answer"], row["question"], passages, min_subject=args.min_subject)
-        if row["type"] == "unanswerable":
-            kind = "trap"
-        else:
-            kind = "right" if row.get("accuracy") == 1.0 else "wrong"
-        good = {"right": "kept", "wrong": "caught", "trap": "caught"}[kind]
-        verdict = ("kept" if check.stated else "withheld") if kind == "right" else (
-            "kept" if check.stated else "caught")
-        tally[f"{kind}_{verdict}"] += 1
-        if args.show or verdict != good:
-            print(f"{row['id']} {kind:5} {verdict:8} {row['question']}\n      A: {row['answer'][:160]}")
-            print(f"      {check.detail or [s.text[:120] for s in check.support]}")
-    print(json.dumps(tally, indent=1))
+        answer = service.check_text(row["question"], raw).model_dump()
+        answer["timings"] = row["timings"]
+        item = items[row["id"]]
+        retrieved = backend.retrieve(item.question, max(KS)) if item.answerable else []
+        scored = score_item(item, answer, retrieved, backend.document_text)
+        new.append(scored)
+        before, after = outcome(row), outcome(scored)
+        if args.show or before != after:
+            print(
+                f"{row['id']} {before:13} -> {after:13} {scored['reason']:13} "
+                f"{row['question'][:70]}"
+            )
+            if before != after:
+                print(f"      model: {raw[:150]!r}\n      {scored.get('detail') or ''}")
+    a, b = summarise(old)["overall"], summarise(new)["overall"]
+    print("\n" + " " * 28 + "run     replay")
+    for key in ("n", *KEYS):
+        print(f"{key:28}{a.get(key)!s:8}{b.get(key)!s:8}")
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        with (args.out / "results.jsonl").open("w", encoding="utf-8") as f:
+            for row in new:
+                f.write(json.dumps(row) + "\n")
+        (args.out / "summary.json").write_text(json.dumps(summarise(new), indent=1))
     return 0
 
 

@@ -57,6 +57,7 @@ def test_answers_a_figure_with_a_citation_to_the_passage_that_states_it(
     assert answer.reason == "answered", (answer.answer, answer.detail)
     assert figure in answer.answer
     assert any(figure in c.text for c in answer.citations), answer.citations
+    assert answer.model_text and figure in answer.model_text
 
 
 def test_refuses_a_question_the_articles_do_not_answer(default_service: RagService) -> None:
@@ -68,3 +69,5 @@ def test_refuses_a_question_the_articles_do_not_answer(default_service: RagServi
     assert answer.reason in WITHHELD_AFTER_THE_MODEL, answer.reason
     assert answer.timings.ttft_ms is not None and answer.timings.completion_tokens > 0
     assert answer.answer == WITHHELD_ANSWER and answer.citations == []
+    # what the model said is kept beside the fixed sentence, for replaying the checks
+    assert answer.model_text and answer.model_text != WITHHELD_ANSWER

@@ -34,7 +34,9 @@ def stated(answer: str, question: str) -> bool:
 
 
 def test_a_figure_stated_with_its_subject_and_unit_is_supported() -> None:
-    check = check_claim("The plant employs 140 people [1].", "How many people work at the plant?", [PLANT])
+    check = check_claim(
+        "The plant employs 140 people [1].", "How many people work at the plant?", [PLANT]
+    )
     assert check.stated
     assert check.support[0].text.startswith("It processes 12,000 tonnes")
 
@@ -46,12 +48,19 @@ def test_a_figure_from_the_sources_reported_for_another_thing_is_not() -> None:
 def test_a_percentage_read_as_a_count_is_not() -> None:
     q = "How many tonnes of lithium does the plant sell to Vantor Cells?"
     assert not stated("The plant sells 42 tonnes of lithium to Vantor Cells [1].", q)
-    assert stated("About 42% of the lithium it recovers [1].", "What share of its lithium goes to Vantor Cells?")
+    assert stated(
+        "About 42% of the lithium it recovers [1].",
+        "What share of its lithium goes to Vantor Cells?",
+    )
 
 
 def test_money_is_not_a_count() -> None:
-    assert not stated("The museum had 18 million visitors [2].", "How many visitors did the Harbour Museum have?")
-    assert stated("The renovation cost $18 million [2].", "How much did the museum's renovation cost?")
+    assert not stated(
+        "The museum had 18 million visitors [2].", "How many visitors did the Harbour Museum have?"
+    )
+    assert stated(
+        "The renovation cost $18 million [2].", "How much did the museum's renovation cost?"
+    )
 
 
 def test_a_name_in_a_role_the_sources_never_give_it_is_not() -> None:
@@ -61,11 +70,17 @@ def test_a_name_in_a_role_the_sources_never_give_it_is_not() -> None:
 
 
 def test_the_date_line_is_not_the_date_of_the_events() -> None:
-    assert not stated("The renovation was finished on March 3, 2024 [2].", "When did the renovation start?")
+    assert not stated(
+        "The renovation was finished on March 3, 2024 [2].", "When did the renovation start?"
+    )
 
 
 def test_a_sentence_that_refers_back_takes_its_subject_from_the_one_before() -> None:
-    check = check_claim("It processes 12,000 tonnes a year [1].", "How many tonnes of batteries does the plant process a year?", [PLANT])
+    check = check_claim(
+        "It processes 12,000 tonnes a year [1].",
+        "How many tonnes of batteries does the plant process a year?",
+        [PLANT],
+    )
     assert check.stated
 
 
@@ -83,8 +98,11 @@ def test_two_part_answers_may_rest_on_two_sentences() -> None:
 def test_sentences_keep_exact_spans_and_do_not_split_on_abbreviations() -> None:
     text = "Dr. Ana Ruiz spoke. The U.S. office opened.\nRow | 12 | 40%"
     spans = prose_sentences(text)
-    assert [text[s.start : s.end] for s in spans] == ["Dr. Ana Ruiz spoke.", "The U.S. office opened.", "Row | 12 | 40%"]
-
+    assert [text[s.start : s.end] for s in spans] == [
+        "Dr. Ana Ruiz spoke.",
+        "The U.S. office opened.",
+        "Row | 12 | 40%",
+    ]
 
 
 def test_a_figure_the_question_already_gives_is_no_claim_however_it_is_written() -> None:
@@ -92,6 +110,74 @@ def test_a_figure_the_question_already_gives_is_no_claim_however_it_is_written()
     check = check_claim(
         "A licence for the 6-billion-parameter model costs $2 million [1].",
         q,
-        [Passage(1, "Licences", "", "Its 6-billion-parameter model is licensed for $2 million a year.")],
+        [
+            Passage(
+                1,
+                "Licences",
+                "",
+                "Its 6-billion-parameter model is licensed for $2 million a year.",
+            )
+        ],
     )
     assert check.stated
+
+
+FERRIES = [
+    Passage(
+        1,
+        "Solar ferries on the Tessel estuary",
+        "",
+        "Orrin Labs launched the first solar ferry on the estuary in 2019, two years ahead of "
+        "Pellam Systems. The estuary's ferries carried 1.2 million people last year.",
+    ),
+    Passage(
+        2,
+        "Pellam Systems fleet",
+        "",
+        "Pellam Systems builds three boats. Its smallest boat, the Wren, carries 40 passengers. "
+        "The Wren has a crew of 2.",
+    ),
+]
+
+
+def test_a_two_hop_answer_rests_on_the_sentence_about_the_bridge() -> None:
+    """The question names the builder only by a description; the sentence about the
+    question names it (Pellam Systems), and the figure sits in a sentence about it."""
+    question = (
+        "How many passengers does the smallest boat of the company that Orrin Labs beat to "
+        "the first solar ferry carry?"
+    )
+    # at the service's setting (RAGQA_CLAIM_MIN_SUBJECT 0.2): the first sentence shares a
+    # third of the question's own subject words
+    check = check_claim("The Wren carries 40 passengers [2].", question, FERRIES, min_subject=0.2)
+    assert check.stated, check.detail
+    texts = [s.text for s in check.support]
+    assert any("40 passengers" in t for t in texts) and any(
+        "Orrin Labs launched" in t for t in texts
+    )
+
+
+def test_the_second_hop_keeps_the_unit_and_needs_a_description() -> None:
+    described = "How many cabins does the smallest boat of the company that Orrin Labs beat carry?"
+    answer = "The Wren has 40 cabins [2]."
+    assert not check_claim(answer, described, FERRIES, min_subject=0.2).stated  # the unit
+    direct = "How many passengers does an Orrin Labs boat carry?"  # no description: no hop
+    answer = "An Orrin Labs boat carries 40 passengers [2]."
+    assert not check_claim(answer, direct, FERRIES, min_subject=0.2).stated
+
+
+def test_the_key_claim_is_the_first_name_and_what_follows_it_is_not_required() -> None:
+    """The model names the answer, then adds what it knows about it; the question asked
+    for the firm, so the firm must be stated about the question, the additions need not."""
+    question = "Which firm designed the Northfield plant?"
+    answer = "Holm & Berg designed it, working with Ana Ruiz of Vantor Cells [1]."
+    assert stated(answer, question)
+    # the key name still needs a sentence about the question: Ana Ruiz chairs nothing
+    assert not stated("Ana Ruiz chairs it [1].", "Who chairs the Northfield plant's board?")
+
+
+def test_how_the_model_cites_is_not_part_of_its_claim() -> None:
+    question = "What does the plant sell to Vantor Cells?"
+    answer = "It sells lithium, as stated in [1]."
+    assert stated(answer, question)
+    assert not stated("It sells cobalt, as stated in [1].", question)

@@ -71,6 +71,7 @@ class _Question:
         sources: list[Citation],
         citations: Sequence[Citation] = (),
         detail: str | None = None,
+        model_text: str | None = None,
     ) -> Answer:
         return Answer(
             question=self.question,
@@ -83,6 +84,7 @@ class _Question:
             timings=self.timings,
             model=self.model,
             retrieval_query=self.query,
+            model_text=model_text,
         )
 
 
@@ -320,13 +322,27 @@ class RagService:
         """The exact prompt the model gets for ``hits`` (benchmarks time llama.cpp on it)."""
         return self._prompt(llm, self.snapshot, question, hits, history)
 
+    def check_text(self, question: str, raw: str) -> Answer:
+        """The answer checks and citations over a text the model already gave for
+        ``question``: what :meth:`ask` returns when the model says ``raw`` (retrieval is
+        deterministic, so the passages are the ones the model saw, unless the prompt
+        budget trimmed them). Used to replay new checks over a finished evaluation run
+        without the model."""
+        q = self._start(question, None, [])
+        docs = q.pipeline.snapshot.documents
+        hits = q.retrieval.hits
+        sources = [citation_for(i + 1, h, docs, cited=False) for i, h in enumerate(hits)]
+        return self._finish(q, raw, sources, hits)
+
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
         parsed = parse_citations(short_answer(raw), len(sources))
         ctx = AnswerContext(q.question, sources, raw, parsed)
         withheld = run_checks(self.checks, ctx)
         if withheld is not None:
-            return q.answer(WITHHELD_ANSWER, withheld.reason, sources, detail=withheld.detail)
+            return q.answer(
+                WITHHELD_ANSWER, withheld.reason, sources, detail=withheld.detail, model_text=raw
+            )
         embeddings = q.pipeline.snapshot.embeddings
 
         def similarity(text: str) -> list[float]:
@@ -336,7 +352,7 @@ class RagService:
         text, citations, sources = cite(
             q.question, parsed, sources, similarity, support=ctx.notes.get("support")
         )
-        return q.answer(text, "answered", sources, citations=citations)
+        return q.answer(text, "answered", sources, citations=citations, model_text=raw)
 
     # --- status -----------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

@@ -68,6 +68,12 @@ class Answer(BaseModel):
     timings: Timings
     model: str
     retrieval_query: str | None = None
+    model_text: str | None = Field(
+        None,
+        description="The model's own text, before the answer checks (None when the model "
+        "was not called). For a withheld answer, the text that was withheld; a stream "
+        "sends the same text as its tokens.",
+    )
 
 
 class DocumentInfo(BaseModel):

@@ -15,7 +15,12 @@ states the claim **together with the question's subject**:
   in its passage's title and heading (which carry the subject of a sentence like "It
   opened in 2019.");
 - the claim is *stated* when every unit is supported by a sentence that is about the
-  question, using at most two sentences (a two-part question may need two).
+  question, using at most two sentences (a two-part question may need two);
+- a question that names its subject by a description ("the company whose model …", "the
+  technique that …") asks in two hops: the sentence about the question names the thing
+  described (the *bridge*, say "Google"), and the answer may rest on a sentence about the
+  bridge ("Google's smallest PaLM 2 model is Gecko"). Such a sentence counts when it names
+  a bridge found in one of the sentences most about the question; both are cited.
 
 The supporting sentences are returned with their spans, so citations can point at the
 sentence that states the answer, not only at the chunk.
@@ -47,6 +52,21 @@ _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yua
 # a sentence that opens with a pronoun takes its subject from the sentence before
 _REFERS_BACK = re.compile(
     r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
+)
+# questions whose answer is a figure (or a date): every figure of the answer is its claim
+_ASKS_FIGURE = re.compile(
+    r"\b(?:how (?:many|much|long|far|big|large|old|often|high|tall|fast|wide|deep|heavy)"
+    r"|when|what (?:year|date|day|month|time|share|percentage|proportion|fraction|number"
+    r"|amount|cost|price|size|length|rate|age)|which (?:year|date|day|month))\b",
+    re.I,
+)
+# a thing named by a description: "the company whose…", "the model that…", "the lab where…"
+_DESCRIBES = re.compile(r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where)\b", re.I)
+BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the question
+# "as stated in [1]", "the information provided", "according to": how the model cites, not
+# what it claims
+_ATTRIBUTION = frozenset(
+    {"stat", "mention", "accord", "inform", "information", "cit", "refer", "indicat", "provid"}
 )
 _SCALES = frozenset({"thousand", "million", "billion", "trillion", "k", "m", "bn", "b", "t"})
 
@@ -197,8 +217,75 @@ def claim_units(
     names = {n for n in _names(answer, known) if n not in q_lower}
     words: set[str] = set()
     if not figs and not names:
-        words = _stems(answer) - _stems(question)
+        words = _stems(answer) - _stems(question) - _ATTRIBUTION
     return figs, names, words
+
+
+def key_units(answer: str, question: str, figs: list[_FigureUse], names: set[str]) -> list[str]:
+    """The units that make the answer's key claim. A one-part question that asks for a
+    figure is answered by the figures; one that asks for anything else by the first name
+    the answer gives (with the words of the same proper name: "Vostra Works"), the rest of
+    the sentence being what the model adds about it ("Gecko, which Google made…"). When
+    the answer has no unit of the kind asked, or the question has two parts, all count."""
+    every = [u.text for u in figs] + sorted(names)
+    if len(question_parts(question)) > 1:
+        return every
+    if _ASKS_FIGURE.search(question):
+        return [u.text for u in figs] or every
+    text = _MARKERS.sub(" ", answer)
+    first = None
+    for m in _NAME.finditer(text):
+        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-").lower()
+        if word in names:
+            first = m
+            break
+    if first is None:
+        return every
+    # the proper name the first name belongs to: the capitalised words that run on from it
+    run = re.match(r"(?:[A-Z][\w'’-]*\s*)+", text[first.start() :])
+    span = run.group(0) if run else first.group(0)
+    key = [
+        n for n in sorted(names) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", span.lower())
+    ]
+    return key or every
+
+
+def _candidates(
+    passages: Sequence[Passage],
+    question: str,
+    asked_names: set[str],
+    figs: list[_FigureUse],
+    names: set[str],
+    words: set[str],
+) -> list[_Candidate]:
+    """Every sentence of the passages, with how far it is about the question and which
+    of the answer's units (or what share of its words) it states."""
+    subjects = [w for w in map(subject_words, question_parts(question)) if w]
+    candidates: list[_Candidate] = []
+    for passage in passages:
+        sents = split_sentences(passage.number, passage.text)
+        label = f"{passage.title} {passage.heading}"
+        # subject words the document's title gives are true of every sentence in it, so
+        # they prove nothing about this one: only the rest is counted. A section heading
+        # ("Context length") is about the sentences under it, so it counts for them.
+        title_stems = _stems(passage.title)
+        heading_stems = _stems(passage.heading)
+        own = [subject - title_stems for subject in subjects]
+        for i, s in enumerate(sents):
+            context = s.text
+            if i > 0 and _REFERS_BACK.match(s.text):
+                context = f"{sents[i - 1].text} {context}"
+            window = _stems(context) | heading_stems
+            about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
+            if asked_names and not any(n in f"{label} {context}".lower() for n in asked_names):
+                about = 0.0
+            lowered = s.text.lower()
+            covered = {u.text for u in figs if _figure_stated(u, s.text)}
+            covered |= {n for n in names if n in lowered}
+            word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
+            read_with = f"{label} {context}".lower()
+            candidates.append((s, about, covered, word_share, read_with, share))
+    return candidates
 
 
 def check_claim(
@@ -222,37 +309,16 @@ def check_claim(
     # the names the question asks about ("GPT-4", "Sequoia"): a sentence about something
     # else that happens to share the question's common words does not answer it
     asked_names = _names(question)  # its opening word (What, How, At…) never counts
-    units: list[str] = [u.text for u in figs] + sorted(names)
+    units = key_units(answer, question, figs, names)
     if not units and not words:
         return ClaimCheck(False, detail="the answer adds nothing to the question")
-    subjects = [w for w in map(subject_words, question_parts(question)) if w]
-    candidates = []
-    for passage in passages:
-        sents = split_sentences(passage.number, passage.text)
-        label = f"{passage.title} {passage.heading}"
-        # subject words the document's title gives are true of every sentence in it, so
-        # they prove nothing about this one: only the rest is counted. A section heading
-        # ("Context length") is about the sentences under it, so it counts for them.
-        title_stems = _stems(passage.title)
-        heading_stems = _stems(passage.heading)
-        own = [subject - title_stems for subject in subjects]
-        for i, s in enumerate(sents):
-            context = s.text
-            if i > 0 and _REFERS_BACK.match(s.text):
-                context = f"{sents[i - 1].text} {context}"
-            window = _stems(context) | heading_stems
-            about = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
-            if asked_names and not any(n in f"{label} {context}".lower() for n in asked_names):
-                about = 0.0
-            lowered = s.text.lower()
-            covered = {u.text for u in figs if _figure_stated(u, s.text)}
-            covered |= {n for n in names if n in lowered}
-            word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
-            candidates.append((s, about, covered, word_share))
+    candidates = _candidates(passages, question, asked_names, figs, names, words)
     if not candidates:
         return ClaimCheck(False, [], units or sorted(words), "no source text to check against")
     if not units:
-        best = max(candidates, key=lambda c: (c[3] >= min_words and c[1] >= min_subject, c[3] + c[1]))
+        best = max(
+            candidates, key=lambda c: (c[3] >= min_words and c[1] >= min_subject, c[3] + c[1])
+        )
         ok = best[3] >= min_words and best[1] >= min_subject
         return ClaimCheck(
             ok,
@@ -262,15 +328,12 @@ def check_claim(
         )
     # up to two sentences that are about the question and together state every unit
     relevant = [c for c in candidates if c[1] >= min_subject and c[2]]
-    relevant.sort(key=lambda c: (len(c[2]), c[1]), reverse=True)
-    remaining = set(units)
-    support: list[Sentence] = []
-    for s, _, covered, _ in relevant:
-        if covered & remaining:
-            support.append(s)
-            remaining -= covered
-        if not remaining or len(support) == 2:
-            break
+    support, remaining = _cover(relevant, set(units))
+    if remaining and _DESCRIBES.search(question):
+        bridged, via = _bridged(candidates, min_subject, question, known)
+        more, remaining = _cover(bridged, remaining)
+        if more and not remaining:
+            support += more + [v for v in via if v not in support]
     if remaining:
         return ClaimCheck(
             False,
@@ -279,3 +342,46 @@ def check_claim(
             "no sentence about the question states " + ", ".join(sorted(remaining)),
         )
     return ClaimCheck(True, support)
+
+
+# sentence, about, units covered, share of the answer's words, what it is read with (its
+# document's title, its heading, the sentence before when it opens with a pronoun), and
+# its share of the question's subject words whatever names it holds
+_Candidate = tuple[Sentence, float, set[str], float, str, float]
+
+
+def _cover(relevant: list[_Candidate], remaining: set[str]) -> tuple[list[Sentence], set[str]]:
+    """At most two sentences, most covering first, that together state ``remaining``."""
+    ranked = sorted(relevant, key=lambda c: (len(c[2]), c[1]), reverse=True)
+    remaining = set(remaining)
+    support: list[Sentence] = []
+    for s, _, covered, *_ in ranked:
+        if covered & remaining:
+            support.append(s)
+            remaining -= covered
+        if not remaining or len(support) == 2:
+            break
+    return support, remaining
+
+
+def _bridged(
+    candidates: list[_Candidate], min_subject: float, question: str, known: str
+) -> tuple[list[_Candidate], list[Sentence]]:
+    """The second hop: sentences that state some unit and name a bridge, a name the
+    question does not use found in one of the :data:`BRIDGE_FROM` sentences most about the
+    question; and those sentences (cited beside the answer's own)."""
+    # the first hop is about the description, which need not hold the names the question
+    # asks about ("the company that beat X to Y": X and Y name the description's subject)
+    about = sorted((c for c in candidates if c[5] >= min_subject), key=lambda c: -c[5])
+    asked = question.lower()
+    named = [(c[0], {n for n in _names(c[0].text, known) if n not in asked}) for c in about]
+    bridges = set().union(*(names for _, names in named[:BRIDGE_FROM]))
+    found, used = [], set()
+    for c in candidates:
+        if c[2] and c[1] < min_subject:
+            hit = bridges & {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’-]+", c[4])}
+            if hit:
+                found.append(c)
+                used |= hit
+    via = [s for s, names in named[:BRIDGE_FROM] if names & used]
+    return found, via

@@ -179,6 +179,7 @@ def score_item(
         "answerable_pred": answer["answerable"],
         "reason": answer.get("reason"),
         "detail": answer.get("detail"),
+        "model_text": answer.get("model_text"),
         "timings": answer["timings"],
         "citations": [{k: c.get(k) for k in CITATION_FIELDS} for c in answer["citations"]],
         "retrieved": [
