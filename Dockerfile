@@ -21,7 +21,8 @@ WORKDIR /app
 COPY --chown=ragqa:ragqa data ./data
 RUN mkdir -p index models && chown ragqa:ragqa index models
 USER ragqa
-ENV PATH=/venv/bin:$PATH HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
+# MALLOC_ARENA_MAX=2: the worker threads' glibc arenas keep what they freed (docs/RELIABILITY.md)
+ENV PATH=/venv/bin:$PATH HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false MALLOC_ARENA_MAX=2 \
     RAGQA_HOST=0.0.0.0 RAGQA_PORT=8000 \
     RAGQA_INDEX_DIR=/app/index RAGQA_CORPUS_DIR=/app/data/articles RAGQA_MODELS_DIR=/app/models \
     RAGQA_MODEL_CACHE_DIR=/home/ragqa/.cache/ragqa/models

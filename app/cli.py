@@ -179,6 +179,9 @@ def serve(
     app = create_app(settings, service)
     app.state.problems = problems
     typer.echo(f"ragqa serving on http://{settings.host}:{settings.port}  (API docs at /docs)")
+    from app.memory import cap_malloc_arenas
+
+    cap_malloc_arenas()  # before the worker threads exist: see app/memory.py
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
@@ -315,6 +318,7 @@ def _run_eval(
     from app.evaluation.dataset import load_questions
     from app.provenance import machine
 
+    measured_on = machine()  # the code that runs is the checkout as it is now, at the start
     try:
         items = load_questions(Path(questions))[:limit]
         backend: runner.Backend
@@ -333,7 +337,7 @@ def _run_eval(
     summary = runner.summarise(rows)
     meta = {
         # commit, dirty, date, cpu, cores…: what a document quoting these numbers cites
-        **machine(),
+        **measured_on,
         "backend": backend.name,
         "questions": questions,
         "settings": settings.model_dump(mode="json", include=EVAL_SETTINGS),

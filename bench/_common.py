@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,23 +69,40 @@ def self_peak_rss() -> int:
 
 
 class RssSampler:
-    """Samples a process's RSS in a thread; ``peak`` is the largest VmHWM/VmRSS seen."""
+    """Samples a process's RSS in a thread; ``peak`` is the largest VmHWM/VmRSS seen.
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+    ``samples`` holds (seconds since ``t0``, VmRSS bytes); with ``probe``, ``probed`` holds
+    what it returned at each sample (same order), e.g. the requests completed so far."""
+
+    def __init__(
+        self,
+        pid: int,
+        interval: float = 0.05,
+        *,
+        probe: Callable[[], Any] | None = None,
+        t0: float | None = None,
+    ) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0
         self.samples: list[tuple[float, int]] = []
+        self.probed: list[Any] = []
+        self._probe = probe
         self._stop = threading.Event()
-        self._t0 = time.perf_counter()
+        self.t0 = time.perf_counter() if t0 is None else t0
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
 
     def _run(self) -> None:
         while not self._stop.is_set():
             st = proc_status(self.pid)
             if st:
                 self.peak = max(self.peak, st.get("VmHWM", 0), st.get("VmRSS", 0))
-                self.samples.append((time.perf_counter() - self._t0, st.get("VmRSS", 0)))
+                if self._probe is not None:
+                    self.probed.append(self._probe())
+                self.samples.append((self.elapsed(), st.get("VmRSS", 0)))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:
@@ -95,6 +112,52 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+GLIBC_HEAP = 64 << 20  # a glibc thread arena grows in 64 MiB-aligned heaps (HEAP_MAX_SIZE)
+
+
+def memory_map(pid: int) -> dict[str, int]:
+    """A process's RSS by kind of mapping, in bytes, from /proc/<pid>/smaps.
+
+    ``heap``: the main malloc arena (``[heap]``); ``arenas``: glibc's thread arenas (anonymous
+    mappings that start on a 64 MiB boundary and, with the reserved ``---p`` part after them,
+    span 64 MiB); ``anon``: every other anonymous mapping (malloc's mmap'd blocks, llama.cpp
+    and torch buffers, thread stacks); ``file``: file-backed (code, libraries, mapped files).
+    ``arena_heaps`` counts the thread-arena heaps. Empty if the process is gone."""
+    maps: list[tuple[int, int, str, str, int]] = []  # start, end, perms, path, rss
+    try:
+        with open(f"/proc/{pid}/smaps", encoding="utf-8") as f:
+            for line in f:
+                first = line.split(None, 5)
+                if "-" in first[0] and len(first) >= 5 and not first[0].endswith(":"):
+                    lo, hi = (int(x, 16) for x in first[0].split("-"))
+                    path = first[5].strip() if len(first) > 5 else ""
+                    maps.append((lo, hi, first[1], path, 0))
+                elif first[0] == "Rss:" and maps:
+                    lo, hi, perms, path, _ = maps[-1]
+                    maps[-1] = (lo, hi, perms, path, int(first[1]) * 1024)
+    except OSError:
+        return {}
+    out = dict.fromkeys(("heap", "arenas", "anon", "file", "arena_heaps"), 0)
+    for i, (lo, hi, perms, path, rss) in enumerate(maps):
+        if path == "[heap]":
+            out["heap"] += rss
+        elif path and not path.startswith("["):
+            out["file"] += rss
+        elif not path and perms.startswith("rw") and lo % GLIBC_HEAP == 0:
+            span = hi - lo
+            nxt = maps[i + 1] if i + 1 < len(maps) else None
+            if nxt and nxt[0] == hi and nxt[2].startswith("---") and not nxt[3]:
+                span += nxt[1] - nxt[0]
+            if span == GLIBC_HEAP:
+                out["arenas"] += rss
+                out["arena_heaps"] += 1
+            else:
+                out["anon"] += rss
+        else:
+            out["anon"] += rss  # anonymous, [stack], [vvar], …
+    return out
 
 
 @dataclass
@@ -173,6 +236,10 @@ def ragqa_server(
             "TOKENIZERS_PARALLELISM": "false",
             "PYTHONUNBUFFERED": "1",
         }
+    )
+    # the server runs this checkout's ``app`` (a worktree's too, not the editable install's)
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in ((env or {}).get("PYTHONPATH"), str(ROOT), os.environ.get("PYTHONPATH")) if p
     )
     log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
     log_path = log_dir / f"ragqa-serve-{port}.log"

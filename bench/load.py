@@ -18,12 +18,24 @@ It reports counts, latency percentiles per endpoint (and time to first token of 
 the server's health afterwards and, with ``--serve``, the server's RSS at start, peak and
 end (from /proc); ``--rounds N`` repeats the load on the same server and records the RSS
 after each round, which tells growth that levels off (allocator arenas, caches) from a
-leak. It exits 1 if any server_error, transport error, hung or incomplete response was
-seen, or if the server is not healthy and idle afterwards.
+leak. With ``--serve`` the JSON also holds ``rss.timeline``: every ``--sample-every``
+seconds the RSS, the requests completed so far, the thread count and the RSS by kind of
+mapping (main malloc heap, glibc thread arenas, other anonymous, file-backed), and the RSS
+slope over the load and its last ``--slope-window`` seconds; ``bench/plot_rss.py`` draws
+it. ``--memhook`` loads ``bench/memhook/sitecustomize.py`` into the server, which reports
+glibc's malloc figures (bytes in use, free inside each arena) and tracemalloc's growth of
+Python allocations after the warm-up and each round, then the RSS after ``malloc_trim(0)``.
+It exits 1 if any server_error, transport error, hung or incomplete response was seen, or
+if the server is not healthy and idle afterwards.
 
     # the 2-minute form, on its own server with the tiny model
     .venv/bin/python bench/load.py --serve --tiny --clients 32 --duration 120 \
         --out bench/results/load-tiny-32x120.json
+    # a 10-minute soak with the allocator figures (docs/RELIABILITY.md), then its plot
+    .venv/bin/python bench/load.py --serve --tiny --clients 8 --duration 120 --rounds 5 \
+        --env RAGQA_N_THREADS=1 --memhook --memhook-frames 0 \
+        --out bench/results/soak-tiny.json
+    .venv/bin/python bench/plot_rss.py bench/results/soak-tiny.json:default --out soak.png
     # against a server that is already running
     .venv/bin/python bench/load.py --url http://127.0.0.1:8000 --clients 8 --duration 30
 """
@@ -36,6 +48,7 @@ import ipaddress
 import json
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -57,6 +70,7 @@ from bench._common import (  # noqa: E402
     command_line,
     load_questions,
     machine,
+    memory_map,
     percentile,
     proc_status,
     ragqa_server,
@@ -316,9 +330,11 @@ async def run_load(
     timeout: float = 300.0,
     max_backoff: float = 10.0,
     seed: int = 0,
+    progress: Counter[str] | None = None,
 ) -> LoadReport:
     """Drive ``clients`` concurrent clients for ``duration`` seconds (or ``max_requests``
-    requests in all). Requests in flight at the end are waited for, up to ``timeout``."""
+    requests in all). Requests in flight at the end are waited for, up to ``timeout``.
+    ``progress``, if given, counts every outcome as it comes (across calls)."""
     base = check_loopback(url)
     if not questions:
         raise ValueError("no questions to ask")
@@ -359,6 +375,8 @@ async def run_load(
                         detail=f"{type(exc).__name__}: {exc}",
                     )
                 report.outcomes.append(outcome)
+                if progress is not None:
+                    progress[outcome.outcome] += 1
                 if outcome.outcome == "busy":
                     wait = min(outcome.retry_after or 1.0, max_backoff)
                     await asyncio.sleep(wait * rng.uniform(0.5, 1.0))
@@ -409,6 +427,12 @@ def print_report(summary: dict[str, Any], rss: dict[str, Any] | None) -> None:
             "server RSS: ready {ready_mb} MB, after warm-up {start_mb} MB, peak {peak_mb} MB, "
             "end {end_mb} MB ({growth_mb:+} MB over the run)".format(**rss)
         )
+        if "slope_last_mb_per_min" in rss:
+            print(
+                "RSS slope over the load {slope_load_mb_per_min} MB/min, over its last "
+                "{slope_window_s:.0f} s {slope_last_mb_per_min} MB/min; sampled peak "
+                "{peak_sampled_mb} MB".format(**rss)
+            )
     for kind, examples in summary["examples"].items():
         for e in examples:
             print(f"  {kind}: {e}")
@@ -417,6 +441,121 @@ def print_report(summary: dict[str, Any], rss: dict[str, Any] | None) -> None:
 
 def _rss_mb(pid: int) -> float:
     return round(proc_status(pid).get("VmRSS", 0) / 1e6, 1)
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+MEMHOOK = ROOT / "bench" / "memhook"  # its sitecustomize.py: tracemalloc and malloc figures
+KINDS = ("heap", "arenas", "anon", "file")  # memory_map()'s kinds of RSS
+TIMELINE = (
+    "t_s",
+    "rss_mb",
+    "requests_done",
+    "ok",
+    "threads",
+    *(f"{k}_mb" for k in KINDS),
+    "arena_heaps",
+)
+
+
+def slope_mb_per_min(points: Sequence[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, MB) points, in MB per minute."""
+    if len(points) < 2 or points[-1][0] - points[0][0] <= 0:
+        return None
+    import numpy as np
+
+    t, mb = np.asarray(points, dtype=float).T
+    return round(float(np.polyfit(t / 60, mb, 1)[0]), 3)
+
+
+class ServerMemory:
+    """The memory of a ``--serve`` server over the whole run.
+
+    Every ``interval`` seconds: RSS, the requests completed so far, the thread count and RSS
+    by kind of mapping (``memory_map``). At each phase (``mark``): the same, and with
+    ``hook_dir`` (``--memhook``) a dump of the server's tracemalloc and glibc malloc figures.
+    Times are seconds since the server was spawned."""
+
+    def __init__(
+        self, pid: int, t0: float, interval: float, progress: Counter[str], hook_dir: Path | None
+    ) -> None:
+        self.pid = pid
+        self.progress = progress
+        self.hook_dir = hook_dir
+        self.sampler = RssSampler(pid, interval, probe=self._probe, t0=t0)
+        self.marks: list[dict[str, Any]] = []
+        self.dumps: list[dict[str, Any]] = []
+
+    def _probe(self) -> tuple[int, int, int, dict[str, int]]:
+        done = sum(self.progress.values())  # keys are all there: no resize while summing
+        return done, self.progress["ok"], _threads(self.pid), memory_map(self.pid)
+
+    def _row(self, t: float, rss: int, probed: tuple[int, int, int, dict[str, int]]) -> list[Any]:
+        done, ok, threads, kinds = probed
+        mb = [round(kinds.get(k, 0) / 1e6, 1) for k in KINDS]
+        return [round(t, 1), round(rss / 1e6, 1), done, ok, threads, *mb, kinds.get("arena_heaps")]
+
+    def mark(self, event: str, dump: bool = True, trim: bool = False) -> float:
+        """Record a phase; with the memhook, then dump (after malloc_trim(0) with ``trim``)."""
+        rss = proc_status(self.pid).get("VmRSS", 0)
+        row = self._row(self.sampler.elapsed(), rss, self._probe())
+        self.marks.append({"event": event, **dict(zip(TIMELINE, row, strict=True))})
+        if self.hook_dir is not None and dump:
+            d = self._dump(trim)
+            self.dumps.append({"event": event, **d})
+            info, mb = d["mallinfo2"], 1e6
+            print(
+                f"{event}: malloc in use {info['uordblks'] / mb:.1f} MB, free inside "
+                f"{len(d['arenas'])} arenas {info['fordblks'] / mb:.1f} MB, mmap'd "
+                f"{info['hblkhd'] / mb:.1f} MB; RSS {d['rss']['VmRSS'] / mb:.1f} MB"
+                + (
+                    f" (before malloc_trim {d['rss_before_trim']['VmRSS'] / mb:.1f})"
+                    if trim
+                    else ""
+                )
+                + (
+                    f"; Python objects {d['tracemalloc']['python_bytes'] / mb:.1f} MB"
+                    if "tracemalloc" in d
+                    else ""
+                ),
+                flush=True,
+            )
+        return round(rss / 1e6, 1)
+
+    def _dump(self, trim: bool, timeout: float = 600.0) -> dict[str, Any]:
+        assert self.hook_dir is not None
+        path = self.hook_dir / f"dump-{len(self.dumps)}.json"
+        os.kill(self.pid, signal.SIGUSR2 if trim else signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no memhook dump {path} after {timeout:.0f} s")
+            time.sleep(0.2)
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def timeline(self) -> list[list[Any]]:
+        samples = list(zip(self.sampler.samples, self.sampler.probed, strict=False))
+        return [self._row(t, rss, probed) for (t, rss), probed in samples]
+
+    def trend(self, since: float, window: float) -> dict[str, Any]:
+        """RSS slopes over the load (samples after ``since``) and over its last ``window``
+        seconds, and the peak sampled RSS over the load."""
+        load = [(t, rss / 1e6) for t, rss in self.sampler.samples if t >= since]
+        if not load:
+            return {}
+        last = [(t, mb) for t, mb in load if t >= load[-1][0] - window]
+        return {
+            "slope_load_mb_per_min": slope_mb_per_min(load),
+            "slope_last_mb_per_min": slope_mb_per_min(last),
+            "slope_window_s": window,
+            "peak_sampled_mb": round(max(mb for _, mb in load), 1),
+        }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -453,6 +592,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=1, help="repeat the load on the same server (RSS trend)"
     )
+    parser.add_argument(
+        "--sample-every", type=float, default=2.0, help="--serve: seconds between RSS samples"
+    )
+    parser.add_argument(
+        "--slope-window", type=float, default=300.0, help="RSS slope over the last N seconds"
+    )
+    parser.add_argument(
+        "--memhook",
+        action="store_true",
+        help="--serve with bench/memhook (tracemalloc and glibc malloc figures at each phase)",
+    )
+    parser.add_argument(
+        "--memhook-frames", type=int, default=1, help="tracemalloc frames (0: tracemalloc off)"
+    )
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
 
@@ -485,29 +638,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="ragqa-load-") as tmp:
             index = args.index or Path(tmp) / "index"  # a fresh one: the server ingests first
             print(f"starting ragqa serve over {index} with {env or 'the default settings'}…")
+            hook_dir = Path(tmp) / "memhook" if args.memhook else None
+            if hook_dir is not None:
+                hook_dir.mkdir()
+                env["PYTHONPATH"] = os.pathsep.join(
+                    p for p in (str(MEMHOOK), env.get("PYTHONPATH")) if p
+                )
+                env["RAGQA_MEMHOOK_DIR"] = str(hook_dir)
+                env.setdefault("RAGQA_MEMHOOK_FRAMES", str(args.memhook_frames))
             with ragqa_server(index, env=env, log_dir=Path(tmp)) as server:
-                rss_ready = _rss_mb(server.pid)
-                with httpx.Client(base_url=server.base, timeout=args.timeout) as warm:
-                    warm.post("/api/ask", json={"question": questions[0]}).raise_for_status()
-                rss_start = _rss_mb(server.pid)
-                print(f"server ready at {server.base} (pid {server.pid}); {rss_ready} MB RSS")
-                rss_ends: list[float] = []
-                with RssSampler(server.pid, interval=0.5) as sampler:
+                progress: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
+                memory = ServerMemory(
+                    server.pid, server.started, args.sample_every, progress, hook_dir
+                )
+                hwm_ready = round(proc_status(server.pid).get("VmHWM", 0) / 1e6, 1)
+                with memory.sampler as sampler:
+                    rss_ready = memory.mark("ready", dump=False)
+                    with httpx.Client(base_url=server.base, timeout=args.timeout) as warm:
+                        warm.post("/api/ask", json={"question": questions[0]}).raise_for_status()
+                    rss_start = memory.mark("warm-up")
+                    load_from = sampler.elapsed()
+                    print(f"server ready at {server.base} (pid {server.pid}); {rss_ready} MB RSS")
+                    rss_ends: list[float] = []
                     for n in range(args.rounds):
-                        reports.append(asyncio.run(run_load(server.base, questions, **kwargs)))
+                        reports.append(
+                            asyncio.run(
+                                run_load(server.base, questions, progress=progress, **kwargs)
+                            )
+                        )
                         time.sleep(args.settle)
-                        rss_ends.append(_rss_mb(server.pid))
+                        rss_ends.append(memory.mark(f"round {n + 1}"))
                         if args.rounds > 1:
                             print(f"round {n + 1}: RSS {rss_ends[-1]} MB after {args.settle} s")
+                    if hook_dir is not None:
+                        memory.mark("malloc_trim(0)", trim=True)
                 rss = {
                     "ready_mb": rss_ready,
                     "start_mb": rss_start,
                     "peak_mb": round(max(sampler.peak / 1e6, *rss_ends), 1),
+                    "hwm_at_ready_mb": hwm_ready,  # the ingest at start-up may set the peak
                     "end_mb": rss_ends[-1],
                     "growth_mb": round(rss_ends[-1] - rss_start, 1),
                     "end_of_each_round_mb": rss_ends,
                     "settle_s": args.settle,
+                    **memory.trend(load_from, args.slope_window),
+                    "marks": memory.marks,
+                    "sample_every_s": args.sample_every,
+                    "timeline_columns": TIMELINE,
+                    "timeline": memory.timeline(),
                 }
+                if hook_dir is not None:
+                    rss["memhook"] = memory.dumps
                 info["server_env"] = env
                 info["server_log_tail"] = server.log()[-2000:]
     summaries = [r.summary() for r in reports]

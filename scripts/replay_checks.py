@@ -105,11 +105,15 @@ def main() -> int:
     for key in ("n", *KEYS):
         print(f"{key:28}{a.get(key)!s:8}{b.get(key)!s:8}")
     if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        with (args.out / "results.jsonl").open("w", encoding="utf-8") as f:
-            for row in new:
-                f.write(json.dumps(row) + "\n")
-        (args.out / "summary.json").write_text(json.dumps(summarise(new), indent=1))
+        from app.evaluation.report import write_run
+        from app.provenance import machine
+
+        meta = {
+            **machine(),
+            "backend": f"replay of {args.run} (model text, today's checks)",
+            "command": " ".join(sys.argv),
+        }
+        write_run(args.out, new, summarise(new), meta)
     return 0
 
 

@@ -4,4 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh model
 export HF_HUB_OFFLINE=1
+# Two glibc malloc arenas instead of up to 8 per core: the worker threads' arenas keep the
+# memory they freed, which is most of what RSS gains under load (docs/RELIABILITY.md).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec .venv/bin/ragqa serve "$@"

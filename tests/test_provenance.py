@@ -40,7 +40,10 @@ def test_an_eval_run_records_its_provenance(tmp_path: Path) -> None:
 
     from app import cli
 
-    assert "**machine()" in inspect.getsource(cli._run_eval)  # what `ragqa eval` runs
+    source = inspect.getsource(cli._run_eval)  # what `ragqa eval` runs
+    # taken before the run: a checkout that moves during a long run must not relabel it
+    assert "measured_on = machine()" in source and "**measured_on" in source
+    assert source.index("measured_on = machine()") < source.index("run_saving(")
     rows: list[dict[str, Any]] = []
     summary = {"overall": {"n": 0}, "by_type": {}}
     report.write_run(tmp_path, rows, summary, {**machine(), "backend": "test"})
