@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -64,7 +64,7 @@ def _settings(index: Path | None = None, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def _fail(exc: RagqaError) -> None:
+def _fail(exc: RagqaError) -> NoReturn:
     typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
@@ -267,9 +267,7 @@ def evaluate(
     min_citation_precision: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
 ) -> None:
     """Measure answer accuracy, refusals, retrieval and citations over a question set."""
-    from app.evaluation import report, runner
-    from app.evaluation.dataset import load_questions
-    from app.provenance import machine
+    from app.evaluation import report
 
     _logging(False)
     if args[0] == "compare":
@@ -281,48 +279,7 @@ def evaluate(
     if len(args) != 1:
         typer.secho("usage: ragqa eval QUESTIONS.jsonl [options]", err=True)
         raise typer.Exit(2)
-    settings = _settings(index)
-    measured_on = machine()  # the code that runs is the checkout as it is now, at the start
-    try:
-        items = load_questions(Path(args[0]))[:limit]
-        backend: runner.Backend
-        if url:
-            backend = runner.HttpBackend(url, settings.api_key)
-        else:
-            from app.answer.service import RagService
-            from app.llm import load_llm
-
-            service = RagService(settings, llm=load_llm(settings))
-            service.open_index()
-            backend = runner.InProcessBackend(service)
-        rows = runner.run_saving(items, backend, out / "results.partial.jsonl", resume)
-    except RagqaError as exc:
-        _fail(exc)
-        return
-    summary = runner.summarise(rows)
-    meta = {
-        # commit, dirty, date, cpu, cores…: what a document quoting these numbers cites
-        **measured_on,
-        "backend": backend.name,
-        "questions": args[0],
-        "settings": settings.model_dump(
-            mode="json",
-            include={
-                "top_k",
-                "hybrid",
-                "min_score",
-                "chunk_tokens",
-                "chunk_overlap",
-                "max_tokens",
-                "n_ctx",
-                "embed_model",
-                "chat_format",
-            },
-        ),
-    }
-    report.write_run(out, rows, summary, meta)
-    typer.echo((out / "report.md").read_text("utf-8").split("\n\n![")[0])
-    typer.echo(f"\nwrote {out}/results.jsonl, summary.json, report.md and plots")
+    summary = _run_eval(args[0], _settings(index), url, out, limit, resume)
     failed = report.check_thresholds(
         summary,
         {
@@ -336,6 +293,59 @@ def evaluate(
     if failed:
         typer.secho("thresholds not met: " + "; ".join(failed), fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
+
+
+# the settings an evaluation run records with its results
+EVAL_SETTINGS = {
+    "top_k",
+    "hybrid",
+    "min_score",
+    "chunk_tokens",
+    "chunk_overlap",
+    "max_tokens",
+    "n_ctx",
+    "embed_model",
+    "chat_format",
+}
+
+
+def _run_eval(
+    questions: str, settings: Settings, url: str | None, out: Path, limit: int | None, resume: bool
+) -> dict[str, Any]:
+    """Answer the question set (in process, or through the server at ``url``), write the
+    results, report and plots into ``out`` and print the report; returns the summary."""
+    from app.evaluation import report, runner
+    from app.evaluation.dataset import load_questions
+    from app.provenance import machine
+
+    measured_on = machine()  # the code that runs is the checkout as it is now, at the start
+    try:
+        items = load_questions(Path(questions))[:limit]
+        backend: runner.Backend
+        if url:
+            backend = runner.HttpBackend(url, settings.api_key)
+        else:
+            from app.answer.service import RagService
+            from app.llm import load_llm
+
+            service = RagService(settings, llm=load_llm(settings))
+            service.open_index()
+            backend = runner.InProcessBackend(service)
+        rows = runner.run_saving(items, backend, out / "results.partial.jsonl", resume)
+    except RagqaError as exc:
+        _fail(exc)
+    summary = runner.summarise(rows)
+    meta = {
+        # commit, dirty, date, cpu, cores…: what a document quoting these numbers cites
+        **measured_on,
+        "backend": backend.name,
+        "questions": questions,
+        "settings": settings.model_dump(mode="json", include=EVAL_SETTINGS),
+    }
+    report.write_run(out, rows, summary, meta)
+    typer.echo((out / "report.md").read_text("utf-8").split("\n\n![")[0])
+    typer.echo(f"\nwrote {out}/results.jsonl, summary.json, report.md and plots")
+    return summary
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """Benchmark 5: vector search at scale, exact (IndexFlatIP) against approximate (HNSW).
 
 At each size (default 10k, 50k, 100k, 1M normalised 384-dimensional vectors, the
-embedder's dimension) this builds both FAISS indexes the way ``app/vectorstore/store.py``
+embedder's dimension) this builds both FAISS indexes the way ``app/vectorstore/faiss_index.py``
 does (``build_faiss``: HNSW with the store's M, efConstruction and efSearch), then issues
-single queries one at a time through ``store.search_one``, the service's own search call
+single queries one at a time through ``faiss_index.search_one``, the service's own search call
 (one OpenMP thread), and for comparison through ``index.search`` with FAISS's default
 threads (what ragqa did before). Figures: build time, p50/p99 query latency, recall@10
 of HNSW against the exact top 10, and an efSearch sweep on the built graph.
@@ -137,10 +137,10 @@ def time_queries(
 ) -> tuple[list[float], np.ndarray]:
     """One query at a time; latencies in ms and the ids found.
 
-    ``service_path``: through ``store.search_one`` (what the service calls: one OpenMP
+    ``service_path``: through ``faiss_index.search_one`` (what the service calls: one OpenMP
     thread); otherwise ``index.search`` with FAISS's default threads (ragqa before it).
     """
-    from app.vectorstore.store import search_one
+    from app.vectorstore.faiss_index import search_one
 
     lat = []
     ids = np.empty((len(queries), k), dtype=np.int64)
@@ -192,20 +192,20 @@ def main() -> None:
 
     import faiss
 
-    from app.vectorstore import store
+    from app.vectorstore import faiss_index
 
     configs = (
         [tuple(int(v) for v in c.split(",")) for c in args.hnsw]
         if args.hnsw
-        else [(store.HNSW_M, store.HNSW_EF_CONSTRUCTION)]
+        else [(faiss_index.HNSW_M, faiss_index.HNSW_EF_CONSTRUCTION)]
     )
     info = machine()
     info["faiss"] = faiss.__version__
     info["faiss_omp_threads"] = faiss.omp_get_max_threads()
     print(
         f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} OpenMP threads; store: "
-        f"M={store.HNSW_M} efConstruction={store.HNSW_EF_CONSTRUCTION} "
-        f"efSearch={store.HNSW_EF_SEARCH}, ann_threshold default 50000; load "
+        f"M={faiss_index.HNSW_M} efConstruction={faiss_index.HNSW_EF_CONSTRUCTION} "
+        f"efSearch={faiss_index.HNSW_EF_SEARCH}, ann_threshold default 50000; load "
         f"{info['load_average_at_start']}",
         flush=True,
     )
@@ -226,7 +226,7 @@ def main() -> None:
         )
         gen_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        flat = store.build_faiss(base, DIM, ann_threshold=0)  # exact, as below the threshold
+        flat = faiss_index.build_faiss(base, DIM, ann_threshold=0)  # exact, as below the threshold
         flat_build = time.perf_counter() - t0
         _, truth = flat.search(queries, K)  # batched ground truth
         scores, _ = flat.search(queries[:200], K)
@@ -268,7 +268,7 @@ def main() -> None:
             index.add(base)
             build = time.perf_counter() - t0
             sweep = []
-            index.hnsw.efSearch = store.HNSW_EF_SEARCH
+            index.hnsw.efSearch = faiss_index.HNSW_EF_SEARCH
             lat_default, _ = time_queries(index, queries, service_path=False)
             for ef in args.ef_search:
                 index.hnsw.efSearch = ef
@@ -293,7 +293,7 @@ def main() -> None:
                     "ef_construction": efc,
                     "build_s": build,
                     "sweep": sweep,
-                    "default_threads_ef_search": store.HNSW_EF_SEARCH,
+                    "default_threads_ef_search": faiss_index.HNSW_EF_SEARCH,
                     "default_threads_p50_ms": percentile(lat_default, 50),
                     "default_threads_p99_ms": percentile(lat_default, 99),
                 }
@@ -347,9 +347,9 @@ def main() -> None:
             "command": command_line(),
             "machine": info,
             "store_params": {
-                "M": store.HNSW_M,
-                "ef_construction": store.HNSW_EF_CONSTRUCTION,
-                "ef_search": store.HNSW_EF_SEARCH,
+                "M": faiss_index.HNSW_M,
+                "ef_construction": faiss_index.HNSW_EF_CONSTRUCTION,
+                "ef_search": faiss_index.HNSW_EF_SEARCH,
             },
             "data": {"kind": args.data, "topic_size": args.topic_size, "spread": args.spread},
             "real_index": real,

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real embedder, a real index of the demo corpus, the tiny GGUF model.
+"""Shared fixtures and hooks: the real embedder, a real index of the demo corpus, the tiny
+GGUF model; the strict-skips check. (Shared helpers are in tests/support.py.)
 
 Everything here is real: sentence-transformers all-MiniLM-L6-v2 (bundled), FAISS, SQLite
 and SmolLM2-135M through llama-cpp-python. Loading costs seconds, so the heavy pieces are
@@ -9,11 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +19,17 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from app.answer.service import (
-    LLM,  # noqa: E402
-    RagService,  # noqa: E402
-)
+from app.answer.service import RagService  # noqa: E402
 from app.embedding import Embedder, get_embedder  # noqa: E402
 from app.llm.local import LocalLLM  # noqa: E402
 from app.llm.model_files import tiny_model_path  # noqa: E402
-from app.settings import Settings  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTICLES = ROOT / "data" / "articles"
-
-
-def make_settings(tmp: Path, **kw: object) -> Settings:
-    """Settings isolated from the developer's environment and .env."""
-    values: dict[str, object] = {
-        "index_dir": tmp / "index",
-        "models_dir": tmp / "no-models",
-        "model_path": tiny_model_path(),
-        "n_ctx": 2048,
-        "max_tokens": 64,
-    }
-    values.update(kw)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+from tests.support import (  # noqa: E402
+    ARTICLES,
+    Server,
+    make_settings,
+    running_on_copy,
+    service_on_copy,
+)
 
 
 @pytest.fixture(scope="session")
@@ -67,16 +51,6 @@ def demo_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
     return tmp / "index"
 
 
-def service_on_copy(
-    tmp: Path, demo_index: Path, embedder: Embedder, llm: LLM | None, **settings: Any
-) -> RagService:
-    """A service over its own copy of the demo index (in ``tmp/index``), index opened."""
-    shutil.copytree(demo_index, tmp / "index")
-    service = RagService(make_settings(tmp, **settings), embedder=embedder, llm=llm)
-    service.open_index()
-    return service
-
-
 @pytest.fixture
 def index_copy(tmp_path: Path, demo_index: Path) -> Path:
     target = tmp_path / "index"
@@ -94,6 +68,23 @@ def demo_service(
     yield service_on_copy(tmp_path_factory.mktemp("svc"), demo_index, embedder, tiny_llm)
 
 
+@pytest.fixture(scope="module")
+def server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_index: Path,
+    embedder: Embedder,
+    tiny_llm: LocalLLM,
+) -> Iterator[Server]:
+    """A real ragqa server (uvicorn on loopback) over the module's own copy of the demo
+    index, the real embedder and the tiny GGUF; a module changes its settings with
+    ``SERVER_SETTINGS = {...}`` (as keyword arguments of :func:`make_settings`)."""
+    settings: dict[str, Any] = getattr(request.module, "SERVER_SETTINGS", {})
+    tmp = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    with running_on_copy(tmp, demo_index, embedder, tiny_llm, **settings) as s:
+        yield s
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
     """Keep each phase's report on the test item (``item.rep_call``), so fixtures can tell
@@ -101,52 +92,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-@contextmanager
-def serve_app(app: Any) -> Iterator[str]:
-    """Run ``app`` under a real uvicorn on a free loopback port; yield its base URL."""
-    import httpx
-    import uvicorn
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code in (200, 503):
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            raise RuntimeError(f"uvicorn did not start on port {port}")
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def index_state(index_dir: Path) -> dict[str, object]:
-    """What a write would change: the CURRENT pointer, the live manifest, the stored
-    uploads. Equal before and after a refused request means nothing was written."""
-    import hashlib
-
-    current = (index_dir / "CURRENT").read_text().strip()
-    manifest = (index_dir / current / "manifest.json").read_bytes()
-    uploads = index_dir / "uploads"
-    return {
-        "current": current,
-        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
-        "uploads": sorted(p.name for p in uploads.iterdir()) if uploads.is_dir() else [],
-    }
 
 
 # --- skips: none hidden in CI ------------------------------------------------------------

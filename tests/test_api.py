@@ -7,23 +7,18 @@ truth of their source spans, never what the answer says.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.answer.service import RagService
-from app.api.app import WEB_DIR, create_app
+from app.api.app import WEB_DIR
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
-from app.settings import Settings
-
-from .conftest import serve_app, service_on_copy
+from tests.support import Server, read_sse, running_on_copy
 
 LLAMA_QUESTION = "How many tokens was Llama 2 trained on?"
 TOP_K = 3
@@ -43,29 +38,6 @@ SOURCE_FIELDS = {"number", "doc_id", "title", "source", "chunk_id", "start", "en
 
 
 # --- servers ----------------------------------------------------------------------------
-@dataclass
-class Server:
-    url: str
-    service: RagService
-    settings: Settings
-    client: httpx.Client
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    demo_index: Path,
-    embedder: Embedder,
-    tiny_llm: LocalLLM,
-) -> Iterator[Server]:
-    service = service_on_copy(tmp_path_factory.mktemp("api"), demo_index, embedder, tiny_llm)
-    with (
-        serve_app(create_app(service.settings, service)) as url,
-        httpx.Client(base_url=url, timeout=120) as client,
-    ):
-        yield Server(url, service, service.settings, client)
-
-
 @pytest.fixture(scope="module")
 def keyed_server(
     tmp_path_factory: pytest.TempPathFactory,
@@ -74,14 +46,10 @@ def keyed_server(
     tiny_llm: LocalLLM,
 ) -> Iterator[httpx.Client]:
     """A second server whose writes need ``Authorization: Bearer s3cret``."""
-    service = service_on_copy(
+    with running_on_copy(
         tmp_path_factory.mktemp("api-key"), demo_index, embedder, tiny_llm, api_key="s3cret"
-    )
-    with (
-        serve_app(create_app(service.settings, service)) as url,
-        httpx.Client(base_url=url, timeout=120) as client,
-    ):
-        yield client
+    ) as s:
+        yield s.client
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -124,26 +92,6 @@ def upload(
 ) -> httpx.Response:
     files = {"file": (name, data, content_type)}
     return client.post("/api/documents", files=files, headers=headers)
-
-
-def read_sse(resp: httpx.Response) -> list[tuple[str, Any]]:
-    """Parse a server-sent event stream into ``(event, decoded data)`` pairs."""
-    events: list[tuple[str, Any]] = []
-    name, data = "message", []  # type: tuple[str, list[str]]
-    for line in resp.iter_lines():
-        if not line:
-            if data:
-                events.append((name, json.loads("\n".join(data))))
-            name, data = "message", []
-        elif line.startswith(":"):
-            continue  # comment / keep-alive ping
-        elif line.startswith("event:"):
-            name = line[len("event:") :].strip()
-        elif line.startswith("data:"):
-            data.append(line[len("data:") :].removeprefix(" "))
-    if data:
-        events.append((name, json.loads("\n".join(data))))
-    return events
 
 
 @pytest.fixture

@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.answer.service import RagService
-from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
 from app.services.documents import DocumentService
-
-from .conftest import ROOT, make_settings
+from tests.support import ROOT, Server, running_on_copy
 
 pytestmark = pytest.mark.browser
 
@@ -44,13 +38,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 # answered by the tiny model, which cites nothing here, so ragqa attaches the passage
 QUESTION = "What is the context length of Llama 2?"
 ANSWER_TIMEOUT = 150_000  # ms; the tiny model answers in seconds, a loaded CI box is slower
-
-
-@dataclass
-class Live:
-    url: str
-    service: RagService
-    documents: DocumentService
 
 
 class SlowLLM:
@@ -80,30 +67,16 @@ def live(
     demo_index: Path,
     embedder: Embedder,
     tiny_llm: LocalLLM,
-) -> Iterator[Live]:
-    import uvicorn
-
-    tmp = tmp_path_factory.mktemp("browser")
-    shutil.copytree(demo_index, tmp / "index")
-    settings = make_settings(tmp, top_k=4, max_tokens=48)  # the tiny model's answer passes the checks
-    service = RagService(settings, embedder=embedder, llm=tiny_llm)
-    service.open_index()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app := create_app(settings, service), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", service, app.state.documents)
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+) -> Iterator[Server]:
+    with running_on_copy(
+        tmp_path_factory.mktemp("browser"),
+        demo_index,
+        embedder,
+        tiny_llm,
+        top_k=4,
+        max_tokens=48,  # the tiny model's answer passes the checks
+    ) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +91,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(request: pytest.FixtureRequest, browser: Any, live: Live) -> Iterator[Any]:
+def page(request: pytest.FixtureRequest, browser: Any, live: Server) -> Iterator[Any]:
     """A fresh page on the app; a screenshot on failure; uncaught JS errors fail the test."""
     context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 860})
     pg = context.new_page()
@@ -237,7 +210,7 @@ def test_answer_streams_with_citation_chips_sources_and_timings(page: Any) -> No
     assert_ready(page)
 
 
-def test_citation_chip_opens_the_passage_highlighted_in_context(page: Any, live: Live) -> None:
+def test_citation_chip_opens_the_passage_highlighted_in_context(page: Any, live: Server) -> None:
     ask(page, QUESTION)
     answer = wait_answer(page)
     chip = answer.locator(".chip").first
@@ -264,7 +237,7 @@ def test_citation_chip_opens_the_passage_highlighted_in_context(page: Any, live:
     assert page.evaluate("document.activeElement.classList.contains('chip')")  # focus returns
 
 
-def test_stop_ends_the_answer_and_the_generation(page: Any, live: Live) -> None:
+def test_stop_ends_the_answer_and_the_generation(page: Any, live: Server) -> None:
     service = live.service
     original_llm, original_max = service.llm, service.settings.max_tokens
     assert isinstance(original_llm, LocalLLM)
@@ -314,7 +287,7 @@ def test_follow_up_sends_the_conversation_as_history(page: Any) -> None:
 
 
 def test_uploaded_document_is_answerable_without_reload(
-    page: Any, live: Live, tmp_path: Path
+    page: Any, live: Server, tmp_path: Path
 ) -> None:
     path = tmp_path / "zorblax.txt"
     path.write_text(
@@ -336,7 +309,7 @@ def test_uploaded_document_is_answerable_without_reload(
                 live.documents.delete_document(d.doc_id)
 
 
-def test_delete_document_after_confirming(page: Any, live: Live) -> None:
+def test_delete_document_after_confirming(page: Any, live: Server) -> None:
     info = live.documents.add_document(
         "quokka.md", b"# Quokka notes\n\nQuokkas live on Rottnest Island and eat grasses.\n"
     )
@@ -360,7 +333,7 @@ def test_delete_document_after_confirming(page: Any, live: Live) -> None:
             live.documents.delete_document(info.doc_id)
 
 
-def test_busy_server_counts_down_retries_and_recovers(page: Any, live: Live) -> None:
+def test_busy_server_counts_down_retries_and_recovers(page: Any, live: Server) -> None:
     gate = live.service.gate
     saved_queue, saved_avg = gate.max_queue, gate._avg_seconds
     entered, release = threading.Event(), threading.Event()
@@ -478,7 +451,7 @@ def test_errors_are_explained(page: Any) -> None:
 
 
 def test_html_in_documents_and_answers_is_shown_as_text(
-    page: Any, live: Live, tmp_path: Path
+    page: Any, live: Server, tmp_path: Path
 ) -> None:
     # starts like a title (a capital), so the loader takes the line as the title
     payload = "Markup <script>window.__pwned=1</script><b>bold</b>"
@@ -537,7 +510,7 @@ def test_html_in_documents_and_answers_is_shown_as_text(
 
 
 def test_phone_layout_has_a_documents_drawer_and_no_sideways_scroll(
-    browser: Any, live: Live
+    browser: Any, live: Server
 ) -> None:
     context = browser.new_context(
         base_url=live.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
@@ -563,7 +536,7 @@ def test_phone_layout_has_a_documents_drawer_and_no_sideways_scroll(
         context.close()
 
 
-def test_ticked_documents_scope_the_question(page: Any, live: Live) -> None:
+def test_ticked_documents_scope_the_question(page: Any, live: Server) -> None:
     """Ticking a document asks within it: the request names it, every source is from it,
     and the note under the question box says so; unticking asks all documents again."""
     docs = live.documents.list_documents()

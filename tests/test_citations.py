@@ -6,6 +6,8 @@ import pytest
 
 from app.answer.citations import is_refusal, parse_citations
 
+pytestmark = pytest.mark.unit  # fast: no model, no server
+
 
 def test_valid_markers_are_kept_and_listed_in_order() -> None:
     parsed = parse_citations("Llama 2 saw 2 trillion tokens [2]. Microsoft is a partner [1].", 3)

@@ -12,7 +12,7 @@ from app.answer.service import WITHHELD_ANSWER, RagService
 from app.embedding import Embedder
 from app.llm import load_llm
 from app.llm.model_files import BUNDLED_SIZE
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 from app.answer.service import RagService
-from app.api.app import create_app
 from app.embedding import Embedder
 from app.errors import BadInput
 from app.evaluation import metrics, runner
 from app.evaluation.dataset import load_questions
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
-from tests.conftest import ROOT, make_settings, serve_app, service_on_copy
+from tests.support import ROOT, make_settings, running_on_copy
 
 QUESTIONS = ROOT / "data" / "eval" / "questions.jsonl"
 
@@ -39,6 +38,7 @@ TINY_MIN_REFUSAL = 0.5
 TINY_MIN_CITATION_PRECISION = 0.25
 
 
+@pytest.mark.unit
 def test_squad_normalisation_and_scores() -> None:
     assert metrics.normalize("The  2 Trillion, tokens!") == "2 trillion tokens"
     assert metrics.contains_answer("Llama 2 saw 2 trillion tokens [1].", ["2 trillion"]) == 1.0
@@ -47,12 +47,14 @@ def test_squad_normalisation_and_scores() -> None:
     assert metrics.token_f1("Microsoft and Meta", ["Microsoft"]) == pytest.approx(0.5)
 
 
+@pytest.mark.unit
 def test_a_chunk_covers_evidence_it_contains_or_mostly_overlaps() -> None:
     assert metrics.covers("abc EVIDENCE def", (0, 16), "EVIDENCE", None)
     assert metrics.covers("…half", (100, 200), "not in text", (150, 210))
     assert not metrics.covers("…", (100, 200), "not in text", (190, 260))
 
 
+@pytest.mark.unit
 def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None:
     bad = tmp_path / "q.jsonl"
     bad.write_text(
@@ -74,9 +76,8 @@ def served(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[tuple[RagService, str]]:
-    service = service_on_copy(tmp_path_factory.mktemp("evalsrv"), demo_index, embedder, tiny_llm)
-    with serve_app(create_app(service.settings, service)) as url:
-        yield service, url
+    with running_on_copy(tmp_path_factory.mktemp("evalsrv"), demo_index, embedder, tiny_llm) as s:
+        yield s.service, s.url
 
 
 def test_in_process_and_http_give_the_same_numbers(served: tuple[RagService, str]) -> None:

@@ -41,8 +41,7 @@ from app.llm import load_llm
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.vectorstore.store import IndexStore, acquire
-
-from .conftest import ARTICLES, ROOT, make_settings, serve_app
+from tests.support import ARTICLES, ROOT, make_settings, running, serve_app
 
 # --- the ingest driver -----------------------------------------------------------------
 DRIVER = r"""
@@ -605,7 +604,8 @@ def test_a_full_disk_while_writing_fails_clearly_and_keeps_the_old_index(
         with contextlib.suppress(OSError), open(filler, "wb") as f:
             while True:
                 f.write(b"\0" * 65536)
-        with serve_app(create_app(settings, service)) as url, httpx.Client(base_url=url) as c:
+        with running(service) as server:
+            c = server.client
             files = {"file": ("zorblax.md", b"# Zorblax\n\nThe Zorblax reactor is on Io.\n")}
             resp = c.post("/api/documents", files=files)
             assert resp.status_code == 507, resp.text

@@ -15,7 +15,7 @@ from app.ingest.chunking import chunk_document
 from app.ingest.front_matter import read_front_matter, reads_as_title
 from app.ingest.loaders import load_file
 from app.services.documents import DocumentService
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "data" / "heldout" / "articles"
@@ -129,6 +129,7 @@ def test_the_title_is_the_real_title_and_the_top_lines_are_metadata(
         assert (a == 0 or doc.text[a - 1] == "\n") and (b == len(doc.text) or doc.text[b] == "\n")
 
 
+@pytest.mark.unit
 def test_plain_text_without_a_title_line_is_named_after_its_file(tmp_path: Path) -> None:
     p = tmp_path / "council-notes.txt"
     p.write_text("March 4, 2024\n\n" + BODY)
@@ -136,12 +137,14 @@ def test_plain_text_without_a_title_line_is_named_after_its_file(tmp_path: Path)
     assert doc.title == "council-notes" and doc.published == "March 4, 2024"
 
 
+@pytest.mark.unit
 def test_a_first_line_of_prose_is_content_not_a_header(tmp_path: Path) -> None:
     fm = read_front_matter(BODY)
     assert fm.skip == [] and fm.title is None
     assert not reads_as_title("By the end of the day 23,400 people had used the new line.")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "line",
     [
@@ -159,6 +162,7 @@ def test_metadata_and_boilerplate_lines_never_read_as_titles(line: str) -> None:
     assert not reads_as_title(line)
 
 
+@pytest.mark.unit
 def test_the_held_out_articles_load_with_their_real_titles() -> None:
     dated = 0
     for path in sorted(HELDOUT.iterdir()):

@@ -44,8 +44,7 @@ from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
 from app.services.documents import DocumentService
-
-from .conftest import make_settings, serve_app, service_on_copy
+from tests.support import make_settings, running_on_copy
 
 MAX_EXAMPLES = 25  # per operation and generation mode
 CHECKS = [
@@ -82,10 +81,9 @@ def fuzz_server(
     embedder: Embedder,
     tiny_llm: LocalLLM,
 ) -> Iterator[FuzzServer]:
-    service = service_on_copy(tmp_path_factory.mktemp("fuzz"), demo_index, embedder, tiny_llm)
-    with serve_app(create_app(service.settings, service)) as url:
-        schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
-        server = FuzzServer(url, service, schema)
+    with running_on_copy(tmp_path_factory.mktemp("fuzz"), demo_index, embedder, tiny_llm) as s:
+        schema = schemathesis.openapi.from_url(f"{s.url}/openapi.json")
+        server = FuzzServer(s.url, s.service, schema)
         yield server
         total = sum(sum(c.values()) for c in server.stats.values())
         print(f"\nschemathesis: {total} requests over {len(server.stats)} operation/mode pairs")

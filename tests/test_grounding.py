@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.answer.grounding import (
     Figure,
     figures,
@@ -9,6 +11,8 @@ from app.answer.grounding import (
     repair_citations,
     unsupported_names,
 )
+
+pytestmark = pytest.mark.unit  # fast: no model, no server
 
 SOURCES = {
     1: "Llama 2 comes in 7B, 13B and 70B sizes.",

@@ -13,7 +13,7 @@ from app.answer.service import RagService
 from app.embedding import Embedder
 from app.errors import IndexBusy, IndexCorrupt, IndexIncompatible, IndexWriteFailed
 from app.vectorstore.store import IndexStore, acquire
-from tests.conftest import ARTICLES, make_settings
+from tests.support import ARTICLES, make_settings
 
 
 @pytest.fixture

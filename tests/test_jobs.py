@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,11 @@ from app.api.app import create_app
 from app.corpus import Document
 from app.embedding import Embedder
 from app.ingest.pipeline import embed_documents
-from app.llm.local import LocalLLM
 from app.services.jobs import INTERRUPTED
-from tests.conftest import make_settings, serve_app, service_on_copy
+from tests.support import Server, make_settings
 
 ASYNC_MB = 0.002  # uploads over about 2 KB are jobs here (the default is 1 MB)
+SERVER_SETTINGS = {"async_upload_mb": ASYNC_MB}
 
 
 def article(n: int) -> bytes:
@@ -33,21 +32,6 @@ def article(n: int) -> bytes:
         for i in range(n)
     ]
     return ("Orvendal glacier survey\n\n" + "\n\n".join(paras)).encode()
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    demo_index: Path,
-    embedder: Embedder,
-    tiny_llm: LocalLLM,
-) -> Iterator[tuple[Any, Any, httpx.Client]]:
-    service = service_on_copy(
-        tmp_path_factory.mktemp("jobs"), demo_index, embedder, tiny_llm, async_upload_mb=ASYNC_MB
-    )
-    app = create_app(service.settings, service)
-    with serve_app(app) as url, httpx.Client(base_url=url, timeout=120) as client:
-        yield service, app, client
 
 
 def wait_for(client: httpx.Client, job_id: str, states: set[str], timeout: float = 120) -> dict:  # type: ignore[type-arg]
@@ -63,16 +47,16 @@ def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
     return client.post("/api/documents", files={"file": (name, data, "text/plain")})
 
 
-def test_a_small_upload_is_indexed_at_once(server: tuple[Any, Any, httpx.Client]) -> None:
-    _, _, client = server
+def test_a_small_upload_is_indexed_at_once(server: Server) -> None:
+    client = server.client
     resp = upload(client, "small.txt", b"Small note\n\nThe Orvendal hut has 12 bunks.")
     assert resp.status_code == 201, resp.text
 
 
 def test_a_large_upload_is_a_job_that_reports_progress_and_its_document(
-    server: tuple[Any, Any, httpx.Client],
+    server: Server,
 ) -> None:
-    service, _, client = server
+    client = server.client
     data = article(40)
     assert len(data) > ASYNC_MB * 1024 * 1024
     resp = upload(client, "glacier.txt", data)
@@ -93,17 +77,17 @@ def test_a_large_upload_is_a_job_that_reports_progress_and_its_document(
 
 
 def test_a_large_binary_under_a_text_name_is_refused_at_once(
-    server: tuple[Any, Any, httpx.Client],
+    server: Server,
 ) -> None:
-    _, _, client = server
+    client = server.client
     resp = upload(client, "binary.txt", b"\x00\x01\x02ELF\x00" * 2000)
     assert resp.status_code == 415 and "not text" in resp.json()["error"]["message"]
 
 
 def test_a_job_whose_file_is_not_readable_fails_with_the_reason(
-    server: tuple[Any, Any, httpx.Client],
+    server: Server,
 ) -> None:
-    _, _, client = server
+    client = server.client
     resp = client.post(
         "/api/documents",
         files={"file": ("broken.pdf", b"%PDF-1.4\n" + b"garbage " * 1000, "application/pdf")},
@@ -114,18 +98,18 @@ def test_a_job_whose_file_is_not_readable_fails_with_the_reason(
     assert job["document"] is None
 
 
-def test_an_unknown_job_is_a_404(server: tuple[Any, Any, httpx.Client]) -> None:
-    _, _, client = server
+def test_an_unknown_job_is_a_404(server: Server) -> None:
+    client = server.client
     resp = client.get("/api/jobs/nosuchjob")
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "job_not_found"
 
 
 def test_questions_are_answered_from_the_previous_index_during_a_job_and_a_restart_fails_it(
-    server: tuple[Any, Any, httpx.Client],
+    server: Server,
     embedder: Embedder,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    service, _, client = server
+    service, client = server.service, server.client
     release = threading.Event()
     blocked = threading.Event()
     original = embedder.embed

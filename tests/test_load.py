@@ -12,9 +12,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,14 +20,11 @@ import pytest
 
 from app.answer.gate import GenerationGate
 from app.answer.service import RagService
-from app.api.app import create_app
-from app.embedding import Embedder
 from app.errors import Busy
 from app.llm.local import LocalLLM
 from bench.load import NotLoopback, check_loopback, run_load
 from bench.load import check_answer as answer_problem
-
-from .conftest import ROOT, serve_app, service_on_copy
+from tests.support import ROOT, Server
 
 ITEMS = [
     json.loads(line)
@@ -39,40 +34,11 @@ ITEMS = [
 QUESTIONS = [item["question"] for item in ITEMS]  # all kinds, as the load script asks them
 ANSWERABLE = [item["question"] for item in ITEMS if item["type"] != "unanswerable"]
 MAX_QUEUE = 4
+SERVER_SETTINGS = {"max_queue": MAX_QUEUE, "request_timeout": 120, "max_tokens": 48}
 LONG_QUESTION = (
     "Describe in detail everything the articles say about Llama 2: its sizes, its training "
     "data, its licence, its partners and how it compares with other models."
 )
-
-
-@dataclass
-class Server:
-    url: str
-    service: RagService
-    client: httpx.Client
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    demo_index: Path,
-    embedder: Embedder,
-    tiny_llm: LocalLLM,
-) -> Iterator[Server]:
-    service = service_on_copy(
-        tmp_path_factory.mktemp("load"),
-        demo_index,
-        embedder,
-        tiny_llm,
-        max_queue=MAX_QUEUE,
-        request_timeout=120,
-        max_tokens=48,
-    )
-    with (
-        serve_app(create_app(service.settings, service)) as url,
-        httpx.Client(base_url=url, timeout=120) as client,
-    ):
-        yield Server(url, service, client)
 
 
 def wait_until(condition: Callable[[], bool], within: float) -> bool:
@@ -136,6 +102,7 @@ def test_sixteen_clients_get_complete_answers_or_a_deliberate_503(server: Server
     assert_answers(server)
 
 
+@pytest.mark.unit
 def test_a_burst_at_an_idle_server_is_bounded_by_the_queue() -> None:
     """Places are reserved at admission: with the model idle, the queue plus the one about
     to generate are admitted, the next is refused, and a released place is free again."""
@@ -153,6 +120,7 @@ def test_a_burst_at_an_idle_server_is_bounded_by_the_queue() -> None:
     assert gate.waiting == 0 and gate.active == 0
 
 
+@pytest.mark.unit
 def test_the_load_script_refuses_anything_but_loopback() -> None:
     assert check_loopback("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
     assert check_loopback("http://localhost:1") == "http://localhost:1"

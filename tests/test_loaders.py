@@ -10,6 +10,8 @@ import pytest
 from app.errors import UnsupportedDocument
 from app.ingest.loaders import discover, load_file
 
+pytestmark = pytest.mark.unit  # fast: no model, no server
+
 
 def minimal_pdf(text: str) -> bytes:
     """A valid one-page PDF whose text layer says ``text`` (built by hand, no library)."""

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.api.app import create_app
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
-from tests.conftest import make_settings, serve_app, service_on_copy
+from tests.support import make_settings, running, service_on_copy
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def value(samples: dict[Any, float], name: str, **labels: str) -> float:
 
 
 def test_metrics_count_requests_latencies_tokens_and_refusals(service: Any) -> None:
-    app = create_app(service.settings, service)
-    with serve_app(app) as url, httpx.Client(base_url=url, timeout=120) as client:
+    with running(service) as server:
+        client = server.client
         before = scrape(client)
         assert (
             value(

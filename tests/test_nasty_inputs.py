@@ -12,49 +12,21 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.answer.service import RagService
-from app.api.app import create_app
-from app.embedding import Embedder
-from app.llm.local import LocalLLM
-
-from .conftest import index_state, serve_app, service_on_copy
+from tests.support import Server
 
 
-@dataclass
-class Server:
-    url: str
-    service: RagService
-    client: httpx.Client
-
-    def state(self) -> dict[str, object]:
-        """Index files and the documents the API lists."""
-        docs = self.client.get("/api/documents").json()["documents"]
-        return {
-            **index_state(self.service.settings.index_dir),
-            "documents": sorted((d["doc_id"], d["content_hash"]) for d in docs),
-        }
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    demo_index: Path,
-    embedder: Embedder,
-    tiny_llm: LocalLLM,
-) -> Iterator[Server]:
-    service = service_on_copy(tmp_path_factory.mktemp("nasty"), demo_index, embedder, tiny_llm)
-    with (
-        serve_app(create_app(service.settings, service)) as url,
-        httpx.Client(base_url=url, timeout=120) as client,
-    ):
-        yield Server(url, service, client)
+def state(server: Server) -> dict[str, object]:
+    """Index files and the documents the API lists."""
+    docs = server.client.get("/api/documents").json()["documents"]
+    return {
+        **server.state(),
+        "documents": sorted((d["doc_id"], d["content_hash"]) for d in docs),
+    }
 
 
 def assert_error_shape(resp: httpx.Response, status: int) -> None:
@@ -165,9 +137,9 @@ def test_nasty_question(server: Server, case: str, route: str) -> None:
     request, status = QUESTION_BODIES[case]
     if callable(request.get("content")):
         request = {**request, "content": request["content"]()}
-    before = server.state()
+    before = state(server)
     assert_error_shape(server.client.post(route, **request), status)
-    assert server.state() == before
+    assert state(server) == before
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -261,9 +233,9 @@ DOCUMENT_REQUESTS: dict[str, tuple[str, str, dict[str, Any], int]] = {
 @pytest.mark.parametrize("case", list(DOCUMENT_REQUESTS))
 def test_nasty_document_request(server: Server, case: str) -> None:
     method, path, request, status = DOCUMENT_REQUESTS[case]
-    before = server.state()
+    before = state(server)
     assert_error_shape(server.client.request(method, path, **request), status)
-    assert server.state() == before
+    assert state(server) == before
 
 
 ROUTE_REQUESTS: dict[str, tuple[str, str, int]] = {
@@ -289,11 +261,11 @@ ROUTE_REQUESTS: dict[str, tuple[str, str, int]] = {
 @pytest.mark.parametrize("case", list(ROUTE_REQUESTS))
 def test_unknown_routes_and_methods(server: Server, case: str) -> None:
     method, path, status = ROUTE_REQUESTS[case]
-    before = server.state()
+    before = state(server)
     # the path goes out as written: no client-side normalisation of dots or escapes
     url = httpx.URL(server.url).copy_with(raw_path=path.encode())
     assert_error_shape(server.client.request(method, url), status)
-    assert server.state() == before
+    assert state(server) == before
 
 
 def test_the_server_still_answers_after_the_battery(server: Server) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,36 +19,12 @@ import openai
 import pytest
 
 from app.answer.service import WEAK_RETRIEVAL_ANSWER, RagService
-from app.api.app import create_app
 from app.embedding import Embedder
-from app.llm.local import LocalLLM
-
-from .conftest import serve_app, service_on_copy
+from tests.support import Server, running_on_copy
 
 LLAMA_QUESTION = "How many tokens was Llama 2 trained on?"
 OFF_TOPIC = "What is the boiling point of tungsten in kelvin?"
 KEY = "s3cret"
-
-
-@dataclass
-class Server:
-    url: str
-    service: RagService
-    client: openai.OpenAI
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    demo_index: Path,
-    embedder: Embedder,
-    tiny_llm: LocalLLM,
-) -> Iterator[Server]:
-    service = service_on_copy(tmp_path_factory.mktemp("oa"), demo_index, embedder, tiny_llm)
-    with serve_app(create_app(service.settings, service)) as url:
-        client = openai.OpenAI(base_url=f"{url}/v1", api_key="anything", max_retries=0, timeout=300)
-        yield Server(url, service, client)
-        client.close()
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +32,15 @@ def locked(
     tmp_path_factory: pytest.TempPathFactory, demo_index: Path, embedder: Embedder
 ) -> Iterator[Server]:
     """Reads need the key, and no model is loaded (as when the GGUF failed to load)."""
-    service = service_on_copy(
+    with running_on_copy(
         tmp_path_factory.mktemp("oa-key"),
         demo_index,
         embedder,
         None,
         api_key=KEY,
         protect_reads=True,
-    )
-    with serve_app(create_app(service.settings, service)) as url:
-        client = openai.OpenAI(base_url=f"{url}/v1", api_key=KEY, max_retries=0, timeout=60)
-        yield Server(url, service, client)
-        client.close()
+    ) as s:
+        yield s
 
 
 def assert_true_citations(service: RagService, citations: list[dict[str, Any]]) -> None:
@@ -92,7 +64,7 @@ def assert_openai_error(err: openai.APIStatusError, status: int, code: str | Non
 
 # --- chat completions ---------------------------------------------------------------------------
 def test_a_chat_completion_answers_with_citations_in_an_extra_field(server: Server) -> None:
-    resp = server.client.chat.completions.create(
+    resp = server.openai.chat.completions.create(
         model="gpt-4o-mini",  # any name: ragqa answers with its own model
         messages=[
             {"role": "system", "content": "You are a pirate."},  # ignored: ragqa's prompt rules
@@ -121,7 +93,7 @@ def test_a_chat_completion_answers_with_citations_in_an_extra_field(server: Serv
 
 
 def test_a_follow_up_uses_the_earlier_turns(server: Server) -> None:
-    resp = server.client.chat.completions.create(
+    resp = server.openai.chat.completions.create(
         model="ragqa",
         messages=[
             {"role": "user", "content": LLAMA_QUESTION},
@@ -138,7 +110,7 @@ def test_a_follow_up_uses_the_earlier_turns(server: Server) -> None:
 
 def test_streaming_sends_deltas_then_a_final_chunk_with_citations(server: Server) -> None:
     chunks = list(
-        server.client.chat.completions.create(
+        server.openai.chat.completions.create(
             model="ragqa",
             messages=[{"role": "user", "content": "Who leaked LLaMA?"}],
             stream=True,
@@ -174,12 +146,12 @@ def test_streaming_sends_deltas_then_a_final_chunk_with_citations(server: Server
 
 def test_a_question_the_articles_do_not_cover_is_refused_streaming_or_not(server: Server) -> None:
     messages: Any = [{"role": "user", "content": OFF_TOPIC}]
-    resp = server.client.chat.completions.create(model="ragqa", messages=messages)
+    resp = server.openai.chat.completions.create(model="ragqa", messages=messages)
     assert resp.choices[0].message.content == WEAK_RETRIEVAL_ANSWER
     assert (resp.model_extra or {})["ragqa"]["reason"] == "weak_retrieval"
     assert (resp.model_extra or {})["citations"] == []
     chunks = list(
-        server.client.chat.completions.create(model="ragqa", messages=messages, stream=True)
+        server.openai.chat.completions.create(model="ragqa", messages=messages, stream=True)
     )
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert content == WEAK_RETRIEVAL_ANSWER
@@ -204,7 +176,7 @@ def test_bad_requests_raise_the_clients_4xx_errors(
 ) -> None:
     for stream in (False, True):
         with pytest.raises(openai.UnprocessableEntityError) as err:
-            server.client.chat.completions.create(
+            server.openai.chat.completions.create(
                 model="ragqa",
                 messages=messages,  # type: ignore[arg-type]
                 stream=stream,
@@ -220,11 +192,11 @@ def test_a_wrong_method_is_405_not_the_web_page(server: Server) -> None:
 
 # --- models -------------------------------------------------------------------------------------
 def test_models_lists_the_gguf_stem(server: Server) -> None:
-    ids = [m.id for m in server.client.models.list()]
+    ids = [m.id for m in server.openai.models.list()]
     assert ids == ["SmolLM2-135M-Instruct.Q4_1"]
-    assert server.client.models.retrieve(ids[0]).id == ids[0]
+    assert server.openai.models.retrieve(ids[0]).id == ids[0]
     with pytest.raises(openai.NotFoundError) as err:
-        server.client.models.retrieve("gpt-5")
+        server.openai.models.retrieve("gpt-5")
     assert_openai_error(err.value, 404)
 
 
@@ -240,7 +212,7 @@ def test_embeddings_are_the_configured_embedders_vectors(
         "base64": {"encoding_format": "base64"},
     }
     for fmt, kw in calls.items():
-        resp = server.client.embeddings.create(model="text-embedding-3-small", input=texts, **kw)
+        resp = server.openai.embeddings.create(model="text-embedding-3-small", input=texts, **kw)
         rows: list[Any] = [d.embedding for d in sorted(resp.data, key=lambda d: d.index)]
         if fmt == "base64":
             rows = [np.frombuffer(base64.b64decode(r), dtype="<f4") for r in rows]
@@ -249,7 +221,7 @@ def test_embeddings_are_the_configured_embedders_vectors(
         np.testing.assert_allclose(got, expected, atol=1e-6)
         assert resp.model == "all-MiniLM-L6-v2"
         assert resp.usage.prompt_tokens == sum(embedder.count_tokens(texts))
-    one = server.client.embeddings.create(model="x", input=texts[0])
+    one = server.openai.embeddings.create(model="x", input=texts[0])
     np.testing.assert_allclose(one.data[0].embedding, expected[0], atol=1e-6)
 
 
@@ -260,7 +232,7 @@ def test_embeddings_are_the_configured_embedders_vectors(
 )
 def test_bad_embedding_requests_are_422(server: Server, payload: Any) -> None:
     with pytest.raises(openai.UnprocessableEntityError) as err:
-        server.client.embeddings.create(model="x", input=payload, encoding_format="float")
+        server.openai.embeddings.create(model="x", input=payload, encoding_format="float")
     assert_openai_error(err.value, 422)
 
 
@@ -277,7 +249,7 @@ def test_the_api_key_is_required_when_reads_are_protected(locked: Server) -> Non
         with pytest.raises(openai.AuthenticationError) as err:
             call()
         assert_openai_error(err.value, 401, "unauthorized")
-    assert locked.client.embeddings.create(model="x", input="hello").data
+    assert locked.openai.embeddings.create(model="x", input="hello").data
 
 
 def test_a_full_queue_is_a_503_before_any_stream_starts_and_frees_nothing(server: Server) -> None:
@@ -307,9 +279,9 @@ def test_a_full_queue_is_a_503_before_any_stream_starts_and_frees_nothing(server
 def test_a_missing_model_is_503_or_an_error_event_in_the_stream(locked: Server) -> None:
     messages: Any = [{"role": "user", "content": LLAMA_QUESTION}]
     with pytest.raises(openai.InternalServerError) as err:
-        locked.client.chat.completions.create(model="x", messages=messages)
+        locked.openai.chat.completions.create(model="x", messages=messages)
     assert_openai_error(err.value, 503, "model_unavailable")
-    stream = locked.client.chat.completions.create(model="x", messages=messages, stream=True)
+    stream = locked.openai.chat.completions.create(model="x", messages=messages, stream=True)
     with pytest.raises(openai.APIError) as streamed:
         list(stream)
     assert "no language model is loaded" in streamed.value.message

@@ -15,7 +15,7 @@ from app.cli import source_lines
 from app.embedding import Embedder
 from app.ingest.chunking import chunk_document
 from app.ingest.loaders import load_file
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 FILLER = (
     "The committee met in the long room of the old customs house, as it has done every "
@@ -71,6 +71,7 @@ def pdf(tmp_path: Path) -> Path:
     return p
 
 
+@pytest.mark.unit
 def test_a_pdf_loads_with_its_pages_and_their_spans(pdf: Path) -> None:
     doc = load_file(pdf)
     assert doc.title == "Vostrand Observatory: Annual Report"

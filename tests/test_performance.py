@@ -15,8 +15,8 @@ from app.api.app import build_service
 from app.embedding import SMALL_BATCH, Embedder
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
-from app.vectorstore.store import build_faiss, search_one
-from tests.conftest import make_settings
+from app.vectorstore.faiss_index import build_faiss, search_one
+from tests.support import make_settings
 
 
 def test_prompt_the_service_reports_is_the_prompt_build_prompt_gives(
@@ -36,6 +36,7 @@ def test_prompt_the_service_reports_is_the_prompt_build_prompt_gives(
     assert rendered.tokens == demo_service.llm.render(built.messages).tokens
 
 
+@pytest.mark.unit
 def test_single_query_search_matches_faiss_and_keeps_thread_count() -> None:
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((3000, 64)).astype(np.float32)
@@ -119,7 +120,7 @@ def test_reingest_parses_only_files_whose_bytes_changed(
     import shutil
 
     from app.ingest import pipeline
-    from tests.conftest import ARTICLES
+    from tests.support import ARTICLES
 
     corpus = tmp_path / "corpus"
     shutil.copytree(ARTICLES, corpus)
@@ -163,7 +164,7 @@ def test_an_index_without_file_hashes_is_reingested_by_content(
     import json
     import shutil
 
-    from tests.conftest import ARTICLES
+    from tests.support import ARTICLES
 
     corpus = tmp_path / "corpus"
     shutil.copytree(ARTICLES, corpus)

@@ -56,6 +56,7 @@ def test_a_256_token_prompt_runs_to_a_clean_exit_in_a_child_process(model: str) 
     assert result.completion_tokens > 0
 
 
+@pytest.mark.unit
 def test_a_child_killed_by_an_illegal_instruction_is_reported_with_the_fix(
     tmp_path: Path,
 ) -> None:
@@ -65,6 +66,7 @@ def test_a_child_killed_by_an_illegal_instruction_is_reported_with_the_fix(
     assert "SIGILL" in result.message and "illegal instruction" in result.message
 
 
+@pytest.mark.unit
 def test_set_up_stops_with_the_fix_command_when_the_check_fails(tmp_path: Path) -> None:
     bogus = tmp_path / "broken.gguf"
     bogus.write_bytes(b"GGUF" + b"\0" * 4096)
@@ -76,6 +78,7 @@ def test_set_up_stops_with_the_fix_command_when_the_check_fails(tmp_path: Path) 
     assert smoke.FIX_COMMAND in done.stderr
 
 
+@pytest.mark.unit
 def test_signals_are_named_plainly() -> None:
     assert "SIGSEGV" in smoke._describe_death(-signal.SIGSEGV)
     assert "status 3" in smoke._describe_death(3)

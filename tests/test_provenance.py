@@ -15,8 +15,7 @@ import pytest
 
 from app.evaluation import report
 from app.provenance import machine, provenance
-
-from .conftest import ROOT
+from tests.support import ROOT
 
 pytestmark = pytest.mark.unit
 
@@ -41,7 +40,7 @@ def test_an_eval_run_records_its_provenance(tmp_path: Path) -> None:
 
     from app import cli
 
-    source = inspect.getsource(cli.evaluate)
+    source = inspect.getsource(cli._run_eval)  # what `ragqa eval` runs
     # taken before the run: a checkout that moves during a long run must not relabel it
     assert "measured_on = machine()" in source and "**measured_on" in source
     assert source.index("measured_on = machine()") < source.index("run_saving(")

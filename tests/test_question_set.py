@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.unit  # fast: no model, no server
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_PATH = REPO_ROOT / "data" / "eval" / "questions.jsonl"
 ARTICLES_DIR = REPO_ROOT / "data" / "articles"

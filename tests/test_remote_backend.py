@@ -10,6 +10,7 @@ does), then asked the same questions in the same order.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from fastapi import Request
 
 from app.answer.service import RagService
 from app.answer.types import Answer
@@ -34,8 +36,7 @@ from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.llm.remote import RemoteLLM
 from app.settings import Settings
-
-from .conftest import make_settings, serve_app
+from tests.support import make_settings, serve_app
 
 KEY = "engine-key"
 QUESTIONS = [
@@ -311,6 +312,54 @@ def test_a_busy_or_failing_server_maps_to_ragqas_errors() -> None:
         with pytest.raises(ModelUnavailable) as err:
             list(llm.stream(prompt, max_tokens=8))
         assert "HTTP 500: the model exploded" in err.value.message
+
+
+def test_a_stream_that_fails_midway_and_the_credentials_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stream that reports an error, or sends what is not JSON, is a clear error; the
+    key is RAGQA_LLM_API_KEY alone (none: no Authorization header, whatever OPENAI_API_KEY
+    says), from a scripted HTTP server."""
+    from fastapi import FastAPI
+    from fastapi.responses import PlainTextResponse, StreamingResponse
+
+    from app.llm.base import RenderedPrompt
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-this-server")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-not-for-this-server")
+    fake = FastAPI()
+    script = {"last": "{nope"}
+    headers: list[dict[str, str]] = []
+
+    @fake.get("/health")
+    def health(request: Request) -> PlainTextResponse:
+        headers.append(dict(request.headers))
+        return PlainTextResponse("ok")
+
+    @fake.post("/v1/completions")
+    def completions(request: Request) -> StreamingResponse:
+        headers.append(dict(request.headers))
+        first = json.dumps({"choices": [{"text": "Hi", "finish_reason": None}]})
+        body = f"data: {first}\n\ndata: {script['last']}\n\n"
+        return StreamingResponse(iter([body]), media_type="text/event-stream")
+
+    prompt = RenderedPrompt("Hello", [1, 2], [])
+    with serve_app(fake) as url:
+        headers.clear()  # serve_app's own health checks
+        llm = RemoteLLM(f"{url}/v1", model="m", n_ctx=2048, chat_format="chatml")
+        with pytest.raises(ModelUnavailable) as err:
+            list(llm.stream(prompt, max_tokens=8))
+        assert "streamed something that is not JSON" in err.value.message
+        script["last"] = json.dumps({"error": {"message": "the model exploded"}})
+        with pytest.raises(ModelUnavailable) as err:
+            list(llm.stream(prompt, max_tokens=8))
+        assert err.value.message.endswith("failed mid-answer: the model exploded")
+        assert llm.health()["reachable"] is True
+        keyed = RemoteLLM(f"{url}/v1", api_key=KEY, model="m", n_ctx=2048, chat_format="chatml")
+        with pytest.raises(ModelUnavailable):
+            list(keyed.stream(prompt, max_tokens=8))
+    assert [h.get("authorization") for h in headers] == [None, None, None, f"Bearer {KEY}"]
+    assert not any("openai-organization" in h for h in headers)
 
 
 def test_the_openai_client_through_ragqa_to_the_engine(

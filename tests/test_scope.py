@@ -3,22 +3,17 @@ with flat and HNSW indexes; a fact in an excluded document is never a source or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 
-from app.api.app import create_app
-from app.embedding import Embedder
-from app.llm.local import LocalLLM
 from app.retrieval.scope import Scope
-from app.vectorstore import store as store_module
-from app.vectorstore.store import ChunkRecord, Snapshot, build_faiss
-from tests.conftest import serve_app, service_on_copy
-from tests.test_api import read_sse
+from app.vectorstore import snapshot as snapshot_module
+from app.vectorstore.faiss_index import build_faiss
+from app.vectorstore.snapshot import ChunkRecord, Snapshot
+from tests.support import Server, read_sse
 
 QUESTION = "How many tokens was Llama 2 trained on?"
 FACT = "2 trillion"
@@ -36,12 +31,13 @@ def synthetic_snapshot(n: int, ann_threshold: int) -> Snapshot:
     return Snapshot(Path("v-test"), {}, {}, chunks, vecs, index)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("ann_threshold", [0, 100])  # flat, HNSW
 @pytest.mark.parametrize("brute_force_rows", [20_000, 0])  # numpy, FAISS IDSelectorBatch
 def test_scoped_vector_search_returns_the_true_best_of_the_scope(
     monkeypatch: pytest.MonkeyPatch, ann_threshold: int, brute_force_rows: int
 ) -> None:
-    monkeypatch.setattr(store_module, "SCOPE_BRUTE_FORCE_ROWS", brute_force_rows)
+    monkeypatch.setattr(snapshot_module, "SCOPE_BRUTE_FORCE_ROWS", brute_force_rows)
     snap = synthetic_snapshot(3000, ann_threshold)
     rng = np.random.default_rng(1)
     rows = np.sort(rng.choice(3000, size=60, replace=False)).astype(np.int64)  # 2 %
@@ -56,21 +52,6 @@ def test_scoped_vector_search_returns_the_true_best_of_the_scope(
 
 
 # --- through the service and over HTTP ------------------------------------------------------
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    demo_index: Path,
-    embedder: Embedder,
-    tiny_llm: LocalLLM,
-) -> Iterator[tuple[Any, httpx.Client]]:
-    service = service_on_copy(tmp_path_factory.mktemp("scope"), demo_index, embedder, tiny_llm)
-    with (
-        serve_app(create_app(service.settings, service)) as url,
-        httpx.Client(base_url=url, timeout=120) as client,
-    ):
-        yield service, client
-
-
 def doc_ids(service: Any) -> tuple[str, str]:
     """(the document stating the fact, the other one)."""
     docs = service.snapshot.documents
@@ -80,16 +61,16 @@ def doc_ids(service: Any) -> tuple[str, str]:
     return stating[0], other[0]
 
 
-def test_unscoped_retrieval_finds_the_fact(server: tuple[Any, httpx.Client]) -> None:
-    service, client = server
+def test_unscoped_retrieval_finds_the_fact(server: Server) -> None:
+    client = server.client
     body = client.post("/api/retrieve", json={"question": QUESTION, "top_k": 5}).json()
     assert any(FACT in p["text"] for p in body["passages"])
 
 
 def test_a_fact_in_an_excluded_document_is_never_retrieved_or_cited(
-    server: tuple[Any, httpx.Client],
+    server: Server,
 ) -> None:
-    service, client = server
+    service, client = server.service, server.client
     stating, other = doc_ids(service)
     # /api/retrieve
     body = client.post(
@@ -131,8 +112,8 @@ def test_a_fact_in_an_excluded_document_is_never_retrieved_or_cited(
     assert any(FACT in p["text"] for p in body["passages"])
 
 
-def test_a_source_glob_scopes_by_path(server: tuple[Any, httpx.Client]) -> None:
-    service, client = server
+def test_a_source_glob_scopes_by_path(server: Server) -> None:
+    service, client = server.service, server.client
     stating, other = doc_ids(service)
     name = Path(service.snapshot.documents[other].source).name
     body = client.post(
@@ -147,9 +128,9 @@ def test_a_source_glob_scopes_by_path(server: tuple[Any, httpx.Client]) -> None:
     "route", ["/api/ask", "/api/ask/stream", "/api/retrieve", "/v1/chat/completions"]
 )
 def test_unknown_document_ids_are_a_400_naming_them(
-    server: tuple[Any, httpx.Client], route: str
+    server: Server, route: str
 ) -> None:
-    service, client = server
+    service, client = server.service, server.client
     _, other = doc_ids(service)
     body: dict[str, Any] = {"documents": [other, "nosuchdoc123"]}
     if route.startswith("/v1"):
@@ -163,7 +144,7 @@ def test_unknown_document_ids_are_a_400_naming_them(
     assert other not in err["message"]
 
 
-def test_a_glob_matching_nothing_is_a_400(server: tuple[Any, httpx.Client]) -> None:
-    _, client = server
+def test_a_glob_matching_nothing_is_a_400(server: Server) -> None:
+    client = server.client
     resp = client.post("/api/retrieve", json={"question": QUESTION, "source_glob": "*.docx"})
     assert resp.status_code == 400 and "*.docx" in resp.json()["error"]["message"]

@@ -22,8 +22,6 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,43 +44,17 @@ from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.services.documents import DocumentService
 from app.settings import Settings
-
-from .conftest import index_state, make_settings, serve_app, service_on_copy
+from tests.support import (
+    Server,
+    make_settings,
+    running_on_copy,
+)
 
 KEY = "s3cret-Key_0123456789"
 ORIGIN = "http://app.example"
 
 
 # --- servers ----------------------------------------------------------------------------
-@dataclass
-class Server:
-    url: str
-    service: RagService
-    client: httpx.Client
-
-    @property
-    def settings(self) -> Settings:
-        return self.service.settings
-
-    def state(self) -> dict[str, object]:
-        return index_state(self.settings.index_dir)
-
-    def doc_ids(self) -> list[str]:
-        return sorted(self.service.snapshot.documents)
-
-
-@contextmanager
-def running(
-    tmp: Path, demo_index: Path, embedder: Embedder, llm: LocalLLM, **kw: Any
-) -> Iterator[Server]:
-    service = service_on_copy(tmp, demo_index, embedder, llm, **kw)
-    with (
-        serve_app(create_app(service.settings, service)) as url,
-        httpx.Client(base_url=url, timeout=120) as client,
-    ):
-        yield Server(url, service, client)
-
-
 @pytest.fixture(scope="module")
 def plain(
     tmp_path_factory: pytest.TempPathFactory,
@@ -91,7 +63,7 @@ def plain(
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """Default settings: no API key, CORS closed."""
-    with running(tmp_path_factory.mktemp("plain"), demo_index, embedder, tiny_llm) as s:
+    with running_on_copy(tmp_path_factory.mktemp("plain"), demo_index, embedder, tiny_llm) as s:
         yield s
 
 
@@ -103,7 +75,7 @@ def keyed(
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """RAGQA_API_KEY set and RAGQA_PROTECT_READS on."""
-    with running(
+    with running_on_copy(
         tmp_path_factory.mktemp("keyed"),
         demo_index,
         embedder,
@@ -122,7 +94,7 @@ def cors(
     tiny_llm: LocalLLM,
 ) -> Iterator[Server]:
     """RAGQA_CORS_ORIGINS=["http://app.example"]."""
-    with running(
+    with running_on_copy(
         tmp_path_factory.mktemp("cors"), demo_index, embedder, tiny_llm, cors_origins=[ORIGIN]
     ) as s:
         yield s
@@ -263,6 +235,7 @@ def _security(**kw: Any) -> dict[str, Any]:
 WRITES = {"POST /api/documents", "DELETE /api/documents/{doc_id}"}
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("kw", "required"),
     [({}, "none"), ({"api_key": KEY}, "writes"), ({"api_key": KEY, "protect_reads": True}, "all")],
@@ -288,6 +261,7 @@ def test_the_openapi_schema_says_where_this_server_needs_the_key(
         assert requirement == (key if enforced else [{}, *key]), name
 
 
+@pytest.mark.unit
 def test_writes_need_the_key_and_reads_only_with_protect_reads() -> None:
     """Every route that is not a read (GET, or a question) depends on require_write."""
     writes, reads = set(), set()
@@ -484,6 +458,7 @@ def test_a_method_outside_the_list_is_refused(cors: Server) -> None:
 
 
 # --- the bind address -------------------------------------------------------------------
+@pytest.mark.unit
 def test_the_default_bind_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("RAGQA_"):
@@ -494,6 +469,7 @@ def test_the_default_bind_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert public_bind_warning(settings.host, settings.api_key) is None
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("host", "key", "warns"),
     [
@@ -842,6 +818,7 @@ def test_a_pdf_with_an_absurd_page_count_is_refused(plain: Server) -> None:
     assert plain.state() == before
 
 
+@pytest.mark.unit
 def test_the_page_cap_is_a_setting() -> None:
     pages = [f"Page {i} says the heron count was {10 + i} birds." for i in range(3)]
     data = pdf_bytes(pages)
@@ -872,6 +849,7 @@ def test_unreadable_pdfs_are_refused_cleanly(plain: Server, case: str) -> None:
     assert plain.state() == before
 
 
+@pytest.mark.unit
 def test_the_same_pdf_with_a_working_font_map_is_accepted() -> None:
     """The undecodable-text refusal is about the font map, not about the PDF itself."""
     text = "Lapwings were counted on the marsh " * 10
@@ -903,6 +881,7 @@ INJECTION = (
 )
 
 
+@pytest.mark.unit
 def test_document_text_stays_data_inside_its_numbered_source() -> None:
     question = "When was the Zorblax pump serviced?"
     messages = build_messages(question, [SourcePassage(1, "Maintenance note", None, INJECTION)])

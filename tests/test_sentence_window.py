@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.embedding import Embedder
 from app.retrieval.base import Hit, Retrieval
 from app.retrieval.postprocess import SentenceWindow
-from app.vectorstore.store import ChunkRecord
+from app.vectorstore.snapshot import ChunkRecord
 
 
 def test_sentence_window_keeps_the_sentence_most_like_the_question_with_exact_spans(

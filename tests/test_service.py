@@ -14,7 +14,7 @@ from app.embedding import Embedder
 from app.errors import BadInput, Cancelled
 from app.llm.base import RenderedPrompt
 from app.llm.local import LocalLLM
-from tests.conftest import make_settings, service_on_copy
+from tests.support import make_settings, service_on_copy
 
 KNOWN = [
     ("How many tokens was Llama 2 trained on?", "2 trillion tokens"),
@@ -200,6 +200,7 @@ def test_a_follow_up_is_searched_with_the_previous_question(demo_service: RagSer
     assert any("4,000" in h.chunk.text for h in hits)
 
 
+@pytest.mark.unit
 def test_the_defaults_bind_loopback_and_set_no_key(tmp_path: object) -> None:
     s = make_settings(tmp_path)  # type: ignore[arg-type]
     assert s.api_key is None and s.host == "127.0.0.1"

@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.app import WEB_DIR, create_app
+from tests.support import make_settings
 
-from .conftest import make_settings
+pytestmark = pytest.mark.unit  # fast: no model, no server
 
 WEB_FILES = ["index.html", "app.js", "app.css", "favicon.svg"]
 

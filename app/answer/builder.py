@@ -28,7 +28,7 @@ from app.retrieval.postprocess import (
     WeakRetrievalGate,
 )
 from app.settings import Settings
-from app.vectorstore.store import Snapshot
+from app.vectorstore.snapshot import Snapshot
 
 
 def retrieval_pipeline(

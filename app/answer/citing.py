@@ -18,7 +18,7 @@ from app.answer.types import Citation
 from app.answer.verify import Sentence
 from app.retrieval.base import Hit
 from app.text.sentences import sentence_spans
-from app.vectorstore.store import DocumentRecord
+from app.vectorstore.snapshot import DocumentRecord
 
 INFERRED_MIN_SUPPORT = 0.4
 # fmt: off

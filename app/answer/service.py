@@ -36,7 +36,7 @@ from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
 from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
-from app.vectorstore.store import DocumentRecord, Snapshot
+from app.vectorstore.snapshot import DocumentRecord, Snapshot
 
 __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
 
@@ -238,31 +238,17 @@ class RagService:
         ``scope``: answer only from these documents (:class:`app.retrieval.scope.Scope`)."""
         t_start = time.perf_counter()
         q = self._start(question, top_k, history, scope)
-        docs = q.pipeline.snapshot.documents
         if q.retrieval.withheld is not None:
-            hits = q.retrieval.hits
-            sources = [citation_for(i + 1, h, docs, cited=False) for i, h in enumerate(hits)]
-            q.timings.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
-            yield StreamEvent("sources", sources)
-            detail = (
-                "the index is empty"
-                if q.retrieval.withheld == "empty_index"
-                else "no passage is close enough to the question (RAGQA_MIN_SCORE)"
-            )
-            answer = q.answer(WITHHELD_ANSWER, q.retrieval.withheld, sources, detail=detail)
-            yield StreamEvent("answer", answer)
+            yield from self._withheld_by_retrieval(q, q.retrieval.withheld, t_start)
             return
-        llm = self.llm
-        if llm is None:
-            raise ModelUnavailable(
-                "no language model is loaded (GET /health says why); fix RAGQA_MODEL_PATH "
-                "or install the bundled model, then restart the service"
-            )
+        llm = self._loaded_llm()
         snap = q.pipeline.snapshot
         built, rendered = self._prompt(llm, snap, q.question, q.retrieval.hits, q.history)
         used = q.retrieval.hits[: len(built.sources)]
         sources = [  # a trimmed passage is cited with its own (shorter) span
-            citation_for(s.number, h, docs, s.text if s.text != h.chunk.text else None, cited=False)
+            citation_for(
+                s.number, h, snap.documents, s.text if s.text != h.chunk.text else None, cited=False
+            )
             for s, h in zip(built.sources, used, strict=True)
         ]
         yield StreamEvent("sources", sources)
@@ -287,6 +273,31 @@ class RagService:
         answer = self._finish(q, raw, sources, used)
         answer.timings.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
         yield StreamEvent("answer", answer)
+
+    def _withheld_by_retrieval(
+        self, q: _Question, reason: str, t_start: float
+    ) -> Iterator[StreamEvent]:
+        """The events of an answer retrieval withheld (an empty index, weak retrieval):
+        the passages found, then the fixed answer; the model is not called."""
+        docs = q.pipeline.snapshot.documents
+        hits = q.retrieval.hits
+        sources = [citation_for(i + 1, h, docs, cited=False) for i, h in enumerate(hits)]
+        q.timings.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
+        yield StreamEvent("sources", sources)
+        detail = (
+            "the index is empty"
+            if reason == "empty_index"
+            else "no passage is close enough to the question (RAGQA_MIN_SCORE)"
+        )
+        yield StreamEvent("answer", q.answer(WITHHELD_ANSWER, reason, sources, detail=detail))
+
+    def _loaded_llm(self) -> LLM:
+        if self.llm is None:
+            raise ModelUnavailable(
+                "no language model is loaded (GET /health says why); fix RAGQA_MODEL_PATH "
+                "or install the bundled model, then restart the service"
+            )
+        return self.llm
 
     def _prompt(
         self,

@@ -20,8 +20,8 @@ from app.api.errors import install_error_handlers
 from app.api.guards import BodyGuard, ShapedCORSMiddleware
 from app.api.metrics import Metrics, RequestCounter
 from app.api.metrics import router as metrics_router
+from app.api.openai_errors import OpenAIErrorShape
 from app.api.routers import ask, documents, health, openai_compat
-from app.api.routers.openai_compat import OpenAIErrorShape
 from app.errors import RagqaError
 from app.llm.base import LLM, is_remote
 from app.services.documents import DocumentService

@@ -1,7 +1,7 @@
 """Blocking answer work off the event loop, cancelled when the client hangs up.
 
 One disconnect watcher for every route: ``/api/ask``, ``/api/ask/stream`` and
-``/v1/chat/completions`` (plain and streamed).
+``/v1/chat/completions`` (plain and streamed); one stream response for both streams.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from typing import Any, TypeVar
 
 import anyio
 from fastapi import Request
+from sse_starlette.sse import EventSourceResponse
+from starlette.types import Receive, Scope, Send
 
+from app.answer.gate import Reservation
 from app.answer.service import StreamEvent
 
 DISCONNECT_POLL_SECONDS = 0.25
@@ -81,3 +84,18 @@ async def in_thread(
             yield item
     finally:
         cancel.set()
+
+
+class ReleasingResponse(EventSourceResponse):
+    """Releases the stream's place in the queue however the response ends, even if the
+    client left before the event generator ever started (its ``finally`` never runs then)."""
+
+    def __init__(self, content: Any, reservation: Reservation, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._reservation = reservation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._reservation.release()

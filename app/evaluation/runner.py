@@ -150,6 +150,20 @@ def answer_accuracy(item: EvalItem, answer: str) -> float:
     return float(all(contains_answer(answer, part) for part in item.parts))
 
 
+# what a results row keeps of each citation
+CITATION_FIELDS = (
+    "number",
+    "doc_id",
+    "chunk_id",
+    "start",
+    "end",
+    "quote_start",
+    "quote_end",
+    "score",
+    "inferred",
+)
+
+
 def score_item(
     item: EvalItem,
     answer: dict[str, Any],
@@ -167,23 +181,7 @@ def score_item(
         "detail": answer.get("detail"),
         "model_text": answer.get("model_text"),
         "timings": answer["timings"],
-        "citations": [
-            {
-                k: c.get(k)
-                for k in (
-                    "number",
-                    "doc_id",
-                    "chunk_id",
-                    "start",
-                    "end",
-                    "quote_start",
-                    "quote_end",
-                    "score",
-                    "inferred",
-                )
-            }
-            for c in answer["citations"]
-        ],
+        "citations": [{k: c.get(k) for k in CITATION_FIELDS} for c in answer["citations"]],
         "retrieved": [
             {"doc_id": p["doc_id"], "chunk_id": p["chunk_id"], "score": p["score"]}
             for p in retrieved

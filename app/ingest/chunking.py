@@ -74,6 +74,33 @@ def chunk_document(
 ) -> list[Chunk]:
     if overlap >= chunk_tokens:
         raise ValueError("overlap must be smaller than chunk_tokens")
+    sents = _bounded_sentences(doc, count_tokens, split_tokens, chunk_tokens)
+    chunks: list[Chunk] = []
+    current: list[tuple[_Sentence, int]] = []
+    used = 0
+    for sent, n in sents:
+        if sent.heading_start and current:
+            chunks.append(_chunk(doc, len(chunks), current))
+            current, used = [], 0
+        elif current and used + n > chunk_tokens:
+            chunks.append(_chunk(doc, len(chunks), current))
+            current = _overlap_tail(current, overlap)
+            used = sum(c for _, c in current)
+            if used + n > chunk_tokens:
+                current, used = [], 0
+        current.append((sent, n))
+        used += n
+        # A heading on its own is not worth a chunk: keep it with the text that follows.
+    if current:
+        chunks.append(_chunk(doc, len(chunks), current))
+    return _merge_heading_only(chunks, doc.text)
+
+
+def _bounded_sentences(
+    doc: Document, count_tokens: TokenCounter, split_tokens: TokenSplitter, chunk_tokens: int
+) -> list[tuple[_Sentence, int]]:
+    """The document's sentences with their token counts, over-long ones broken into
+    token-bounded pieces."""
     text = doc.text
     # skipped spans (the header's metadata and boilerplate lines) read as blank lines:
     # no sentence comes from them, and offsets into the text stay exact
@@ -84,7 +111,6 @@ def chunk_document(
     if not raw:
         return []
     counts = count_tokens([text[a:b] for a, b, _, _ in raw])
-    # Break over-long sentences into token-bounded pieces.
     sents: list[tuple[_Sentence, int]] = []
     for (a, b, p_end, head), n in zip(raw, counts, strict=True):
         if n <= chunk_tokens:
@@ -95,53 +121,35 @@ def chunk_document(
         for j, ((x, y), pn) in enumerate(zip(pieces, piece_counts, strict=True)):
             last = j == len(pieces) - 1
             sents.append((_Sentence(a + x, a + y, p_end and last, head and j == 0), pn))
+    return sents
 
-    chunks: list[Chunk] = []
-    current: list[tuple[_Sentence, int]] = []
 
-    def flush() -> None:
-        if not current:
-            return
-        start, end = current[0][0].start, current[-1][0].end
-        chunks.append(
-            Chunk(
-                doc_id=doc.doc_id,
-                index=len(chunks),
-                start=start,
-                end=end,
-                text=text[start:end],
-                heading=doc.heading_at(start),
-                n_tokens=sum(n for _, n in current),
-                page=page[0] if (page := doc.page_at(start)) else None,
-            )
-        )
+def _chunk(doc: Document, index: int, sents: list[tuple[_Sentence, int]]) -> Chunk:
+    start, end = sents[0][0].start, sents[-1][0].end
+    return Chunk(
+        doc_id=doc.doc_id,
+        index=index,
+        start=start,
+        end=end,
+        text=doc.text[start:end],
+        heading=doc.heading_at(start),
+        n_tokens=sum(n for _, n in sents),
+        page=page[0] if (page := doc.page_at(start)) else None,
+    )
 
-    def overlap_tail() -> list[tuple[_Sentence, int]]:
-        tail: list[tuple[_Sentence, int]] = []
-        total = 0
-        for sent, n in reversed(current[1:]):  # never repeat the whole previous chunk
-            if total + n > overlap or sent.heading_start:
-                break
-            tail.insert(0, (sent, n))
-            total += n
-        return tail
 
-    used = 0
-    for sent, n in sents:
-        if sent.heading_start and current:
-            flush()
-            current, used = [], 0
-        elif current and used + n > chunk_tokens:
-            flush()
-            current = overlap_tail()
-            used = sum(c for _, c in current)
-            if used + n > chunk_tokens:
-                current, used = [], 0
-        current.append((sent, n))
-        used += n
-        # A heading on its own is not worth a chunk: keep it with the text that follows.
-    flush()
-    return _merge_heading_only(chunks, text)
+def _overlap_tail(
+    current: list[tuple[_Sentence, int]], overlap: int
+) -> list[tuple[_Sentence, int]]:
+    """The last sentences of a chunk, up to ``overlap`` tokens, that open the next one."""
+    tail: list[tuple[_Sentence, int]] = []
+    total = 0
+    for sent, n in reversed(current[1:]):  # never repeat the whole previous chunk
+        if total + n > overlap or sent.heading_start:
+            break
+        tail.insert(0, (sent, n))
+        total += n
+    return tail
 
 
 def _hard_boundaries(

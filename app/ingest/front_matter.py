@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 # how far down the header may reach: lines, and characters
 MAX_HEADER_LINES = 16
@@ -192,22 +193,9 @@ def read_front_matter(
         if in_contents and len(plain.split()) <= 8 and not plain.endswith("."):
             fm.skip.append((start, end))
             continue
-        in_contents = False
-        date = parse_date(line)
-        if date is not None:
-            fm.published = fm.published or date
-            fm.skip.append((start, end))
-            continue
-        by = _byline(line)
-        if by is not None:
-            author, published = by
-            fm.author = fm.author or author
-            fm.published = fm.published or published
-            fm.skip.append((start, end))
-            continue
-        if is_boilerplate(line):
-            fm.skip.append((start, end))
-            in_contents = bool(CONTENTS.match(plain)) and plain.endswith(":")
+        kind = _read_metadata(fm, line, (start, end))
+        in_contents = kind == "boilerplate" and bool(CONTENTS.match(plain)) and plain.endswith(":")
+        if kind is not None:
             continue
         got = _norm(" ".join([*(text[a:b] for a, b in wrapped), plain]))
         if fm.title_span is None and wanted is not None and wanted.startswith(got):
@@ -236,6 +224,29 @@ def read_front_matter(
         if start > header_end and len(raw) <= 120 and NAV_BAR.match(_plain(raw)):
             fm.skip.append((start, end))
     return fm
+
+
+def _read_metadata(
+    fm: FrontMatter, line: str, span: tuple[int, int]
+) -> Literal["date", "byline", "boilerplate"] | None:
+    """Take a date, byline or boilerplate line into ``fm`` (its span skipped); which it
+    was, or None for any other line."""
+    date = parse_date(line)
+    if date is not None:
+        fm.published = fm.published or date
+        fm.skip.append(span)
+        return "date"
+    by = _byline(line)
+    if by is not None:
+        author, published = by
+        fm.author = fm.author or author
+        fm.published = fm.published or published
+        fm.skip.append(span)
+        return "byline"
+    if is_boilerplate(line):
+        fm.skip.append(span)
+        return "boilerplate"
+    return None
 
 
 def _text_outside(text: str, spans: list[tuple[int, int]]) -> bool:

@@ -138,6 +138,27 @@ def _words(s: str) -> str:
     return " ".join(re.findall(r"\w+", s.lower()))
 
 
+# the elements whose text becomes a paragraph of an HTML document
+_HTML_BLOCKS = [
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "pre",
+    "dt",
+    "dd",
+    "td",
+    "th",
+    "blockquote",
+    "figcaption",
+    "caption",
+]
+
+
 def load_html(data: bytes, path: Path) -> Loaded:
     from bs4 import BeautifulSoup
 
@@ -159,25 +180,7 @@ def load_html(data: bytes, path: Path) -> Loaded:
     parts: list[str] = []
     headings: list[Heading] = []
     offset = 0
-    block_tags = [
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "p",
-        "li",
-        "pre",
-        "dt",
-        "dd",
-        "td",
-        "th",
-        "blockquote",
-        "figcaption",
-        "caption",
-    ]
-    blocks: list[Any] = list(body.find_all(block_tags)) or [body]
+    blocks: list[Any] = list(body.find_all(_HTML_BLOCKS)) or [body]
     seen: set[int] = set()
     for block in blocks:
         # skip blocks nested in an already-emitted block (e.g. <p> inside <li>)

@@ -23,14 +23,8 @@ from app.ingest.chunking import chunk_document
 from app.ingest.front_matter import reads_as_title
 from app.ingest.loaders import apply_front_matter, discover, file_sha256, load_file
 from app.settings import Settings
-from app.vectorstore.store import (
-    DocumentRecord,
-    IndexStore,
-    NewDocument,
-    Snapshot,
-    acquire,
-    chunking_settings,
-)
+from app.vectorstore.snapshot import DocumentRecord, Snapshot
+from app.vectorstore.store import IndexStore, NewDocument, acquire, chunking_settings
 
 log = logging.getLogger(__name__)
 
@@ -202,69 +196,12 @@ def ingest_paths(
     roots = [p.resolve() for p in paths]
     with acquire(store, lock_wait):
         base = None if rebuild else _current(store, embedder)
-        if base is not None:
-            chunking = base.manifest.get("chunking", {})
-            if chunking != chunking_settings(settings.chunk_tokens, settings.chunk_overlap):
-                log.info("chunking settings changed: re-chunking every document")
-                base_hashes: dict[str, str] = {}
-            else:
-                base_hashes = {k: d.content_hash for k, d in base.documents.items()}
-        else:
-            base_hashes = {}
-        # file hashes recorded at the last ingest: an unchanged file is not parsed again,
-        # which is most of the time of a re-ingest (parsing HTML and PDF is slow)
-        known_files: dict[str, str] = {
-            k: str(meta["file_sha256"])
-            for k, meta in (base.manifest.get("documents", {}) if base is not None else {}).items()
-            if k in base_hashes and meta.get("file_sha256")
-        }
-
-        to_add: list[Document] = []
-        unrecorded: dict[str, str] = {}
-        seen: set[str] = set()
-        for path in discover(roots):
-            source = str(path.resolve())
-            file_id = doc_id_for(source)
-            known = known_files.get(file_id)
-            if known is not None and file_sha256(path) == known:
-                if file_id not in seen:
-                    seen.add(file_id)
-                    report.unchanged.append(source)
-                continue
-            try:
-                doc = load_file(path, max_pdf_pages=settings.max_pdf_pages)
-            except UnsupportedDocument as exc:
-                log.warning("skipping %s", exc.message)
-                report.skipped.append((str(path), exc.message))
-                continue
-            if doc.doc_id in seen:
-                continue
-            seen.add(doc.doc_id)
-            old = base_hashes.get(doc.doc_id)
-            if old == doc.content_hash:
-                report.unchanged.append(doc.source)
-                if doc.file_sha256:  # parsed for want of a recorded hash: record it now
-                    unrecorded[doc.doc_id] = doc.file_sha256
-                continue
-            (report.updated if base and doc.doc_id in base.documents else report.added).append(
-                doc.source
-            )
-            to_add.append(doc)
-        remove: list[str] = []
-        if base is not None:
-            for doc_id, rec in base.documents.items():
-                if doc_id not in seen and _under(rec.source, roots):
-                    remove.append(doc_id)
-                    report.removed.append(rec.source)
-            if not base_hashes:  # chunking changed: re-chunk documents outside the roots too
-                for doc_id, rec in base.documents.items():
-                    if doc_id not in seen and doc_id not in remove:
-                        to_add.append(document_of(rec))
-                        report.updated.append(rec.source)
-
+        base_hashes = _reusable_hashes(base, settings)
+        scan = _scan(roots, base, base_hashes, settings, report)
+        remove = _removed(base, roots, base_hashes, scan, report)
         # (an index from before file hashes were recorded gets them on its next ingest)
-        if report.changed or base is None or unrecorded:
-            new_docs = embed_documents(to_add, embedder, settings, progress)
+        if report.changed or base is None or scan.unrecorded:
+            new_docs = embed_documents(scan.to_add, embedder, settings, progress)
             report.n_chunks_embedded = sum(len(nd.chunks) for nd in new_docs)
             snap = store.write(
                 base,
@@ -275,7 +212,7 @@ def ingest_paths(
                 chunk_tokens=settings.chunk_tokens,
                 chunk_overlap=settings.chunk_overlap,
                 ann_threshold=settings.ann_threshold,
-                file_hashes=unrecorded,
+                file_hashes=scan.unrecorded,
             )
         else:
             snap = base
@@ -284,3 +221,95 @@ def ingest_paths(
     report.n_documents_total = len(snap.documents)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _reusable_hashes(base: Snapshot | None, settings: Settings) -> dict[str, str]:
+    """The base's content hashes by doc id: a document with the same hash is unchanged.
+    Empty when the chunking settings changed: every document is re-chunked."""
+    if base is None:
+        return {}
+    chunking = base.manifest.get("chunking", {})
+    if chunking != chunking_settings(settings.chunk_tokens, settings.chunk_overlap):
+        log.info("chunking settings changed: re-chunking every document")
+        return {}
+    return {k: d.content_hash for k, d in base.documents.items()}
+
+
+@dataclass
+class _Scan:
+    to_add: list[Document] = field(default_factory=list)  # new or changed documents
+    unrecorded: dict[str, str] = field(default_factory=dict)  # unchanged, file hash new
+    seen: set[str] = field(default_factory=set)  # doc ids found under the roots
+
+
+def _scan(
+    roots: list[Path],
+    base: Snapshot | None,
+    base_hashes: dict[str, str],
+    settings: Settings,
+    report: IngestReport,
+) -> _Scan:
+    """Read the files under ``roots``; note in ``report`` what is new, changed, unchanged
+    or skipped."""
+    # file hashes recorded at the last ingest: an unchanged file is not parsed again,
+    # which is most of the time of a re-ingest (parsing HTML and PDF is slow)
+    known_files: dict[str, str] = {
+        k: str(meta["file_sha256"])
+        for k, meta in (base.manifest.get("documents", {}) if base is not None else {}).items()
+        if k in base_hashes and meta.get("file_sha256")
+    }
+    scan = _Scan()
+    seen = scan.seen
+    for path in discover(roots):
+        source = str(path.resolve())
+        file_id = doc_id_for(source)
+        known = known_files.get(file_id)
+        if known is not None and file_sha256(path) == known:
+            if file_id not in seen:
+                seen.add(file_id)
+                report.unchanged.append(source)
+            continue
+        try:
+            doc = load_file(path, max_pdf_pages=settings.max_pdf_pages)
+        except UnsupportedDocument as exc:
+            log.warning("skipping %s", exc.message)
+            report.skipped.append((str(path), exc.message))
+            continue
+        if doc.doc_id in seen:
+            continue
+        seen.add(doc.doc_id)
+        old = base_hashes.get(doc.doc_id)
+        if old == doc.content_hash:
+            report.unchanged.append(doc.source)
+            if doc.file_sha256:  # parsed for want of a recorded hash: record it now
+                scan.unrecorded[doc.doc_id] = doc.file_sha256
+            continue
+        (report.updated if base and doc.doc_id in base.documents else report.added).append(
+            doc.source
+        )
+        scan.to_add.append(doc)
+    return scan
+
+
+def _removed(
+    base: Snapshot | None,
+    roots: list[Path],
+    base_hashes: dict[str, str],
+    scan: _Scan,
+    report: IngestReport,
+) -> list[str]:
+    """The doc ids to remove: the base's documents under ``roots`` no longer found. When
+    the chunking changed, the documents outside the roots join ``scan.to_add``."""
+    remove: list[str] = []
+    if base is None:
+        return remove
+    for doc_id, rec in base.documents.items():
+        if doc_id not in scan.seen and _under(rec.source, roots):
+            remove.append(doc_id)
+            report.removed.append(rec.source)
+    if not base_hashes:  # chunking changed: re-chunk documents outside the roots too
+        for doc_id, rec in base.documents.items():
+            if doc_id not in scan.seen and doc_id not in remove:
+                scan.to_add.append(document_of(rec))
+                report.updated.append(rec.source)
+    return remove

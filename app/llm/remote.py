@@ -24,10 +24,14 @@ Two ways to send a prompt, chosen by what ragqa has locally:
     they are estimated (3 characters a token, which over-counts English, so the prompt
     stays inside ``RAGQA_N_CTX``).
 
-Connection failures become :class:`ModelUnavailable` naming ``RAGQA_LLM_BASE_URL``; a busy
-server (429/503) becomes :class:`Busy` with its Retry-After. The server is contacted
-lazily, so ragqa starts while the model server is still coming up, and ``health()``
-reports whether it is reachable now.
+Requests go through the official ``openai`` SDK (no retries: a failure is reported at
+once); the non-OpenAI routes (tokenize, ``/health``) through the same client. Connection
+failures become :class:`ModelUnavailable` naming ``RAGQA_LLM_BASE_URL``; a busy server
+(429/503) becomes :class:`Busy` with its Retry-After (:mod:`app.llm.remote_errors`). The key
+is ``RAGQA_LLM_API_KEY`` alone: without it no ``Authorization`` header is sent, and the
+SDK's ``OPENAI_API_KEY``, ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID`` are not read. The
+server is contacted lazily, so ragqa starts while the model server is still coming up, and
+``health()`` reports whether it is reachable now.
 """
 
 from __future__ import annotations
@@ -39,15 +43,24 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
+import openai
 
-from app.errors import Busy, Cancelled, GenerationTimeout, ModelUnavailable, RagqaError
+from app.errors import Cancelled, GenerationTimeout, ModelUnavailable, RagqaError
 from app.llm.base import Message, RenderedPrompt
-from app.llm.chat_format import Formatter, model_formatter, named_formatter
+from app.llm.chat_format import Formatter, named_formatter
+from app.llm.remote_errors import (
+    cause,
+    http_error,
+    is_read_timeout,
+    request_error,
+    stream_error,
+    unreachable,
+)
+from app.llm.remote_wire import RemotePrompt, Wire, WireRequest, piece_of
+from app.llm.vocab import Vocab
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -57,43 +70,11 @@ log = logging.getLogger(__name__)
 CHARS_PER_TOKEN_ESTIMATE = 3
 MESSAGE_OVERHEAD_TOKENS = 8  # role markers and separators a chat template adds per message
 HEALTH_CACHE_SECONDS = 5.0
-REPEAT_PENALTY = 1.1  # as the in-process backend
-
-
-@dataclass
-class RemotePrompt(RenderedPrompt):
-    """A rendered prompt plus how it goes over the wire.
-
-    ``messages`` set: the server renders them (chat mode) and ``tokens`` is only as long
-    as the estimated prompt (placeholder ids). Otherwise ``send_text`` is posted to
-    ``/v1/completions`` (``text`` without a leading BOS the server adds itself).
-    """
-
-    messages: list[Message] | None = None
-    send_text: str | None = None
-
-
-class _Vocab:
-    """A GGUF's tokenizer and chat template, without its weights (llama.cpp vocab_only)."""
-
-    def __init__(self, path: Path, chat_format: str | None) -> None:
-        from llama_cpp import Llama
-
-        try:
-            self.llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelUnavailable(
-                f"could not read the tokenizer of {path} ({exc}); with RAGQA_LLM_BACKEND=openai "
-                "RAGQA_MODEL_PATH is optional and only needs the GGUF the server serves"
-            ) from exc
-        self.bos_id = self.llama.token_bos()
-        get = self.llama._model.token_get_text
-        self.bos_text = get(self.bos_id) if self.bos_id != -1 else ""
-        self.adds_bos = bool(self.llama._model.add_bos_token())
-        self.formatter: Formatter = model_formatter(self.llama, chat_format)
-
-    def tokenize(self, text: str, add_bos: bool, special: bool) -> list[int]:
-        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
+# the tokenize routes tried, in order: (path at the server's root, the text's field)
+TOKENIZE_ROUTES = [
+    ("/extras/tokenize", "input"),  # llama-cpp-python
+    ("/tokenize", "content"),  # llama.cpp server; vLLM reads "prompt"
+]
 
 
 class RemoteLLM:
@@ -123,11 +104,8 @@ class RemoteLLM:
         self.connect_timeout = connect_timeout
         self._model = model
         self._lock = threading.Lock()
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout, connect=connect_timeout)
-        )
-        self._vocab = _Vocab(tokenizer_path, chat_format) if tokenizer_path else None
+        self._wire = Wire(self.base_url, api_key, timeout, connect_timeout)
+        self._vocab = Vocab(tokenizer_path, chat_format) if tokenizer_path else None
         self._formatter: Formatter | None = (
             self._vocab.formatter
             if self._vocab
@@ -178,91 +156,38 @@ class RemoteLLM:
 
     def _list_models(self) -> list[str]:
         # some servers answer this only between generations: allow a generation's time
-        r = self._request("GET", f"{self.base_url}/models")
-        data = r.json().get("data") or []
-        ids = [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]
+        try:
+            ids = self._wire.model_ids()
+        except openai.OpenAIError as exc:
+            raise request_error(self.base_url, exc) from exc
         if not ids:
             raise ModelUnavailable(
                 f"the model server at {self.base_url} lists no models; set RAGQA_LLM_MODEL"
             )
         return ids
 
-    # --- HTTP plumbing ----------------------------------------------------------------
-    def _unreachable(self, exc: Exception) -> ModelUnavailable:
-        return ModelUnavailable(
-            f"cannot reach the model server at {self.base_url} ({type(exc).__name__}: {exc}); "
-            "check that it is running and that RAGQA_LLM_BASE_URL is its OpenAI base URL "
-            "(ending in /v1)"
-        )
-
-    def _http_error(self, r: httpx.Response) -> RagqaError:
-        detail = r.text[:300]
-        try:
-            body = r.json()
-            err = body.get("error") if isinstance(body, dict) else None
-            if isinstance(err, dict) and err.get("message"):
-                detail = str(err["message"])
-            elif isinstance(err, str):
-                detail = err
-            elif isinstance(body, dict) and body.get("detail"):
-                detail = str(body["detail"])
-        except ValueError:
-            pass
-        where = f"the model server at {self.base_url} answered HTTP {r.status_code}: {detail}"
-        if r.status_code in (429, 503):
-            try:
-                retry = max(1, int(float(r.headers.get("retry-after", "5"))))
-            except ValueError:
-                retry = 5
-            return Busy(f"{where}; retry in {retry} s", retry_after=retry)
-        if r.status_code in (401, 403):
-            return ModelUnavailable(f"{where}. Set RAGQA_LLM_API_KEY to the server's key")
-        if r.status_code == 404:
-            return ModelUnavailable(
-                f"{where}. Check RAGQA_LLM_BASE_URL (the OpenAI base URL, ending in /v1) "
-                "and RAGQA_LLM_MODEL"
-            )
-        if r.status_code == 400:
-            return ModelUnavailable(
-                f"{where}. If the prompt is too long for the server, set RAGQA_N_CTX to at "
-                "most the server's context size"
-            )
-        return ModelUnavailable(where)
-
-    def _request(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        try:
-            r = self._client.request(method, url, **kw)
-        except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from exc
-        if r.status_code >= 400:
-            raise self._http_error(r)
-        return r
-
     # --- tokens -----------------------------------------------------------------------
     def _remote_tokenize(self, text: str) -> list[int] | None:
         """Tokens from the server's tokenize endpoint, or None when it has none."""
-        routes = [
-            ("/extras/tokenize", "input"),  # llama-cpp-python
-            ("/tokenize", "content"),  # llama.cpp server; vLLM reads "prompt"
-        ]
         if self._tokenize_route is False:
             return None
-        candidates = [self._tokenize_route] if self._tokenize_route else routes
+        candidates = [self._tokenize_route] if self._tokenize_route else TOKENIZE_ROUTES
         for path, key in candidates:
             body: dict[str, Any] = {key: text}
             if path == "/tokenize":
                 body.update(prompt=text, model=self.model_id(), add_special_tokens=False)
             try:
-                r = self._client.post(f"{self.root_url}{path}", json=body)
-            except httpx.HTTPError as exc:
-                raise self._unreachable(exc) from exc
-            if r.status_code == 200:
-                tokens = r.json().get("tokens")
-                if isinstance(tokens, list):
-                    self._tokenize_route = (path, key)
-                    return [int(t) if isinstance(t, int) else 0 for t in tokens]
-            if r.status_code in (401, 403):
-                raise self._http_error(r)
+                reply = self._wire.post(f"{self.root_url}{path}", body)
+            except openai.APIStatusError as exc:
+                if exc.status_code in (401, 403):
+                    raise http_error(self.base_url, exc.response) from exc
+                continue  # no such route here: the next one
+            except openai.APIConnectionError as exc:
+                raise unreachable(self.base_url, exc) from exc
+            tokens = reply.get("tokens") if isinstance(reply, dict) else None
+            if isinstance(tokens, list):
+                self._tokenize_route = (path, key)
+                return [int(t) if isinstance(t, int) else 0 for t in tokens]
         if self._tokenize_route is None:
             log.info("%s has no tokenize endpoint: token counts are estimated", self.base_url)
             self._tokenize_route = False
@@ -326,96 +251,61 @@ class RemoteLLM:
         max_tokens = min(max_tokens, self.n_ctx - len(prompt.tokens))
         if max_tokens < 1:
             raise ValueError("prompt leaves no room to answer")  # the prompt builder prevents it
-        body: dict[str, Any] = {
-            "model": self.model_id(),
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "top_p": 1.0 if temperature == 0 else 0.95,
-            "repeat_penalty": REPEAT_PENALTY,  # llama.cpp servers; others ignore it
-            "seed": self.seed,
-            "stream": True,
-        }
-        chat = isinstance(prompt, RemotePrompt) and prompt.messages is not None
-        if chat:
-            assert isinstance(prompt, RemotePrompt)
-            url = f"{self.base_url}/chat/completions"
-            body["messages"] = prompt.messages
-        else:
-            url = f"{self.base_url}/completions"
-            send = prompt.send_text if isinstance(prompt, RemotePrompt) else None
-            body["prompt"] = send if send is not None else prompt.text
-            if prompt.stop:
-                body["stop"] = prompt.stop
+        model = self.model_id()
         remaining = self.timeout if deadline is None else deadline - time.monotonic()
         if remaining <= 0:
             raise GenerationTimeout("the answer ran out of time before generation started")
-        timeout = httpx.Timeout(remaining, connect=min(self.connect_timeout, remaining))
+        request = WireRequest(
+            model=model,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=1.0 if temperature == 0 else 0.95,
+            seed=self.seed,
+            timeout=openai.Timeout(remaining, connect=min(self.connect_timeout, remaining)),
+        )
         try:
-            with self._client.stream("POST", url, json=body, timeout=timeout) as r:
-                if r.status_code >= 400:
-                    r.read()
-                    raise self._http_error(r)
-                finished = False
-                for line in r.iter_lines():
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled("the client cancelled the answer")
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise GenerationTimeout(
-                            "the answer took longer than RAGQA_REQUEST_TIMEOUT allows; "
-                            "ask a narrower question or raise the timeout"
-                        )
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    piece, done = self._piece(json.loads(data), chat)
-                    finished = finished or done
-                    if piece:
-                        yield piece
-                if not finished:
-                    # every OpenAI-compatible server ends a complete answer with a
-                    # finish_reason; llama-cpp-python's server, unless started with
-                    # --interrupt_requests False, ends a stream early with a bare [DONE]
-                    # as soon as another request arrives: a cut answer, not a short one
-                    raise ModelUnavailable(
-                        f"the model server at {self.base_url} ended the answer before it was "
-                        "finished. If it is llama-cpp-python's server, start it with "
-                        "--interrupt_requests False: by default it cuts a stream short when "
-                        "another request arrives"
-                    )
-        except httpx.ConnectTimeout as exc:
-            raise self._unreachable(exc) from exc
-        except httpx.TimeoutException as exc:
-            raise GenerationTimeout(
-                f"the model server at {self.base_url} sent nothing for {remaining:.0f} s "
-                "(RAGQA_REQUEST_TIMEOUT)"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from exc
+            yield from self._pieces(prompt, request, cancel, deadline)
+        except openai.OpenAIError as exc:
+            raise stream_error(self.base_url, exc, remaining) from exc
         except json.JSONDecodeError as exc:
             raise ModelUnavailable(
                 f"the model server at {self.base_url} streamed something that is not JSON: {exc}"
             ) from exc
 
-    def _piece(self, event: Any, chat: bool) -> tuple[str, bool]:
-        """The text of one streamed chunk, and whether it carries a finish_reason."""
-        if not isinstance(event, dict):
-            return "", False
-        if event.get("error"):
-            err = event["error"]
-            message = err.get("message") if isinstance(err, dict) else str(err)
+    def _pieces(
+        self,
+        prompt: RenderedPrompt,
+        request: WireRequest,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> Iterator[str]:
+        chat = isinstance(prompt, RemotePrompt) and prompt.messages is not None
+        events = self._wire.open_stream(prompt, request)
+        with events:
+            finished = False
+            for event in events:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("the client cancelled the answer")
+                if deadline is not None and time.monotonic() > deadline:
+                    raise GenerationTimeout(
+                        "the answer took longer than RAGQA_REQUEST_TIMEOUT allows; "
+                        "ask a narrower question or raise the timeout"
+                    )
+                piece, done = piece_of(event, chat)
+                finished = finished or done
+                if piece:
+                    yield piece
+        if not finished:
+            # every OpenAI-compatible server ends a complete answer with a finish_reason;
+            # llama-cpp-python's server, unless started with --interrupt_requests False,
+            # ends a stream early with a bare [DONE] as soon as another request arrives:
+            # a cut answer, not a short one
             raise ModelUnavailable(
-                f"the model server at {self.base_url} failed mid-answer: {message}"
+                f"the model server at {self.base_url} ended the answer before it was "
+                "finished. If it is llama-cpp-python's server, start it with "
+                "--interrupt_requests False: by default it cuts a stream short when "
+                "another request arrives"
             )
-        choices = event.get("choices") or []
-        if not choices or not isinstance(choices[0], dict):
-            return "", False
-        done = choices[0].get("finish_reason") is not None
-        if chat:
-            delta = choices[0].get("delta") or {}
-            return str(delta.get("content") or ""), done
-        return str(choices[0].get("text") or ""), done
 
     # --- status -----------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -434,13 +324,16 @@ class RemoteLLM:
         error, busy = None, False
         url = f"{self.root_url}/health"
         try:
-            r = self._client.get(url, timeout=3.0)
-            if r.status_code >= 500:
-                error = f"HTTP {r.status_code} from {url} (still loading the model?)"
-        except httpx.ReadTimeout:
-            busy = True  # connected, but slow to answer: up and working, not down
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            self._wire.get(url, timeout=3.0)
+        except openai.APIStatusError as exc:
+            if exc.status_code >= 500:
+                error = f"HTTP {exc.status_code} from {url} (still loading the model?)"
+        except openai.APIConnectionError as exc:
+            if is_read_timeout(exc):
+                busy = True  # connected, but slow to answer: up and working, not down
+            else:
+                reason = cause(exc)
+                error = f"{type(reason).__name__}: {reason}"
         result: dict[str, Any] = {
             "backend": "openai",
             "url": self.base_url,

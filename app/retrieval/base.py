@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from app.retrieval.scope import Scope
-from app.vectorstore.store import ChunkRecord, Snapshot
+from app.vectorstore.snapshot import ChunkRecord, Snapshot
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 
 from app.embedding import Embedder
 from app.retrieval.base import Hit
-from app.vectorstore.store import ChunkRecord, Snapshot
+from app.vectorstore.snapshot import ChunkRecord, Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ the glob). Unknown document ids, or a glob that matches no document, are a
 would read as a
 refusal about the whole corpus.
 
-How the restriction stays exact is :meth:`app.vectorstore.store.Snapshot.search`'s
+How the restriction stays exact is :meth:`app.vectorstore.snapshot.Snapshot.search`'s
 business (dense) and :class:`app.retrieval.hybrid._BM25`'s (a weight mask over the scope).
 """
 
@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 import numpy as np
 
 from app.errors import BadInput, UnknownScope
-from app.vectorstore.store import Snapshot
+from app.vectorstore.snapshot import Snapshot
 
 MAX_SCOPE_DOCUMENTS = 1000
 

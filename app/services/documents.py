@@ -13,7 +13,7 @@ from app.errors import DocumentNotFound, TooLarge, UnsupportedDocument
 from app.ingest.loaders import SUPPORTED_SUFFIXES, load_bytes
 from app.ingest.pipeline import Progress, apply_documents
 from app.services.live_index import LiveIndex
-from app.vectorstore.store import storage_error
+from app.vectorstore.write_errors import storage_error
 
 
 def safe_filename(name: str) -> str:

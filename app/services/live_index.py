@@ -17,7 +17,8 @@ from app.errors import IndexMissing
 from app.ingest.pipeline import IngestReport, ingest_paths
 from app.retrieval.base import RetrievalPipeline
 from app.settings import Settings
-from app.vectorstore.store import IndexStore, Snapshot
+from app.vectorstore.snapshot import Snapshot
+from app.vectorstore.store import IndexStore
 
 log = logging.getLogger(__name__)
 

@@ -6,20 +6,18 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
-from starlette.types import Receive, Scope, Send
 
-from app.answer.gate import Reservation
-from app.answer.service import RagService
+from app.answer.service import RagService, StreamEvent
 from app.answer.types import Answer, Citation
 from app.api.deps import get_service, require_read
 from app.api.errors import ERROR_RESPONSES, status_for
 from app.api.metrics import metrics_of, record_answer
-from app.api.threads import cancellable, in_thread
+from app.api.threads import ReleasingResponse, cancellable, in_thread
 from app.errors import RagqaError
 from app.retrieval.scope import MAX_SCOPE_DOCUMENTS
 from app.retrieval.scope import Scope as DocumentScope
@@ -72,6 +70,8 @@ class AskRequest(ScopeFields):
 
 
 log = logging.getLogger("ragqa")
+
+
 @router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES)
 async def ask(
     req: AskRequest, request: Request, service: RagService = Depends(get_service)
@@ -144,30 +144,10 @@ async def ask_stream(
     async def publish() -> AsyncIterator[dict[str, str]]:
         try:
             async for event in in_thread(events, cancel):
-                if event.kind == "token":
-                    yield {"event": "token", "data": json.dumps({"text": event.data})}
-                elif event.kind == "sources":
-                    yield {
-                        "event": "sources",
-                        "data": json.dumps([s.model_dump() for s in event.data]),
-                    }
-                else:
-                    answer: Answer = event.data
-                    record_answer(request, answer)
-                    body = answer.model_dump()
-                    timings = body.pop("timings")
-                    yield {"event": "citations", "data": json.dumps(body)}
-                    yield {
-                        "event": "done",
-                        "data": json.dumps(
-                            {
-                                "timings": timings,
-                                "model": answer.model,
-                                "answerable": answer.answerable,
-                                "reason": answer.reason,
-                            }
-                        ),
-                    }
+                if event.kind == "answer":
+                    record_answer(request, event.data)
+                for sse in _events_of(event):
+                    yield sse
         except RagqaError as exc:
             yield _error_event(exc.code, exc.message, status_for(exc))
         except Exception as exc:  # the stream has started: say so in it, never just stop
@@ -179,22 +159,29 @@ async def ask_stream(
             cancel.set()  # a client that went away stops its generation at the next token
             reservation.release()  # if the answer never reached the model
 
-    return _ReleasingResponse(publish(), reservation, ping=15)
+    return ReleasingResponse(publish(), reservation, ping=15)
 
 
-class _ReleasingResponse(EventSourceResponse):
-    """Releases the stream's place in the queue however the response ends, even if the
-    client left before the event generator ever started (its ``finally`` never runs then)."""
-
-    def __init__(self, content: Any, reservation: Reservation, **kwargs: Any) -> None:
-        super().__init__(content, **kwargs)
-        self._reservation = reservation
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._reservation.release()
+def _events_of(event: StreamEvent) -> list[dict[str, str]]:
+    """The server-sent events of one answer event: ``token``, ``sources``, or for the
+    answer ``citations`` (the answer without its timings) then ``done``."""
+    if event.kind == "token":
+        return [{"event": "token", "data": json.dumps({"text": event.data})}]
+    if event.kind == "sources":
+        return [{"event": "sources", "data": json.dumps([s.model_dump() for s in event.data])}]
+    answer: Answer = event.data
+    body = answer.model_dump()
+    timings = body.pop("timings")
+    done = {
+        "timings": timings,
+        "model": answer.model,
+        "answerable": answer.answerable,
+        "reason": answer.reason,
+    }
+    return [
+        {"event": "citations", "data": json.dumps(body)},
+        {"event": "done", "data": json.dumps(done)},
+    ]
 
 
 def _error_event(code: str, message: str, status: int) -> dict[str, str]:
