@@ -1,19 +1,21 @@
-"""Check the held-out question set and the CI gate set against their articles.
+"""Check the held-out set, the second development set (dev2) and the CI gate set against
+their articles.
 
-    .venv/bin/python scripts/check_questions.py            # both sets
+    .venv/bin/python scripts/check_questions.py            # all three sets
     .venv/bin/python scripts/check_questions.py data/heldout/questions.jsonl data/heldout/articles
 
 For every question file it checks that
   * every line validates with ragqa's own ``app.evaluation.dataset.load_questions``;
-  * ids are unique and follow the set's pattern (h001..., g01...), questions are not repeated;
+  * ids are unique and follow the set's pattern (h001..., d001..., g01...), questions are not
+    repeated;
   * every evidence string is an exact substring of some article's text *as ragqa loads it*
     (``app.ingest.loaders.load_file``: raw text for .txt/.md, extracted text for .html/.pdf);
   * the optional ``parts`` field is a list of non-empty lists of non-empty strings, used only on
     answerable questions, with every alternative of the first part also listed in ``answers``;
   * unanswerable questions carry no answers, evidence or parts.
 For the gate set it also checks that no question repeats one of data/eval/questions.jsonl.
-For the held-out set it checks the sha256 sums recorded in data/heldout/README.md, so an edit
-to a frozen file is caught.
+For the held-out set and dev2 it checks the sha256 sums recorded in their README.md, so an
+edit to a frozen held-out file, or an unrecorded edit to dev2, is caught.
 
 It reports (without failing) answerable questions none of whose answer alternatives occurs in
 its evidence after SQuAD normalisation: those are the computed answers, listed for review.
@@ -37,9 +39,9 @@ from app.evaluation.metrics import normalize  # noqa: E402
 from app.ingest.loaders import discover, load_file  # noqa: E402
 
 HELDOUT = (ROOT / "data/heldout/questions.jsonl", ROOT / "data/heldout/articles", r"h\d{3}")
+DEV2 = (ROOT / "data/dev2/questions.jsonl", ROOT / "data/dev2/articles", r"d\d{3}")
 GATE = (ROOT / "data/eval/gate.jsonl", ROOT / "data/articles", r"g\d{2}")
 DEV = ROOT / "data/eval/questions.jsonl"
-README = ROOT / "data/heldout/README.md"
 
 
 def _contains(text: str, golds: list[str]) -> bool:
@@ -132,25 +134,28 @@ def check_not_in_dev(gate: Path) -> list[str]:
     ]
 
 
-def check_frozen() -> list[str]:
-    if not README.exists():
-        return [f"{README.relative_to(ROOT)} is missing"]
+def check_frozen(questions: Path = HELDOUT[0], articles: Path = HELDOUT[1]) -> list[str]:
+    """The sha256 sums recorded in the README.md next to ``questions``."""
+    readme = questions.parent / "README.md"
+    if not readme.exists():
+        return [f"{readme.relative_to(ROOT)} is missing"]
+    where = readme.relative_to(ROOT)
     problems = []
-    sums = re.findall(r"^([0-9a-f]{64})\s+(\S+)$", README.read_text(), re.MULTILINE)
+    sums = re.findall(r"^([0-9a-f]{64})\s+(\S+)$", readme.read_text(), re.MULTILINE)
     if not sums:
-        problems.append("README.md records no sha256 sums")
+        problems.append(f"{where} records no sha256 sums")
     for digest, rel in sums:
-        path = README.parent / rel
+        path = readme.parent / rel
         if not path.exists():
-            problems.append(f"README.md lists {rel}, which does not exist")
+            problems.append(f"{where} lists {rel}, which does not exist")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             problems.append(
-                f"{rel} has changed since it was frozen (sha256 differs from README.md)"
+                f"{rel} has changed since its sha256 was recorded (differs from {where})"
             )
     listed = {rel for _, rel in sums}
-    for p in [HELDOUT[0], *sorted(HELDOUT[1].iterdir())]:
-        if str(p.relative_to(README.parent)) not in listed:
-            problems.append(f"README.md records no sha256 for {p.relative_to(README.parent)}")
+    for p in [questions, *sorted(articles.iterdir())]:
+        if str(p.relative_to(readme.parent)) not in listed:
+            problems.append(f"{where} records no sha256 for {p.relative_to(readme.parent)}")
     return problems
 
 
@@ -161,7 +166,14 @@ def main(argv: list[str]) -> int:
             return 2
         problems = check(Path(argv[0]).resolve(), Path(argv[1]).resolve(), None)
     else:
-        problems = check(*HELDOUT) + check(*GATE) + check_not_in_dev(GATE[0]) + check_frozen()
+        problems = (
+            check(*HELDOUT)
+            + check(*DEV2)
+            + check(*GATE)
+            + check_not_in_dev(GATE[0])
+            + check_frozen(*HELDOUT[:2])
+            + check_frozen(*DEV2[:2])
+        )
     for p in problems:
         print("FAIL", p)
     print("ok" if not problems else f"{len(problems)} problem(s)")
