@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="Best dense similarity below which ragqa refuses without calling the LLM.",
     )
     max_question_chars: int = Field(default=2000, ge=10)
+    prompt_examples: bool = Field(
+        default=False,
+        description="Show the model five fixed worked examples (answers and refusals) "
+        "before each question. They sit in the cached prompt prefix, so they cost start-up "
+        "time, not answer time (docs/EVALUATION.md).",
+    )
     verify_claims: bool = Field(
         default=True,
         description="Withhold an answer no sentence of the sources states (answer check "

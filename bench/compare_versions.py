@@ -10,6 +10,8 @@ scored by *this* tree's evaluator, so both are judged by the same rules.
         --version main=/tmp/ragqa-main --version new=. --index index \\
         --out bench/results/compare-dev.json
 
+``--set new:RAGQA_TOP_K=4`` gives one version a setting, so one tree can also run as two.
+
 Printed and saved: tokens per answer, first-token and total p50/p95, answer accuracy,
 refusal accuracy, false refusals, passage and sentence citation precision, per version.
 Run it on a quiet machine (nothing else on the cores).
@@ -38,9 +40,11 @@ from app.settings import Settings
 from app.answer.service import RagService
 from app.llm import load_llm
 from app.evaluation.runner import InProcessBackend
+from app.api.app import warm_up
 settings = Settings(index_dir=sys.argv[1])
 service = RagService(settings, llm=load_llm(settings))
 service.open_index()
+warm_up(service)  # the cached prompt prefix a started server has
 backend = InProcessBackend(service)
 print(json.dumps({"ready": True}), flush=True)
 for line in sys.stdin:
@@ -59,9 +63,11 @@ for line in sys.stdin:
 
 
 class Worker:
-    def __init__(self, name: str, tree: Path, index: Path) -> None:
+    def __init__(
+        self, name: str, tree: Path, index: Path, overrides: dict[str, str] | None = None
+    ) -> None:
         self.name = name
-        env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
+        env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1", **(overrides or {})}
         env["TOKENIZERS_PARALLELISM"] = "false"
         self.proc = subprocess.Popen(
             [sys.executable, "-c", WORKER, str(index)],
@@ -106,13 +112,29 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("questions", type=Path)
     ap.add_argument("--version", action="append", required=True, help="NAME=SOURCE_TREE")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME:VAR=VALUE",
+        help="an environment variable for one version's worker (a setting such as "
+        "RAGQA_TOP_K=4), so one tree can run as two versions",
+    )
     ap.add_argument("--index", type=Path, required=True, help="index folder (both versions read it)")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=RESULTS / "compare-versions.json")
     args = ap.parse_args()
     items = load_questions(args.questions)[: args.limit]
     versions = [v.split("=", 1) for v in args.version]
-    workers = [Worker(name, Path(tree).resolve(), args.index.resolve()) for name, tree in versions]
+    overrides: dict[str, dict[str, str]] = {}
+    for spec in args.set:
+        name, assignment = spec.split(":", 1)
+        var, value = assignment.split("=", 1)
+        overrides.setdefault(name, {})[var] = value
+    workers = [
+        Worker(name, Path(tree).resolve(), args.index.resolve(), overrides.get(name))
+        for name, tree in versions
+    ]
     rows: dict[str, list[dict[str, Any]]] = {w.name: [] for w in workers}
     started = time.time()
     for n, item in enumerate(items):
@@ -159,6 +181,7 @@ def main() -> int:
                 "machine": machine(),
                 "questions": str(args.questions),
                 "versions": dict(versions),
+                "settings": overrides,
                 "seconds": round(time.time() - started, 1),
                 "summary": {name: {k: s.get(k) for k in keys} for name, s in summary.items()},
                 "rows": rows,

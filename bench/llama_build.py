@@ -20,14 +20,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from bench._common import RESULTS, machine  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
+sys.path.insert(0, sys.argv[3])
 from llama_cpp import Llama
+from app.llm.cpu_variant import load_cpu_variant
 model, threads = sys.argv[1], int(sys.argv[2])
+variant = load_cpu_variant()
 llm = Llama(model_path=model, n_ctx=2048, n_threads=threads, n_threads_batch=threads,
             n_batch=512, verbose=False, use_mmap=False)
 text = "The harbour records list ferries, bridges and mills by year. " * 60
@@ -44,7 +48,8 @@ total = time.perf_counter() - t0
 n = out["usage"]["completion_tokens"]
 # decode rate: tokens after the first over the time after the prompt (short prompt: ~0.2 s)
 print(json.dumps({"prefill_tps": len(tokens) / prefill, "decode_tps": (n - 1) / max(1e-9, total - len(short) * prefill / len(tokens)),
-                  "prompt_tokens": len(tokens), "decoded": n}))
+                  "prompt_tokens": len(tokens), "decoded": n,
+                  "cpu_variant": variant.name if variant else "static build"}))
 """
 
 
@@ -65,7 +70,7 @@ def main() -> int:
     for i in range(args.runs):
         for label, py in zip(labels, args.python, strict=True):
             done = subprocess.run(
-                [py, "-c", CHILD, model, str(args.threads)],
+                [py, "-c", CHILD, model, str(args.threads), str(ROOT)],
                 capture_output=True,
                 text=True,
                 check=True,

@@ -50,9 +50,25 @@ def outcome(row: dict[str, Any]) -> str:
     return "right" if row.get("accuracy") == 1.0 else "wrong"
 
 
+def read_rows(run: Path, version: str | None) -> list[dict[str, Any]]:
+    """The rows of an eval run folder, or of one version of a compare_versions file."""
+    if run.is_file():
+        rows: dict[str, list[dict[str, Any]]] = json.loads(run.read_text("utf-8"))["rows"]
+        if version not in rows:
+            sys.exit(f"{run} has versions {sorted(rows)}: pick one with --version")
+        return rows[version]
+    source = run / "results.jsonl"
+    if not source.is_file():
+        source = run / "results.partial.jsonl"
+    return [json.loads(x) for x in source.read_text("utf-8").splitlines() if x.strip()]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path, help="folder with results.jsonl")
+    ap.add_argument(
+        "run", type=Path, help="folder with results.jsonl, or a bench/compare_versions.py file"
+    )
+    ap.add_argument("--version", help="with a compare_versions file: whose rows to replay")
     ap.add_argument("questions", type=Path)
     ap.add_argument("--index", type=Path, required=True, help="the index the run used")
     ap.add_argument(
@@ -74,10 +90,7 @@ def main() -> int:
     service.open_index()
     backend = InProcessBackend(service)  # retrieval and documents as the evaluator reads them
     items = {i.id: i for i in load_questions(args.questions)}
-    source = args.run / "results.jsonl"
-    if not source.is_file():
-        source = args.run / "results.partial.jsonl"
-    old = [json.loads(x) for x in source.read_text("utf-8").splitlines() if x.strip()]
+    old = read_rows(args.run, args.version)
     new = []
     for row in old:
         raw = row.get("model_text")

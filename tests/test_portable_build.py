@@ -82,3 +82,40 @@ def test_set_up_stops_with_the_fix_command_when_the_check_fails(tmp_path: Path) 
 def test_signals_are_named_plainly() -> None:
     assert "SIGSEGV" in smoke._describe_death(-signal.SIGSEGV)
     assert "status 3" in smoke._describe_death(3)
+
+
+def _fake_variant(folder: Path, name: str, score: int) -> None:
+    """A shared library that scores itself like a ggml CPU variant module."""
+    src = folder / f"{name}.c"
+    src.write_text(f"int ggml_backend_score(void) {{ return {score}; }}\n")
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-o", str(folder / f"libggml-cpu-{name}.so"), str(src)],
+        check=True,
+    )
+
+
+@pytest.mark.unit
+def test_the_best_cpu_variant_is_chosen_and_an_amx_one_never_is(tmp_path: Path) -> None:
+    from app.llm import cpu_variant
+
+    assert shutil.which("cc"), "a C compiler is needed (set-up installs build-essential)"
+    for name, score in [("x64", 1), ("haswell", 40), ("zen4", 0), ("sapphirerapids", 99)]:
+        _fake_variant(tmp_path, name, score)
+    best = cpu_variant.best_variant(tmp_path)
+    # sapphirerapids (AMX) scores highest and is skipped; zen4 scores 0 (cannot run here)
+    assert best is not None and (best.name, best.score) == ("haswell", 40)
+    assert [cpu_variant.variant_name(p) for p in cpu_variant.variants(tmp_path)] == [
+        "haswell",
+        "sapphirerapids",
+        "x64",
+        "zen4",
+    ]
+
+
+@pytest.mark.unit
+def test_a_build_without_variants_has_none_to_choose(tmp_path: Path) -> None:
+    from app.llm import cpu_variant
+
+    (tmp_path / "libggml-cpu.so").write_bytes(b"")  # a static build's single CPU library
+    assert cpu_variant.variants(tmp_path) == []
+    assert cpu_variant.best_variant(tmp_path) is None

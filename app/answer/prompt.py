@@ -112,10 +112,17 @@ def history_messages(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def build_messages(
-    question: str, sources: Sequence[SourcePassage], history: Sequence[dict[str, str]] = ()
+    question: str,
+    sources: Sequence[SourcePassage],
+    history: Sequence[dict[str, str]] = (),
+    examples: Sequence[dict[str, str]] = (),
 ) -> list[dict[str, str]]:
+    """System prompt, fixed worked examples (:mod:`app.answer.examples`), the last turns
+    of the conversation, then the question with its sources. Everything before the
+    history is the same for every question, so llama.cpp keeps it in its KV cache."""
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
+        *examples,
         *history_messages(history),
         {"role": "user", "content": format_user(question, sources)},
     ]
@@ -149,14 +156,15 @@ def fit_prompt(
     count_prompt: Callable[[list[dict[str, str]]], int],
     count_text: Callable[[str], int],
     history: Sequence[dict[str, str]] = (),
+    examples: Sequence[dict[str, str]] = (),
 ) -> BuiltPrompt:
     """Choose the sources (in rank order) that fit with room for the answer."""
     history = list(history)
-    base_messages = build_messages(question, [], history)
+    base_messages = build_messages(question, [], history, examples)
     base = count_prompt(base_messages)
     while history and base + MIN_ANSWER_TOKENS > n_ctx:
         history = history[1:]
-        base_messages = build_messages(question, [], history)
+        base_messages = build_messages(question, [], history, examples)
         base = count_prompt(base_messages)
     if base + MIN_ANSWER_TOKENS > n_ctx:
         raise BadInput(
@@ -180,11 +188,11 @@ def fit_prompt(
         break
     # renumber so the model sees 1..n with no gaps
     renumbered = [SourcePassage(i + 1, s.title, s.heading, s.text) for i, s in enumerate(chosen)]
-    messages = build_messages(question, renumbered, history)
+    messages = build_messages(question, renumbered, history, examples)
     n_tokens = count_prompt(messages)
     while renumbered and n_tokens + answer_budget > n_ctx:  # estimate was off: drop the last
         renumbered.pop()
-        messages = build_messages(question, renumbered, history)
+        messages = build_messages(question, renumbered, history, examples)
         n_tokens = count_prompt(messages)
     answer_budget = min(answer_budget, n_ctx - n_tokens)
     return BuiltPrompt(
@@ -203,6 +211,7 @@ def render_prompt(
     *,
     max_answer_tokens: int,
     history: Sequence[dict[str, str]] = (),
+    examples: Sequence[dict[str, str]] = (),
 ) -> tuple[BuiltPrompt, RenderedPrompt]:
     """The exact prompt (messages and tokens) ``llm`` gets for ``passages``.
 
@@ -225,6 +234,7 @@ def render_prompt(
         count_prompt=count_prompt,
         count_text=llm.count_tokens,
         history=history,
+        examples=examples,
     )
     if last and last[0][0] == built.messages:
         return built, last[0][1]

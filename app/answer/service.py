@@ -23,6 +23,7 @@ from app.answer.builder import answer_checks
 from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
 from app.answer.citing import citation_for, cite, short_answer
+from app.answer.examples import prompt_examples
 from app.answer.gate import GenerationGate, Reservation
 from app.answer.generation import generate
 from app.answer.prompt import BuiltPrompt, SourcePassage, render_prompt
@@ -113,6 +114,7 @@ class RagService:
         self.llm = llm
         self.checks = list(answer_checks(settings) if checks is None else checks)
         self.gate = GenerationGate(settings.max_queue)
+        self.examples = prompt_examples(settings.prompt_examples)
 
     # --- the live index (see LiveIndex) --------------------------------------------------
     def open_index(self, build_from: Path | None = None) -> Snapshot:
@@ -313,7 +315,12 @@ class RagService:
             for i, h in enumerate(hits)
         ]
         return render_prompt(
-            llm, question, passages, max_answer_tokens=self.settings.max_tokens, history=history
+            llm,
+            question,
+            passages,
+            max_answer_tokens=self.settings.max_tokens,
+            history=history,
+            examples=self.examples,
         )
 
     def build_prompt(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
+from app.answer.examples import prompt_examples
 from app.answer.service import RagService
 from app.api.deps import document_auth
 from app.api.errors import install_error_handlers
@@ -47,15 +48,16 @@ class WebMount(Mount):
 def warm_up(service: RagService) -> None:
     """Evaluate the fixed system prompt once so the first question pays only for itself."""
     if service.llm is not None:
-        warm_llm(service.llm)
+        warm_llm(service.llm, service.examples)
 
 
-def warm_llm(llm: LLM) -> None:
-    """:func:`warm_up` for a model not yet given to a service."""
+def warm_llm(llm: LLM, examples: Sequence[dict[str, str]] = ()) -> None:
+    """:func:`warm_up` for a model not yet given to a service: the fixed prefix (system
+    prompt and worked examples) goes through the model once, so its KV cache is kept."""
     from app.answer.prompt import build_messages
 
     try:
-        prompt = llm.render(build_messages("Hello", []))
+        prompt = llm.render(build_messages("Hello", [], examples=examples))
         for _ in llm.stream(prompt, max_tokens=1):
             pass
     except RagqaError as exc:
@@ -132,7 +134,7 @@ def build_service(settings: Settings, problems: list[str]) -> RagService:
     def load_model() -> LLM:
         llm = load_llm(settings)
         stamps["model"] = time.perf_counter() - t0
-        warm_llm(llm)
+        warm_llm(llm, prompt_examples(settings.prompt_examples))
         stamps["warm"] = time.perf_counter() - t0
         return llm
 

@@ -61,11 +61,14 @@ class LocalLLM:
     ) -> None:
         from llama_cpp import Llama
 
+        from app.llm.cpu_variant import load_cpu_variant
+
         self.path = Path(path)
         self.name = self.path.name
         self.n_threads = n_threads or physical_cores()
         self.seed = seed
         try:
+            load_cpu_variant()
             self.llama = Llama(
                 model_path=str(self.path),
                 n_ctx=n_ctx,

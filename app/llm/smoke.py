@@ -41,8 +41,10 @@ def _child(model: Path, threads: int | None) -> int:
     """Runs inside the subprocess: load, decode >= 256 prompt tokens, print one JSON line."""
     from llama_cpp import Llama
 
+    from app.llm.cpu_variant import load_cpu_variant
     from app.llm.local import physical_cores
 
+    variant = load_cpu_variant()
     n = threads or physical_cores()
     llm = Llama(
         model_path=str(model), n_ctx=1024, n_threads=n, n_threads_batch=n, verbose=False
@@ -68,6 +70,7 @@ def _child(model: Path, threads: int | None) -> int:
                 "completion_tokens": usage["completion_tokens"],
                 "seconds": round(seconds, 3),
                 "answer": answer,
+                "cpu_variant": variant.name if variant else "static build",
             }
         )
     )

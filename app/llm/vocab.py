@@ -15,7 +15,10 @@ class Vocab:
     def __init__(self, path: Path, chat_format: str | None) -> None:
         from llama_cpp import Llama
 
+        from app.llm.cpu_variant import load_cpu_variant
+
         try:
+            load_cpu_variant()
             self.llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelUnavailable(
