@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.errors import BadInput  # noqa: E402
 from app.evaluation.dataset import load_questions  # noqa: E402
-from app.evaluation.metrics import normalize  # noqa: E402
+from app.evaluation.metrics import contains, normalize  # noqa: E402
 from app.ingest.loaders import discover, load_file  # noqa: E402
 
 HELDOUT = (ROOT / "data/heldout/questions.jsonl", ROOT / "data/heldout/articles", r"h\d{3}")
@@ -96,7 +96,7 @@ def check(questions: Path, articles: Path, id_pattern: str | None) -> list[str]:
         if not evidence:
             problems.append(f"{qid}: answerable question without evidence")
         for e in evidence:
-            if not any(e in text for text in docs.values()):
+            if not any(contains(text, e) for text in docs.values()):
                 problems.append(f"{qid}: evidence not found verbatim in any article: {e[:80]!r}")
         if parts is not None:
             ok = (

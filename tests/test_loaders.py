@@ -104,3 +104,40 @@ def test_discover_walks_folders_and_warns_about_unsupported_files(
         found = [p.name for p in discover([tmp_path])]
     assert found == ["a.md", "b.txt"]
     assert "c.docx" in caplog.text
+
+
+@pytest.mark.unit
+def test_pdf_lines_broken_mid_sentence_are_joined_and_blocks_are_not() -> None:
+    from app.ingest.loaders import unwrap_lines
+
+    printed = (
+        "Annual summary of the Harbour Works\n"
+        "The new crane lifts 40 tonnes and its camera sees\n"
+        "the quay at night. It cost EUR 2.1 million, of which the council paid a\n"
+        "third.\n"
+        "\n"
+        "| Year | Tonnes |\n"
+        "| 2023 | 1,200 |\n"
+        "- first item\n"
+        "- second item"
+    )
+    assert unwrap_lines(printed).split("\n") == [
+        "Annual summary of the Harbour Works",  # a title line stays a line
+        "The new crane lifts 40 tonnes and its camera sees the quay at night. It cost "
+        "EUR 2.1 million, of which the council paid a third.",
+        "",
+        "| Year | Tonnes |",
+        "| 2023 | 1,200 |",
+        "- first item",
+        "- second item",
+    ]
+
+
+@pytest.mark.unit
+def test_evidence_written_with_a_printed_line_break_is_still_found() -> None:
+    from app.evaluation.metrics import contains, locate
+
+    text = "Kite sees the ground at a resolution of 4.8 metres."
+    assert locate("sees\nthe ground", text) == (5, 20)
+    assert contains(text, "resolution  of 4.8")
+    assert not contains(text, "resolution of 4.9")

@@ -65,8 +65,22 @@ def token_f1(prediction: str, golds: Sequence[str]) -> float:
 
 
 def locate(evidence: str, doc_text: str) -> tuple[int, int] | None:
+    """Where ``evidence`` is in the document: verbatim, or with any run of whitespace
+    standing for any other (a PDF's line breaks are joined into sentences at load, so an
+    evidence string written with the printed line break still matches)."""
     i = doc_text.find(evidence)
-    return None if i < 0 else (i, i + len(evidence))
+    if i >= 0:
+        return (i, i + len(evidence))
+    words = evidence.split()
+    if not words:
+        return None
+    m = re.search(r"\s+".join(map(re.escape, words)), doc_text)
+    return (m.start(), m.end()) if m else None
+
+
+def contains(text: str, evidence: str) -> bool:
+    """``evidence`` in ``text``, whitespace runs compared as one space (see :func:`locate`)."""
+    return evidence in text or locate(evidence, text) is not None
 
 
 def covers(
@@ -75,7 +89,7 @@ def covers(
     evidence: str,
     evidence_span: tuple[int, int] | None,
 ) -> bool:
-    if evidence in chunk_text:
+    if contains(chunk_text, evidence):
         return True
     if evidence_span is None:
         return False
