@@ -7,11 +7,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY app ./app
-# CPU build of torch first, so sentence-transformers does not pull the CUDA one.
+COPY scripts/install_llama.sh ./scripts/
+# CPU build of torch first, so sentence-transformers does not pull the CUDA one; then
+# llama.cpp with its per-CPU variants and no AMX (scripts/install_llama.sh), so the image
+# runs on any x86-64 host with AVX2, whatever CPU built it.
 RUN python -m venv /venv \
     && /venv/bin/pip install --no-cache-dir --upgrade pip \
     && /venv/bin/pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
-    && CMAKE_ARGS="-DGGML_NATIVE=OFF" /venv/bin/pip install --no-cache-dir ".[model]"
+    && RAGQA_WHEEL_CACHE=/tmp/wheels scripts/install_llama.sh /venv/bin/python \
+    && /venv/bin/pip install --no-cache-dir ".[model]" && rm -rf /tmp/wheels
 
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \

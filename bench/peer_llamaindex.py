@@ -54,6 +54,9 @@ class LlamaIndexBackend:
         from llama_index.llms.llama_cpp import LlamaCPP
         from transformers import AutoTokenizer
 
+        from app.llm.cpu_variant import load_cpu_variant
+
+        load_cpu_variant()  # ragqa's llama.cpp keeps its CPU code in per-CPU modules
         embed_dir = resolve_embed_model("bundled:all-MiniLM-L6-v2")
         # LlamaIndex counts chunk tokens with tiktoken unless told otherwise; tiktoken's
         # tables download at first use, so count with the embedder's own tokenizer.

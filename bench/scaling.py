@@ -76,7 +76,7 @@ def llama_server(model: Path, n_ctx: int, threads: int, log_dir: Path) -> Iterat
     """``python -m llama_cpp.server`` on a free loopback port; yields (base_url, process)."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+        sys.executable, "-m", "app.llm.llama_server", "--model", str(model),
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
         "--n_threads", str(threads), "--n_threads_batch", str(threads), "--seed", "42",
         "--interrupt_requests", "False", "--logits_all", "False", "--verbose", "False",

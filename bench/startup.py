@@ -62,6 +62,9 @@ def model_kv_shape(path: Path) -> dict[str, int]:
     """Layers and K/V width of a GGUF, from its metadata (no weights loaded)."""
     from llama_cpp import Llama
 
+    from app.llm.cpu_variant import load_cpu_variant
+
+    load_cpu_variant()
     llama = Llama(model_path=str(path), vocab_only=True, verbose=False)
     meta = llama.metadata
     arch = meta.get("general.architecture", "llama")

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Install llama-cpp-python, compiled so that it runs on ANY x86-64 CPU with AVX2.
+# Install llama-cpp-python, compiled so that it runs on ANY x86-64 CPU with AVX2, at the
+# speed of the CPU it runs on.
 #
 # Why: pip's default build of llama.cpp uses -march=native (GGML_NATIVE), so the library
 # uses every instruction the *build* machine advertises. A wheel built on a CPU that lists
 # AMX or AVX-512 then dies with SIGILL ("Illegal instruction") on another CPU, or even on
-# the same VM when the hypervisor advertises AMX it does not enable. We therefore fix the
-# instruction set explicitly: SSE4.2, AVX, AVX2, BMI2, FMA, F16C (every x86-64 CPU since
-# Intel Haswell, 2013, and AMD Zen), nothing newer. Decode is memory-bound on a CPU, and
-# docs/PERFORMANCE.md measures this build against a native one.
+# the same VM when the hypervisor advertises AMX it does not enable.
+#
+# So on x86-64 llama.cpp is built with GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS: its CPU
+# code is compiled once per instruction-set level (x64, sse42, haswell = AVX2, skylakex /
+# icelake / zen4 = AVX-512, ...) and ragqa loads the best one this CPU can run when it
+# starts (app/llm/cpu_variant.py). The AMX variant (sapphirerapids) is deleted here and
+# never loaded: AMX is exactly what a CPU may advertise and still fault on. An AVX-512
+# machine gets AVX-512 prefill (about 45 % faster than AVX2 here, docs/PERFORMANCE.md
+# section 8); an AVX2 laptop gets the haswell code.
 #
 # The wheel is built once per machine into a cache folder keyed by version AND flags
 # (never pip's own cache, which is keyed by version only and would silently hand back a
@@ -21,10 +27,7 @@ py=${1:-.venv/bin/python}
 version=0.3.36
 flags="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
 if [ "$(uname -m)" = x86_64 ]; then
-  flags="$flags -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON"
-  flags="$flags -DGGML_F16C=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF"
-  flags="$flags -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF"
-  flags="$flags -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+  flags="$flags -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON"
 fi
 if [ "${RAGQA_LLAMA_NATIVE:-0}" = 1 ]; then
   # Opt-in: every instruction this CPU advertises (faster prefill where AVX-512 helps,
@@ -47,7 +50,8 @@ fi
 
 if ! ls "$cache"/*.whl >/dev/null 2>&1; then
   echo "ragqa: compiling llama.cpp (llama-cpp-python $version) with: ${flags% cpu:*}"
-  echo "       This takes about 10-20 minutes on 2 cores, once per machine; the wheel is kept"
+  echo "       This takes about 20-30 minutes on 2 cores (the CPU code is compiled once per"
+  echo "       x86-64 level), once per machine; the wheel is kept"
   echo "       in $cache. Log: $root/build-$key.log"
   mkdir -p "$root"
   tmp=$(mktemp -d "$root/.build-$key.XXXXXX")
@@ -69,4 +73,11 @@ wheel=$(ls "$cache"/*.whl | head -n 1)
 # installed by hand, or an older one); then a plain install pulls its dependencies.
 "$py" -m pip install -q --force-reinstall --no-deps "$wheel"
 "$py" -m pip install -q "$wheel"
+# The wheel puts the CPU variant modules in site-packages/bin/; ragqa loads them from
+# llama_cpp/lib/, beside the libggml they plug into. AMX variants are removed (see above).
+site=$("$py" -c 'import pathlib, llama_cpp; print(pathlib.Path(llama_cpp.__file__).parent.parent)')
+if ls "$site"/bin/libggml-cpu-*.so >/dev/null 2>&1; then
+  mv -f "$site"/bin/libggml-cpu-*.so "$site/llama_cpp/lib/"
+fi
+rm -f "$site"/llama_cpp/lib/libggml-cpu-sapphirerapids.so "$site"/llama_cpp/lib/libggml-cpu-graniterapids.so
 echo "$key" >"$marker"

@@ -1,8 +1,9 @@
 """llama.cpp must run on any x86-64 CPU with AVX2, whatever CPU built it (issue 12).
 
-The installed build is read instruction by instruction: no AVX-512 (zmm registers) and
-no AMX (tile instructions) may be in it, since a CPU may advertise them and still fault
-on them. Then both models decode a >= 256-token prompt in a child process, as set-up
+The installed build is read instruction by instruction: no AMX (tile instructions) may be
+in it, since a CPU may advertise AMX and still fault on it; the code every CPU runs holds no
+AVX-512 either, and the matrix code comes in per-CPU variants of which ragqa loads the best
+this CPU can run (:mod:`app.llm.cpu_variant`). Then both models decode a >= 256-token prompt in a child process, as set-up
 does, and a child that dies is reported with the fix.
 """
 
@@ -32,20 +33,55 @@ def _disassembly(lib: Path) -> str:
     ).stdout
 
 
+_AMX = re.compile(r"\b(?:tilezero|tileloadd|tileloaddt1|tilestored|tdpb[su]{2}d|tdpbf16ps|ldtilecfg)\b")
+_AVX512 = re.compile(r"%zmm\d+|%k[1-7]\b")
+
+
+def _variant_libs() -> list[Path]:
+    from app.llm.cpu_variant import variants
+
+    return variants(LIB_DIR)
+
+
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="x86-64 instruction sets only")
-def test_the_installed_llama_cpp_uses_no_avx512_and_no_amx() -> None:
+def test_no_installed_llama_cpp_library_holds_an_amx_instruction() -> None:
     assert shutil.which("objdump"), "objdump (binutils) is needed to read the build"
-    libs = sorted(LIB_DIR.glob("libggml*.so*"))
-    assert any("cpu" in p.name for p in libs) or libs, f"no ggml libraries in {LIB_DIR}"
-    avx2 = 0
+    libs = sorted(LIB_DIR.glob("lib*.so*"))
+    assert any(p.name.startswith("libggml") for p in libs), f"no ggml libraries in {LIB_DIR}"
     for lib in libs:
-        asm = _disassembly(lib)
-        zmm = re.findall(r"%zmm\d+|%k[1-7]\b", asm)
-        amx = re.findall(r"\b(?:tilezero|tileloadd|tdpbssd|tdpbf16ps|ldtilecfg)\b", asm)
-        assert not zmm, f"{lib.name} uses AVX-512 ({len(zmm)} zmm/mask operands)"
+        amx = _AMX.findall(_disassembly(lib))
         assert not amx, f"{lib.name} uses AMX ({len(amx)} tile instructions)"
-        avx2 += len(re.findall(r"%ymm\d+", asm))
-    assert avx2 > 1000, "the build should use AVX2 (ymm registers), not fall back to SSE"
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="x86-64 instruction sets only")
+def test_the_code_every_cpu_runs_uses_no_avx512_and_an_avx2_variant_exists() -> None:
+    """libllama, libggml and libggml-base run on every CPU, so they hold no AVX-512; the
+    matrix code comes in variants, and an AVX2 machine has one made for it (haswell)."""
+    variant_names = {p.name for p in _variant_libs()}
+    assert variant_names, "llama.cpp was not built with its CPU variants (scripts/install_llama.sh)"
+    shared = [p for p in LIB_DIR.glob("lib*.so*") if p.name not in variant_names]
+    for lib in shared:
+        zmm = _AVX512.findall(_disassembly(lib))
+        assert not zmm, f"{lib.name} uses AVX-512 ({len(zmm)} zmm/mask operands)"
+    haswell = _disassembly(LIB_DIR / "libggml-cpu-haswell.so")
+    assert not _AVX512.findall(haswell), "the AVX2 variant uses AVX-512"
+    assert len(re.findall(r"%ymm\d+", haswell)) > 1000, "the AVX2 variant should use AVX2"
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="x86-64 instruction sets only")
+def test_the_variant_loaded_is_the_best_for_this_cpu_and_never_amx() -> None:
+    from app.llm import cpu_variant
+
+    names = [cpu_variant.variant_name(p) for p in _variant_libs()]
+    assert not set(names) & cpu_variant.AMX_VARIANTS, "set-up must delete the AMX variants"
+    best = cpu_variant.best_variant(LIB_DIR)
+    assert best is not None and best.score > 0
+    scores = {cpu_variant.variant_name(p): cpu_variant.score(p) for p in _variant_libs()}
+    assert best.score == max(scores.values())
+    flags = Path("/proc/cpuinfo").read_text().split()
+    if "avx512f" in flags and "avx512bw" in flags and "avx512vl" in flags:
+        # the speed this build exists for: an AVX-512 CPU gets AVX-512 code
+        assert _AVX512.findall(_disassembly(best.path)), f"{best.name} has no AVX-512 code"
 
 
 @pytest.mark.parametrize("model", ["tiny", pytest.param("default", marks=pytest.mark.slow)])

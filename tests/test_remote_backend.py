@@ -67,7 +67,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("engine") / "server.log"
     cmd = [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", "app.llm.llama_server",
         "--model", str(tiny_model_path()),
         "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "2048", "--n_threads", str(THREADS), "--n_threads_batch", str(THREADS),

@@ -84,6 +84,21 @@ def best_variant(lib_dir: Path) -> CpuVariant | None:
     return best
 
 
+def _loaded_ggml(lib_dir: Path) -> ctypes.CDLL:
+    """The ggml library llama.cpp itself uses (its registry is the one that counts).
+
+    A wheel stores ``libggml.so``, ``libggml.so.0`` and ``libggml.so.0.x`` as three copies
+    (zip has no symbolic links), and libllama links the one named by its soname,
+    ``libggml.so.0``; loading another copy would fill a registry llama.cpp never reads.
+    Asking for the soname returns the copy already loaded."""
+    for name in ("libggml.so.0", str(lib_dir / "libggml.so.0"), str(lib_dir / "libggml.so")):
+        try:
+            return ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
+        except OSError:
+            continue
+    raise OSError(f"llama.cpp's ggml library is not in {lib_dir}")
+
+
 def load_cpu_variant() -> CpuVariant | None:
     """Load the best non-AMX CPU variant into ggml's backend registry, once per process.
 
@@ -104,7 +119,7 @@ def load_cpu_variant() -> CpuVariant | None:
                 f"none of llama.cpp's CPU variants in {lib_dir} runs on this CPU "
                 "(x86-64 with AVX2 is the minimum ragqa supports)"
             )
-        ggml = ctypes.CDLL(str(lib_dir / "libggml.so"), mode=ctypes.RTLD_GLOBAL)
+        ggml = _loaded_ggml(lib_dir)
         ggml.ggml_backend_load.restype = ctypes.c_void_p
         ggml.ggml_backend_load.argtypes = [ctypes.c_char_p]
         if not ggml.ggml_backend_load(str(chosen.path).encode()):
