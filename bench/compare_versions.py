@@ -131,8 +131,14 @@ def main() -> int:
         name, assignment = spec.split(":", 1)
         var, value = assignment.split("=", 1)
         overrides.setdefault(name, {})[var] = value
+    # a version may read its own index (RAGQA_INDEX_DIR in --set): one its own code built
     workers = [
-        Worker(name, Path(tree).resolve(), args.index.resolve(), overrides.get(name))
+        Worker(
+            name,
+            Path(tree).resolve(),
+            Path(overrides.get(name, {}).get("RAGQA_INDEX_DIR", args.index)).resolve(),
+            overrides.get(name),
+        )
         for name, tree in versions
     ]
     rows: dict[str, list[dict[str, Any]]] = {w.name: [] for w in workers}

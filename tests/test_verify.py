@@ -183,63 +183,6 @@ def test_how_the_model_cites_is_not_part_of_its_claim() -> None:
     assert not stated("It sells cobalt, as stated in [1].", question)
 
 
-FERRY = "New ship for the island crossing"
-FERRY_NEWS = Passage(
-    1,
-    FERRY,
-    "",
-    "Tarrow Ferries will put its new ship, the Grey Heron, on the island route in May.",
-)
-FERRY_SHIP = Passage(
-    2,
-    FERRY,
-    "The ship",
-    "The new ship was built at Kelby. She can carry 300 passengers and 40 cars. Ian Moss, "
-    "the company's fleet manager, said trials went well.",
-)
-
-
-def test_a_sentence_naming_its_subject_by_a_pronoun_is_read_with_its_document() -> None:
-    # "She", "the company": the names asked about are in another passage of the document
-    assert check_claim(
-        "The Grey Heron can carry 40 cars [2].",
-        "How many cars can the Grey Heron carry?",
-        [FERRY_NEWS, FERRY_SHIP],
-    ).stated
-    assert check_claim(
-        "Ian Moss is the fleet manager at Tarrow Ferries [2].",
-        "Who is the fleet manager at Tarrow Ferries?",
-        [FERRY_NEWS, FERRY_SHIP],
-    ).stated
-    # ... but not when no retrieved passage of that document names them
-    assert not check_claim(
-        "The Grey Heron can carry 40 cars [1].",
-        "How many cars can the Grey Heron carry?",
-        [FERRY_SHIP],
-    ).stated
-
-
-def test_a_sentence_cannot_answer_for_a_numbered_sibling_it_does_not_name() -> None:
-    first = Passage(1, "Satellites", "", "Skylark-1 is in orbit. Its camera sees 4.8 metres.")
-    second = Passage(2, "Satellites", "", "Skylark-2 will launch in 2026.")
-    question = "What ground resolution will Skylark-2's camera have?"
-    assert not check_claim(
-        "Skylark-2's camera will see 4.8 metres [1].", question, [first, second]
-    ).stated
-    question = "What ground resolution does Skylark-1's camera have?"
-    assert check_claim("Skylark-1's camera sees 4.8 metres [1].", question, [first, second]).stated
-
-
-def test_a_fragment_cut_by_the_chunk_must_name_its_subject_itself() -> None:
-    news = Passage(2, FERRY, "", "Tarrow Ferries will put the Grey Heron into service.")
-    question = "How many cars can the Grey Heron carry?"
-    answer = "The Grey Heron can carry 40 cars [1]."
-    cut = Passage(1, FERRY, "", "the new ship can carry 40 cars.")  # chunk opens mid-sentence
-    assert not check_claim(answer, question, [cut, news]).stated
-    whole = Passage(1, FERRY, "", "The new ship can carry 40 cars.")
-    assert check_claim(answer, question, [whole, news]).stated
-
-
 def test_the_first_figure_of_a_range_takes_its_unit_from_the_end_of_the_range() -> None:
     sizes = Passage(1, "Release notes", "", "The models range from 7B to 70B parameters.")
     question = "How many examples was the small model tuned on?"

@@ -263,16 +263,8 @@ def _candidates(
     """Every sentence of the passages, with how far it is about the question and which
     of the answer's units (or what share of its words) it states."""
     subjects = [w for w in map(subject_words, question_parts(question)) if w]
-    # A sentence often names its subject by a pronoun or a description ("she", "the
-    # company", "the hall"), so the names the question asks about are looked for in its
-    # whole document as retrieved: every passage of the same title.
-    retrieved: dict[str, str] = {}
-    for passage in passages:
-        retrieved[passage.title] = f"{retrieved.get(passage.title, '')} {passage.text}".lower()
     candidates: list[_Candidate] = []
     for passage in passages:
-        document = retrieved[passage.title]
-        named = not asked_names or any(n in document for n in asked_names)
         sents = split_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
         # subject words the document's title gives are true of every sentence in it, so
@@ -287,13 +279,7 @@ def _candidates(
                 context = f"{sents[i - 1].text} {context}"
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
-            # a fragment the chunk cut from its sentence ("the ground at a resolution of…")
-            # has lost its subject: it must name what the question asks about itself
-            fragment = i == 0 and s.text[:1].islower()
-            own_names = any(n in f"{label} {context}".lower() for n in asked_names)
-            if asked_names and not own_names and (
-                fragment or not named or _sibling_named(asked_names, document)
-            ):
+            if asked_names and not any(n in f"{label} {context}".lower() for n in asked_names):
                 about = 0.0
             lowered = s.text.lower()
             covered = {u.text for u in figs if _figure_stated(u, s.text)}
@@ -302,21 +288,6 @@ def _candidates(
             read_with = f"{label} {context}".lower()
             candidates.append((s, about, covered, word_share, read_with, share))
     return candidates
-
-
-def _sibling_named(asked: set[str], text: str) -> bool:
-    """The text names another of a numbered kind the question asks about ("Pathfinder-1"
-    where it asks about "Pathfinder-2"): then a sentence of it that does not name its
-    subject may be about either, so it cannot answer for the one asked."""
-    lowered = text.lower()
-    for name in asked:
-        m = re.fullmatch(r"([a-z][a-z'’]*)[- ]?(\d[\w.]*)", name)
-        if not m:
-            continue
-        for other in re.finditer(rf"(?<![\w-]){re.escape(m.group(1))}[- ]?(\d[\w.]*)", lowered):
-            if other.group(1) != m.group(2):
-                return True
-    return False
 
 
 def check_claim(
