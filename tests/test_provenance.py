@@ -99,7 +99,7 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
 DEFAULT = "docs/eval/default/summary.json"  # main 65504c5, measured quiet: the speed figures
 NOW = "docs/eval/dev-shipped/summary.json"
-HELDOUT = "docs/eval/heldout-replay-now/summary.json"
+HELDOUT = "docs/eval/heldout-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 Fmt = Callable[[float], str]
 README_QUOTES: list[tuple[str, str, Fmt]] = [
