@@ -108,7 +108,7 @@ def test_discover_walks_folders_and_warns_about_unsupported_files(
 
 @pytest.mark.unit
 def test_pdf_lines_broken_mid_sentence_are_joined_and_blocks_are_not() -> None:
-    from app.ingest.loaders import unwrap_lines
+    from app.ingest.pdf_text import unwrap_lines
 
     printed = (
         "Annual summary of the Harbour Works\n"
