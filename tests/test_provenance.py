@@ -68,7 +68,6 @@ LEGACY = {
     "bench/results/retrieval_scale.json",
     "bench/results/scaling-default.json",
     "bench/results/scaling-tiny.json",
-    "bench/results/startup.json",
 }
 ARTEFACTS = sorted(
     str(p.relative_to(ROOT))
