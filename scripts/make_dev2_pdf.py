@@ -13,13 +13,11 @@ to 6 are only on the second page.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from reportlab.lib.enums import TA_LEFT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import cm
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_heldout_pdf import render_pdf  # noqa: E402
 
 OUT = (
     Path(__file__).resolve().parent.parent
@@ -121,36 +119,7 @@ CONTENT = [
 
 
 def build(out: Path = OUT) -> Path:
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle(
-        "body", parent=styles["BodyText"], alignment=TA_LEFT, fontSize=11, leading=15, spaceAfter=8
-    )
-    h1 = ParagraphStyle("h1", parent=styles["Heading1"], alignment=TA_LEFT, fontSize=16)
-    h2 = ParagraphStyle("h2", parent=styles["Heading2"], alignment=TA_LEFT, fontSize=13)
-    story = []
-    for kind, text in CONTENT:
-        if kind == "pagebreak":
-            story.append(PageBreak())
-        elif kind == "h":
-            story += [Paragraph(text, h1), Spacer(1, 0.3 * cm)]
-        elif kind == "h2":
-            story.append(Paragraph(text, h2))
-        else:
-            story.append(Paragraph(text, body))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    doc = SimpleDocTemplate(
-        str(out),
-        pagesize=A4,
-        title=TITLE,
-        author="Ternlight Orbital Ltd",
-        leftMargin=2.5 * cm,
-        rightMargin=2.5 * cm,
-        topMargin=2.5 * cm,
-        bottomMargin=2.5 * cm,
-        invariant=1,
-    )
-    doc.build(story)
-    return out
+    return render_pdf(CONTENT, out, TITLE, "Ternlight Orbital Ltd")
 
 
 if __name__ == "__main__":

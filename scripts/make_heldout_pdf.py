@@ -141,7 +141,9 @@ CONTENT = [
 ]
 
 
-def build(out: Path = OUT) -> Path:
+def render_pdf(content: list[tuple[str, str]], out: Path, title: str, author: str) -> Path:
+    """``content`` as an A4 PDF: ("h", title), ("h2", heading), ("p", text), ("pagebreak", "").
+    Byte-for-byte reproducible (``invariant=1``). Also used by make_dev2_pdf.py."""
     styles = getSampleStyleSheet()
     body = ParagraphStyle(
         "body", parent=styles["BodyText"], alignment=TA_LEFT, fontSize=11, leading=15, spaceAfter=8
@@ -149,7 +151,7 @@ def build(out: Path = OUT) -> Path:
     h1 = ParagraphStyle("h1", parent=styles["Heading1"], alignment=TA_LEFT, fontSize=16)
     h2 = ParagraphStyle("h2", parent=styles["Heading2"], alignment=TA_LEFT, fontSize=13)
     story = []
-    for kind, text in CONTENT:
+    for kind, text in content:
         if kind == "pagebreak":
             story.append(PageBreak())
         elif kind == "h":
@@ -162,8 +164,8 @@ def build(out: Path = OUT) -> Path:
     doc = SimpleDocTemplate(
         str(out),
         pagesize=A4,
-        title=TITLE,
-        author="Kestrel Cell Recovery Ltd",
+        title=title,
+        author=author,
         leftMargin=2.5 * cm,
         rightMargin=2.5 * cm,
         topMargin=2.5 * cm,
@@ -172,6 +174,10 @@ def build(out: Path = OUT) -> Path:
     )
     doc.build(story)
     return out
+
+
+def build(out: Path = OUT) -> Path:
+    return render_pdf(CONTENT, out, TITLE, "Kestrel Cell Recovery Ltd")
 
 
 if __name__ == "__main__":
