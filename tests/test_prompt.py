@@ -93,3 +93,17 @@ def test_a_source_larger_than_the_room_is_trimmed_at_a_sentence(tiny_llm: LocalL
     assert huge[0].text.startswith(built.sources[0].text)
     assert built.sources[0].text.endswith("true.")
     assert built.n_tokens + built.max_answer_tokens <= 512
+
+
+@pytest.mark.unit
+def test_worked_examples_sit_in_the_fixed_prefix_before_the_conversation() -> None:
+    from app.answer.examples import prompt_examples
+    from app.answer.prompt import REFUSAL, build_messages
+
+    assert prompt_examples(False) == []
+    examples = prompt_examples(True)
+    history = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "ok"}]
+    messages = build_messages("Q?", [], history, examples)
+    assert messages[1 : 1 + len(examples)] == examples  # right after the system prompt
+    assert messages[1 + len(examples)]["content"] == "earlier"
+    assert any(m["content"] == REFUSAL for m in examples)  # refusals are shown, not only answers
