@@ -189,3 +189,25 @@ def test_the_first_figure_of_a_range_takes_its_unit_from_the_end_of_the_range() 
     assert not check_claim("It was tuned on 7B examples [1].", question, [sizes]).stated
     question = "How many parameters do the smallest models have?"
     assert check_claim("The smallest has 7B parameters [1].", question, [sizes]).stated
+
+
+def test_the_kind_of_figure_asked_is_checked_by_its_unit_not_by_the_wording() -> None:
+    """ "Price" asked, "cost" written: the money unit is what says it is a price. And a
+    sentence that shares only the word "cost" is not about the thing asked."""
+    clinic = Passage(
+        1,
+        "Harlow clinic's east wing opens",
+        "Paying for it",
+        "The wing cost £9 million. Donors gave a further £300,000 for a garden.",
+    )
+    price = "What was the total price of the Harlow clinic's east wing?"
+    assert check_claim(
+        "The east wing's price was £9 million [1].", price, [clinic], min_subject=0.2
+    ).stated
+    trap = "How much did the solar panels on the east wing's roof cost?"
+    assert not check_claim(
+        "The solar panels cost £9 million [1].", trap, [clinic], min_subject=0.2
+    ).stated
+    # a count keeps its wording: "cost" is a subject word when the answer is not money
+    count = "How many beds did the east wing's cost buy?"
+    assert not check_claim("It bought 9 beds [1].", count, [clinic], min_subject=0.2).stated
