@@ -64,7 +64,6 @@ LEGACY = {
     "bench/results/ingest-subset.json",
     "bench/results/ingest.json",
     "bench/results/load-tiny-32x120.json",
-    "bench/results/overhead.json",
     "bench/results/retrieval_scale.json",
     "bench/results/scaling-default.json",
     "bench/results/scaling-tiny.json",
