@@ -50,7 +50,7 @@ fi
 
 if ! ls "$cache"/*.whl >/dev/null 2>&1; then
   echo "ragqa: compiling llama.cpp (llama-cpp-python $version) with: ${flags% cpu:*}"
-  echo "       This takes about 20-30 minutes on 2 cores (the CPU code is compiled once per"
+  echo "       This takes about 10-15 minutes on 2 cores (the CPU code is compiled once per"
   echo "       x86-64 level), once per machine; the wheel is kept"
   echo "       in $cache. Log: $root/build-$key.log"
   mkdir -p "$root"
