@@ -87,7 +87,15 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 SIDE = "bench/results/compare-dev.json"  # main and today's code in one run, quiet
 NOW = "docs/eval/dev-shipped/summary.json"
 HELDOUT = "docs/eval/heldout-now/summary.json"
+DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
+FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
+
+
+def _minutes(v: float) -> str:
+    return f"{int(v // 60)} min {v % 60:.0f} s"
+
+
 Fmt = Callable[[float], str]
 README_QUOTES: list[tuple[str, str, Fmt]] = [
     (NOW, "overall.n", lambda v: f"holds {v:.0f} questions"),
@@ -104,6 +112,10 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (SIDE, "summary.new.total_ms_p50", lambda v: f"{v / 1000:.1f} s a question (median)"),
     (SIDE, "summary.main.ttft_ms_p50", lambda v: f"against {v / 1000:.1f} s and"),
     (SIDE, "summary.main.total_ms_p50", lambda v: f"and {v / 1000:.1f} s for main"),
+    (FRESH, "ready_s", lambda v: f"serving after {_minutes(v)}"),
+    (FRESH, "compile_s", lambda v: f"took {_minutes(v)}, once"),
+    (FRESH, "second_ready_s", lambda v: f"ready in {v:.1f} s"),
+    (DEV_NOW, "overall.retrieval_ms_p50", lambda v: f"p50 {v:.0f} ms, p95"),
     (PEER, "overall.accuracy", lambda v: f"scores {v:.3f} and"),
     (PEER, "overall.refusal_correct", lambda v: f"and {v:.3f} from"),
     (PEER, "overall.mean_prompt_tokens", lambda v: f"from {v:,.0f} tokens"),
