@@ -70,11 +70,9 @@ _ATTRIBUTION = frozenset(
     {"stat", "mention", "accord", "inform", "information", "cit", "refer", "indicat", "provid"}
 )
 _SCALES = frozenset({"thousand", "million", "billion", "trillion", "k", "m", "bn", "b", "t"})
-# question words that name the kind of figure asked, by the unit that states it (a
-# share or percentage was tried too: it let a held-out trap through, docs/EVALUATION.md)
-_KIND_WORDS = {
-    "currency": frozenset(map(stem, "price cost paid pay spend spent worth value".split())),  # noqa: SIM905
-}
+# question words that name a price: a money figure's unit checks them (the same for a
+# share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
+_PRICE_WORDS = frozenset(map(stem, "price cost paid pay spend spent worth value".split()))  # noqa: SIM905
 
 
 @dataclass(frozen=True)
@@ -269,7 +267,7 @@ def _candidates(
     """Every sentence of the passages, with how far it is about the question and which
     of the answer's units (or what share of its words) it states."""
     # words naming the kind of figure asked are checked by its unit, not by the wording
-    kinds = _KIND_WORDS["currency"] if any(u.currency for u in figs) else frozenset()
+    kinds = _PRICE_WORDS if any(u.currency for u in figs) else frozenset()
     subjects = [w - kinds for w in map(subject_words, question_parts(question))]
     subjects = [w for w in subjects if w]
     candidates: list[_Candidate] = []
