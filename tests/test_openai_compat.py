@@ -78,7 +78,12 @@ def test_a_chat_completion_answers_with_citations_in_an_extra_field(server: Serv
     assert choice.finish_reason in ("stop", "length")
     extra = resp.model_extra or {}
     rag = extra["ragqa"]
-    assert rag["sources"] and rag["reason"] in ("answered", "model_refused", "unsupported", "not_stated")
+    assert rag["sources"] and rag["reason"] in (
+        "answered",
+        "model_refused",
+        "unsupported",
+        "not_stated",
+    )
     assert resp.usage is not None and resp.usage.prompt_tokens == rag["timings"]["prompt_tokens"]
     assert resp.usage.prompt_tokens > 100
     assert resp.usage.total_tokens == resp.usage.prompt_tokens + resp.usage.completion_tokens

@@ -12,7 +12,7 @@ import pytest
 
 from app.answer.service import RagService
 from app.api.app import build_service
-from app.embedding import SMALL_BATCH, Embedder
+from app.embedding import Embedder
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.vectorstore.faiss_index import build_faiss, search_one
@@ -50,21 +50,6 @@ def test_single_query_search_matches_faiss_and_keeps_thread_count() -> None:
             assert ids.tolist() == want_ids[0].tolist()
             assert np.allclose(scores, want_scores[0])
         assert faiss.omp_get_max_threads() == before  # index builds keep their threads
-
-
-def test_query_embeddings_do_not_depend_on_thread_count(embedder: Embedder) -> None:
-    """Queries embed on one thread, batches on all: the vectors are the same either way."""
-    import torch
-
-    texts = [f"Llama 2 was trained on {n} trillion tokens of public data." for n in range(8)]
-    assert len(texts) > SMALL_BATCH
-    batch = embedder.embed(texts)  # all threads
-    assert torch.get_num_threads() == embedder._threads
-    one = np.stack([embedder.embed_query(t) for t in texts])  # one thread each
-    assert torch.get_num_threads() == 1
-    assert np.allclose(batch, one, atol=1e-5)
-    embedder.embed(texts)
-    assert torch.get_num_threads() == embedder._threads  # restored for ingest batches
 
 
 def test_build_service_loads_model_and_index_side_by_side(

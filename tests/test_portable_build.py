@@ -33,7 +33,9 @@ def _disassembly(lib: Path) -> str:
     ).stdout
 
 
-_AMX = re.compile(r"\b(?:tilezero|tileloadd|tileloaddt1|tilestored|tdpb[su]{2}d|tdpbf16ps|ldtilecfg)\b")
+_AMX = re.compile(
+    r"\b(?:tilezero|tileloadd|tileloaddt1|tilestored|tdpb[su]{2}d|tdpbf16ps|ldtilecfg)\b"
+)
 _AVX512 = re.compile(r"%zmm\d+|%k[1-7]\b")
 
 

@@ -127,9 +127,7 @@ def test_a_source_glob_scopes_by_path(server: Server) -> None:
 @pytest.mark.parametrize(
     "route", ["/api/ask", "/api/ask/stream", "/api/retrieve", "/v1/chat/completions"]
 )
-def test_unknown_document_ids_are_a_400_naming_them(
-    server: Server, route: str
-) -> None:
+def test_unknown_document_ids_are_a_400_naming_them(server: Server, route: str) -> None:
     service, client = server.service, server.client
     _, other = doc_ids(service)
     body: dict[str, Any] = {"documents": [other, "nosuchdoc123"]}

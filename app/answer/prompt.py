@@ -94,10 +94,7 @@ def format_user(question: str, sources: Sequence[SourcePassage]) -> str:
     """Question, sources, question again: small models keep the question in view."""
     q = neutralise_control_tokens(question.strip())
     block = "\n\n".join(format_source(s) for s in sources)
-    return (
-        f"Question: {q}\n\nSources:\n{block}\n\nQuestion: {q}\n"
-        f"{ANSWER_INSTRUCTION}"
-    )
+    return f"Question: {q}\n\nSources:\n{block}\n\nQuestion: {q}\n{ANSWER_INSTRUCTION}"
 
 
 def history_messages(history: Sequence[dict[str, str]]) -> list[dict[str, str]]:

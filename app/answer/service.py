@@ -109,7 +109,12 @@ class RagService:
         checks: Sequence[AnswerCheck] | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder = embedder or get_embedder(settings.embed_model, settings.embed_batch_size)
+        self.embedder = embedder or get_embedder(
+            settings.embed_model,
+            settings.embed_batch_size,
+            settings.embed_backend,
+            settings.embed_cache_dir,
+        )
         self.index = index or LiveIndex(settings, self.embedder)
         self.llm = llm
         self.checks = list(answer_checks(settings) if checks is None else checks)

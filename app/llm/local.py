@@ -24,6 +24,7 @@ from app.llm.chat_format import model_formatter
 
 log = logging.getLogger(__name__)
 
+
 def physical_cores() -> int:
     """Number of physical cores (hyper-threads share a core's arithmetic units)."""
     try:

@@ -46,9 +46,7 @@ def _child(model: Path, threads: int | None) -> int:
 
     variant = load_cpu_variant()
     n = threads or physical_cores()
-    llm = Llama(
-        model_path=str(model), n_ctx=1024, n_threads=n, n_threads_batch=n, verbose=False
-    )
+    llm = Llama(model_path=str(model), n_ctx=1024, n_threads=n, n_threads_batch=n, verbose=False)
     text = "Read this note and answer in one word.\n"
     while len(llm.tokenize(text.encode())) < MIN_PROMPT_TOKENS:
         text += _FILLER

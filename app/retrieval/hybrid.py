@@ -45,9 +45,7 @@ class _BM25:
         title = doc.title if doc else ""
         return f"{title} {c.heading or ''} {c.text}"
 
-    def search(
-        self, query: str, k: int, rows: np.ndarray | None = None
-    ) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, BM25 score) pairs, best first, scores > 0 only; with ``rows``, only those
         rows can score (a weight mask: bm25s ranks within the scope, no over-fetch)."""
         if not self.n or not _WORD.search(query) or (rows is not None and len(rows) == 0):
@@ -61,9 +59,7 @@ class _BM25:
             mask = np.zeros(self.n, dtype=np.float32)
             mask[rows] = 1.0
             k = min(k, len(rows))
-        found, scores = self.retriever.retrieve(
-            tokens, k=k, show_progress=False, weight_mask=mask
-        )
+        found, scores = self.retriever.retrieve(tokens, k=k, show_progress=False, weight_mask=mask)
         allowed = None if rows is None else set(rows.tolist())
         return [
             (int(r), float(s))

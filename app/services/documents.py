@@ -57,7 +57,9 @@ class DocumentService:
 
     def list_documents(self) -> list[DocumentInfo]:
         docs = self.index.snapshot.documents.values()
-        return [self._info(d.doc_id) for d in sorted(docs, key=lambda d: (d.title.lower(), d.doc_id))]
+        return [
+            self._info(d.doc_id) for d in sorted(docs, key=lambda d: (d.title.lower(), d.doc_id))
+        ]
 
     def get_document(self, doc_id: str) -> tuple[DocumentInfo, str]:
         documents = self.index.snapshot.documents
