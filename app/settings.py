@@ -110,6 +110,14 @@ class Settings(BaseSettings):
         "96-token chunks it saves few tokens and loses evidence (docs/PERFORMANCE.md), so "
         "it is off; it pays with larger RAGQA_CHUNK_TOKENS.",
     )
+    passage_budget: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="Tokens of source text the model reads, across all sources: the "
+        "sentences most like the question, each with the one before it, best first, a "
+        "source's label counted too. 0: whole chunks.",
+    )
     min_score: float = Field(
         default=0.2,
         ge=-1.0,

@@ -120,7 +120,9 @@ def main() -> int:
         help="an environment variable for one version's worker (a setting such as "
         "RAGQA_TOP_K=4), so one tree can run as two versions",
     )
-    ap.add_argument("--index", type=Path, required=True, help="index folder (both versions read it)")
+    ap.add_argument(
+        "--index", type=Path, required=True, help="index folder (both versions read it)"
+    )
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=RESULTS / "compare-versions.json")
     args = ap.parse_args()

@@ -77,8 +77,11 @@ def main() -> int:
             )
             row = json.loads(done.stdout.strip().splitlines()[-1])
             runs[label].append(row)
-            print(f"run {i + 1} {label:10} prefill {row['prefill_tps']:6.1f} tok/s  "
-                  f"decode {row['decode_tps']:5.1f} tok/s", flush=True)
+            print(
+                f"run {i + 1} {label:10} prefill {row['prefill_tps']:6.1f} tok/s  "
+                f"decode {row['decode_tps']:5.1f} tok/s",
+                flush=True,
+            )
     summary = {
         label: {
             "prefill_tps_median": round(statistics.median(r["prefill_tps"] for r in rows), 1),

@@ -31,14 +31,19 @@ def main() -> int:
     ap.add_argument("--index", type=Path, default=None)
     ap.add_argument("--sentences", type=int, nargs="+", default=[0, 2, 3, 4])
     ap.add_argument("--top-k", type=int, nargs="+", default=[3, 4, 5])
+    ap.add_argument(
+        "--budget", type=int, nargs="+", default=[0], help="RAGQA_PASSAGE_BUDGET values"
+    )
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     items = load_questions(args.questions)
     base = Settings(**({"index_dir": args.index} if args.index else {}))
     llm = load_llm(base)
     results = {}
-    for k, n in [(k, n) for k in args.top_k for n in args.sentences]:
-        settings = base.model_copy(update={"passage_sentences": n, "top_k": k})
+    grid = [(k, n, b) for k in args.top_k for n in args.sentences for b in args.budget]
+    for k, n, b in grid:
+        update = {"passage_sentences": n, "top_k": k, "passage_budget": b}
+        settings = base.model_copy(update=update)
         service = RagService(settings, llm=llm)
         service.open_index()
         tokens, kept, answerable = [], 0, 0
@@ -53,12 +58,13 @@ def main() -> int:
                 text = " ".join(s.text for s in built.sources)
                 # the evidence's key sentence: is some evidence passage wholly in the prompt?
                 kept += any(ev in text for ev in item.evidence)
-        results[f"top_k={k} passage_sentences={n}"] = {
+        name = f"top_k={k} passage_sentences={n} passage_budget={b}"
+        results[name] = {
             "mean_prompt_tokens": round(statistics.mean(tokens), 1),
             "median_prompt_tokens": statistics.median(tokens),
             "evidence_in_prompt": round(kept / answerable, 3) if answerable else None,
         }
-        print(f"top_k={k} passage_sentences={n}: {results[f'top_k={k} passage_sentences={n}']}", flush=True)
+        print(f"{name}: {results[name]}", flush=True)
     out = args.out or RESULTS / f"prompt-budget-{args.questions.stem}.json"
     out.write_text(
         json.dumps(

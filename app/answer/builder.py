@@ -19,7 +19,7 @@ from app.answer.checks import (
     NamesInSources,
 )
 from app.embedding import Embedder
-from app.retrieval.base import RetrievalPipeline
+from app.retrieval.base import PostProcessor, RetrievalPipeline
 from app.retrieval.hybrid import HybridRetriever
 from app.retrieval.postprocess import (
     DropNearDuplicates,
@@ -27,6 +27,7 @@ from app.retrieval.postprocess import (
     TopK,
     WeakRetrievalGate,
 )
+from app.retrieval.sentence_budget import SentenceBudget
 from app.settings import Settings
 from app.vectorstore.snapshot import Snapshot
 
@@ -41,14 +42,19 @@ def retrieval_pipeline(
         [
             DropNearDuplicates(snapshot.embeddings),
             TopK(),
-            *(
-                [SentenceWindow(embedder, before=1, after=settings.passage_sentences - 2)]
-                if settings.passage_sentences >= 2
-                else []
-            ),
+            *_narrowing(settings, embedder),
             WeakRetrievalGate(settings.min_score),
         ],
     )
+
+
+def _narrowing(settings: Settings, embedder: Embedder) -> list[PostProcessor]:
+    """What of each retrieved chunk the model reads: a sentence budget, a window, or all."""
+    if settings.passage_budget > 0:
+        return [SentenceBudget(embedder, settings.passage_budget)]
+    if settings.passage_sentences >= 2:
+        return [SentenceWindow(embedder, before=1, after=settings.passage_sentences - 2)]
+    return []
 
 
 def answer_checks(settings: Settings) -> list[AnswerCheck]:
