@@ -305,7 +305,13 @@ EVAL_SETTINGS = {
     "max_tokens",
     "n_ctx",
     "embed_model",
+    "embed_backend",
     "chat_format",
+    "passage_sentences",
+    "passage_budget",
+    "verify_claims",
+    "claim_min_subject",
+    "prompt_examples",
 }
 
 
