@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         description="Map the GGUF instead of reading it into memory. Off: llama.cpp repacks "
         "most weights for the CPU, and a mapped file would stay resident beside the copy.",
     )
+    prefix_cache: bool = Field(
+        default=True,
+        description="Save the fixed prompt prefix's KV cache (a few MB, in "
+        "RAGQA_MODEL_CACHE_DIR/prefix-states) and restore it at the next start instead of "
+        "computing it again.",
+    )
     max_tokens: int = Field(default=320, ge=16, le=8192, description="Answer length cap.")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     seed: int = Field(default=42)

@@ -48,16 +48,28 @@ class WebMount(Mount):
 def warm_up(service: RagService) -> None:
     """Evaluate the fixed system prompt once so the first question pays only for itself."""
     if service.llm is not None:
-        warm_llm(service.llm, service.examples)
+        warm_llm(service.llm, service.examples, prefix_cache_dir(service.settings))
 
 
-def warm_llm(llm: LLM, examples: Sequence[dict[str, str]] = ()) -> None:
+def prefix_cache_dir(settings: Settings) -> Path | None:
+    return settings.model_cache_dir / "prefix-states" if settings.prefix_cache else None
+
+
+def warm_llm(
+    llm: LLM, examples: Sequence[dict[str, str]] = (), cache_dir: Path | None = None
+) -> None:
     """:func:`warm_up` for a model not yet given to a service: the fixed prefix (system
-    prompt and worked examples) goes through the model once, so its KV cache is kept."""
+    prompt and worked examples) goes through the model once, so its KV cache is kept. A
+    local model restores it from ``cache_dir`` if an earlier start saved it there."""
     from app.answer.prompt import build_messages
+    from app.llm.local import LocalLLM
 
     try:
         prompt = llm.render(build_messages("Hello", [], examples=examples))
+        if isinstance(llm, LocalLLM):
+            how = llm.warm(prompt, cache_dir)
+            log.info("prompt prefix %s (%d tokens)", how, len(prompt.tokens))
+            return
         for _ in llm.stream(prompt, max_tokens=1):
             pass
     except RagqaError as exc:
@@ -134,7 +146,7 @@ def build_service(settings: Settings, problems: list[str]) -> RagService:
     def load_model() -> LLM:
         llm = load_llm(settings)
         stamps["model"] = time.perf_counter() - t0
-        warm_llm(llm, prompt_examples(settings.prompt_examples))
+        warm_llm(llm, prompt_examples(settings.prompt_examples), prefix_cache_dir(settings))
         stamps["warm"] = time.perf_counter() - t0
         return llm
 

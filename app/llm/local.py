@@ -11,6 +11,7 @@ A llama.cpp context is not thread-safe: callers serialise generation (see
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -108,6 +109,26 @@ class LocalLLM:
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def warm(self, prompt: RenderedPrompt, cache_dir: Path | None = None) -> str:
+        """Put ``prompt`` (the fixed prefix) in the KV cache: restored from ``cache_dir``
+        when an earlier start saved it (:mod:`app.llm.prefix_cache`), else computed, and
+        then saved there. Returns ``"restored"`` or ``"computed"``."""
+        from app.llm import prefix_cache
+
+        path = None
+        if cache_dir is not None:
+            tokens = hashlib.sha256(repr(prompt.tokens).encode()).hexdigest()
+            path = prefix_cache.state_file(self.llama, self.path, cache_dir, tokens)
+            with self._state_lock:
+                if prefix_cache.restore(self.llama, path):
+                    return "restored"
+        for _ in self.stream(prompt, max_tokens=1):
+            pass
+        if path is not None:
+            with self._state_lock:
+                prefix_cache.save(self.llama, path)
+        return "computed"
 
     # --- generation ---------------------------------------------------------------------
     def stream(

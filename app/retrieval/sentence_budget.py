@@ -28,9 +28,7 @@ def passage_sentences(hit: Hit) -> list[Sentence]:
     return [s for s in prose_sentences(hit.chunk.text) if not s.text.startswith("#")]
 
 
-def sentence_scores(
-    embedder: Embedder, question: str, sentences: list[Sentence]
-) -> np.ndarray:
+def sentence_scores(embedder: Embedder, question: str, sentences: list[Sentence]) -> np.ndarray:
     """Dense cosine with the question, plus the share of the question's content words each
     sentence holds, each word weighted by how rare it is among these sentences: the words
     every passage repeats (the subject's name) tell them apart least."""
