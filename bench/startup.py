@@ -116,6 +116,7 @@ def one_run(index: Path, env: dict[str, str], question: str, log_dir: Path) -> d
         "ttft_after_ready_s": (a["first_token"] - a["t0"]) if a["first_token"] else None,
         "server_timings": a["done"].get("timings", {}),
         "breakdown": breakdown.split("service ready in", 1)[-1].strip(),
+        "prefix": next((line for _, line in server.lines if "prompt prefix" in line), ""),
         "rss_ready_bytes": status_ready.get("VmRSS", 0),
         "peak_rss_bytes": max(rss.peak, status_end.get("VmHWM", 0)),
         "rss_file_bytes": status_end.get("RssFile", 0),
@@ -168,6 +169,13 @@ def main() -> None:
         choices=["onnx", "torch"],
         help="RAGQA_EMBED_BACKEND values, run alternately",
     )
+    ap.add_argument(
+        "--prefix-cache",
+        nargs="+",
+        default=["true"],
+        choices=["true", "false"],
+        help="RAGQA_PREFIX_CACHE values, run alternately (the first start with true saves it)",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "startup.json")
     args = ap.parse_args()
 
@@ -191,24 +199,29 @@ def main() -> None:
         while f.read(64 << 20):
             pass
 
-    configs = [(n, b) for n in args.n_ctx for b in args.embed_backend]
-    runs: dict[tuple[int, str], list[dict[str, Any]]] = {c: [] for c in configs}
+    configs = [(n, b, p) for n in args.n_ctx for b in args.embed_backend for p in args.prefix_cache]
+    runs: dict[tuple[int, str, str], list[dict[str, Any]]] = {c: [] for c in configs}
     for i in range(args.runs):
-        for n_ctx, backend in configs:  # alternately, so drift in the machine hits all alike
+        for n_ctx, backend, prefix in configs:  # alternately: drift in the machine hits all
             env = {
                 "RAGQA_MODEL_PATH": str(model),
                 "RAGQA_N_CTX": str(n_ctx),
                 "RAGQA_EMBED_BACKEND": backend,
+                "RAGQA_PREFIX_CACHE": prefix,
             }
             r = one_run(index, env, question, tmp)
-            runs[(n_ctx, backend)].append(r)
+            runs[(n_ctx, backend, prefix)].append(r)
             print(
-                f"n_ctx {n_ctx} {backend} run {i + 1}: ready {r['ready_s']:.2f} s "
+                f"n_ctx {n_ctx} {backend} prefix cache {prefix} run {i + 1}: "
+                f"ready {r['ready_s']:.2f} s "
                 f"({r['breakdown']}); first token {r['first_token_s']:.2f} s, answer "
                 f"{r['first_answer_s']:.2f} s; peak RSS {r['peak_rss_bytes'] / 1e6:.0f} MB",
                 flush=True,
             )
-    results = [summarise(n, b, runs[(n, b)], model_bytes, shape) for n, b in configs]
+    results = [
+        {**summarise(n, b, runs[(n, b, p)], model_bytes, shape), "prefix_cache": p}
+        for n, b, p in configs
+    ]
 
     print()
     print(
@@ -216,6 +229,7 @@ def main() -> None:
             [
                 "n_ctx",
                 "embedder",
+                "prefix cache",
                 "ready s",
                 "first token s",
                 "first answer s",
@@ -230,6 +244,7 @@ def main() -> None:
                 [
                     r["n_ctx"],
                     r["embed_backend"],
+                    r["prefix_cache"],
                     r["ready_median_s"],
                     r["first_token_median_s"],
                     r["first_answer_median_s"],
