@@ -74,8 +74,6 @@ def restore(llama: Any, path: Path) -> int:
     """Load a saved prefix into ``llama``; the number of tokens restored, 0 if none."""
     if not path.is_file():
         return 0
-    from llama_cpp import LlamaState
-
     try:
         with np.load(path) as data:
             ids = data["input_ids"]
@@ -84,16 +82,32 @@ def restore(llama: Any, path: Path) -> int:
         n = len(ids)
         if not 0 < n <= min(llama.n_ctx(), llama.n_batch):
             raise ValueError(f"{n} tokens do not fit this context")
-        input_ids = np.zeros(llama.n_ctx(), dtype=np.intc)
-        input_ids[:n] = ids
-        scores = np.zeros((n, llama.n_vocab()), dtype=np.single)  # never read: see below
-        llama.load_state(LlamaState(input_ids, scores, n, raw, len(raw), seed))
+        _set_state(llama, ids, raw, seed)
     except Exception as exc:
         log.warning("saved prefix state %s not used (%s); computing it again", path, exc)
         llama.reset()
         path.unlink(missing_ok=True)
         return 0
-    # load_state marks the context as needing a decode before sampling, so the scores of
-    # the restored tokens are never sampled from: the next prompt is evaluated from the
-    # first token after the shared prefix.
     return n
+
+
+def _set_state(llama: Any, ids: np.ndarray, raw: bytes, seed: int) -> None:
+    """``Llama.load_state`` without its logits: it copies a row of scores per restored
+    token and compares every other row with zero, 60-120 MB of memory touched for logits
+    that are never read. The context is marked as needing a decode before it samples
+    (``_requires_eval``, as ``load_state`` does), so the next prompt is evaluated from the
+    first token after the shared prefix and no restored logit is ever used. Written for
+    llama-cpp-python 0.3.36 (pinned); tests/test_prefix_cache.py checks the answers."""
+    import ctypes
+
+    import llama_cpp
+
+    buffer = (ctypes.c_uint8 * len(raw)).from_buffer_copy(raw)
+    if llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(raw)) != len(raw):
+        raise RuntimeError("llama.cpp refused the saved state")
+    input_ids = np.zeros(llama.n_ctx(), dtype=np.intc)
+    input_ids[: len(ids)] = ids
+    llama.input_ids = input_ids
+    llama.n_tokens = len(ids)
+    llama._requires_eval = True
+    llama._seed = seed
