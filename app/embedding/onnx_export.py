@@ -155,3 +155,26 @@ def _check_parity(st: Any, work: Path, meta: dict[str, Any]) -> float:
             f"{worst:.2e} (> {PARITY_TOLERANCE:.0e}); use RAGQA_EMBED_BACKEND=torch"
         )
     return worst
+
+
+def main() -> None:
+    """``python -m app.embedding.onnx_export [MODEL]``: make the export ahead of time (set-up
+    and the Docker image do), into RAGQA_EMBED_CACHE_DIR."""
+    import sys
+
+    from app.settings import Settings
+
+    settings = Settings()
+    name = sys.argv[1] if len(sys.argv) > 1 else settings.embed_model
+    if name.startswith("bundled:"):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    folder = export(name, settings.embed_cache_dir)
+    meta = json.loads((folder / "export.json").read_text())
+    print(
+        f"ragqa: embedder {name} on ONNX in {folder} "
+        f"(largest difference from sentence-transformers {meta['parity_max_abs']:.1e})"
+    )
+
+
+if __name__ == "__main__":
+    main()
