@@ -13,7 +13,7 @@ import numpy as np
 
 from app.embedding import Embedder
 from app.retrieval.base import Retrieval
-from app.text.sentences import prose_sentences
+from app.retrieval.sentence_budget import narrowed, passage_sentences
 from app.text.words import content_stems, subject_words
 
 DUPLICATE_COSINE = 0.95
@@ -93,10 +93,7 @@ class SentenceWindow:
     def __call__(self, retrieval: Retrieval) -> Retrieval:
         width = self.before + self.after + 1
         # a Markdown heading line is no sentence: the prompt labels the passage with it
-        split = [
-            [s for s in prose_sentences(h.chunk.text) if not s.text.startswith("#")]
-            for h in retrieval.hits
-        ]
+        split = [passage_sentences(h) for h in retrieval.hits]
         todo = [i for i, s in enumerate(split) if len(s) > width]
         if not todo:
             return retrieval
@@ -117,13 +114,5 @@ class SentenceWindow:
             best = max(range(len(sents)), key=scores.__getitem__)
             lo = max(0, min(best - self.before, len(sents) - width))
             hi = min(len(sents) - 1, lo + width - 1)
-            chunk = hits[i].chunk
-            start, end = sents[lo].start, sents[hi].end
-            narrowed = replace(
-                chunk,
-                text=chunk.text[start:end],
-                start=chunk.start + start,
-                end=chunk.start + end,
-            )
-            hits[i] = replace(hits[i], chunk=narrowed)
+            hits[i] = narrowed(hits[i], sents[lo], sents[hi])
         return retrieval.with_hits(hits)

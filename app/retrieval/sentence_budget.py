@@ -28,6 +28,20 @@ def passage_sentences(hit: Hit) -> list[Sentence]:
     return [s for s in prose_sentences(hit.chunk.text) if not s.text.startswith("#")]
 
 
+def narrowed(hit: Hit, first: Sentence, last: Sentence) -> Hit:
+    """``hit`` cut to the span of its chunk from ``first`` to ``last`` (offsets exact)."""
+    chunk = hit.chunk
+    return replace(
+        hit,
+        chunk=replace(
+            chunk,
+            text=chunk.text[first.start : last.end],
+            start=chunk.start + first.start,
+            end=chunk.start + last.end,
+        ),
+    )
+
+
 def sentence_scores(embedder: Embedder, question: str, sentences: list[Sentence]) -> np.ndarray:
     """Dense cosine with the question, plus the share of the question's content words each
     sentence holds, each word weighted by how rare it is among these sentences: the words
@@ -74,24 +88,14 @@ class SentenceBudget:
             if i in spans:
                 lo, hi = min(lo, spans[i][0]), max(hi, spans[i][1])
             cost = sum(costs[i][lo : hi + 1]) + LABEL_TOKENS
-            before = (
-                sum(costs[i][spans[i][0] : spans[i][1] + 1]) + LABEL_TOKENS if i in spans else 0
-            )
-            if spans and used + cost - before > self.budget:
+            had = sum(costs[i][spans[i][0] : spans[i][1] + 1]) + LABEL_TOKENS if i in spans else 0
+            if spans and used + cost - had > self.budget:
                 continue
-            used += cost - before
+            used += cost - had
             spans[i] = (lo, hi)
-        kept = []
-        for i, hit in enumerate(hits):  # rank order, as retrieved
-            if i not in spans:
-                continue
-            first, last = split[i][spans[i][0]], split[i][spans[i][1]]
-            chunk = hit.chunk
-            narrowed = replace(
-                chunk,
-                text=chunk.text[first.start : last.end],
-                start=chunk.start + first.start,
-                end=chunk.start + last.end,
-            )
-            kept.append(replace(hit, chunk=narrowed))
+        kept = [  # rank order, as retrieved
+            narrowed(hit, split[i][spans[i][0]], split[i][spans[i][1]])
+            for i, hit in enumerate(hits)
+            if i in spans
+        ]
         return retrieval.with_hits(kept)
