@@ -312,6 +312,8 @@ EVAL_SETTINGS = {
     "verify_claims",
     "claim_min_subject",
     "prompt_examples",
+    "temperature",
+    "repeat_penalty",
 }
 
 

@@ -26,4 +26,5 @@ def load_llm(settings: Settings) -> LocalLLM | RemoteLLM:
         use_mmap=settings.use_mmap,
         chat_format=settings.chat_format,
         seed=settings.seed,
+        repeat_penalty=settings.repeat_penalty,
     )

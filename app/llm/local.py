@@ -60,6 +60,7 @@ class LocalLLM:
         use_mmap: bool = False,
         chat_format: str | None = None,
         seed: int = 42,
+        repeat_penalty: float = 1.0,
     ) -> None:
         from llama_cpp import Llama
 
@@ -69,6 +70,7 @@ class LocalLLM:
         self.name = self.path.name
         self.n_threads = n_threads or physical_cores()
         self.seed = seed
+        self.repeat_penalty = repeat_penalty
         try:
             load_cpu_variant()
             self.llama = Llama(
@@ -150,7 +152,7 @@ class LocalLLM:
                 max_tokens=max_tokens,
                 temperature=temperature,
                 top_p=1.0 if temperature == 0 else 0.95,
-                repeat_penalty=1.1,
+                repeat_penalty=self.repeat_penalty,
                 stop=prompt.stop or None,
                 stream=True,
                 seed=self.seed,

@@ -95,11 +95,13 @@ class RemoteLLM:
         tokenizer_path: Path | None = None,
         timeout: float = 300.0,
         connect_timeout: float = 10.0,
+        repeat_penalty: float = 1.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.root_url = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
         self.n_ctx = n_ctx
         self.seed = seed
+        self.repeat_penalty = repeat_penalty
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._model = model
@@ -134,6 +136,7 @@ class RemoteLLM:
             chat_format=settings.chat_format,
             tokenizer_path=settings.model_path,
             timeout=settings.request_timeout,
+            repeat_penalty=settings.repeat_penalty,
         )
 
     # --- model id ---------------------------------------------------------------------
@@ -261,6 +264,7 @@ class RemoteLLM:
             temperature=temperature,
             top_p=1.0 if temperature == 0 else 0.95,
             seed=self.seed,
+            repeat_penalty=self.repeat_penalty,
             timeout=openai.Timeout(remaining, connect=min(self.connect_timeout, remaining)),
         )
         try:

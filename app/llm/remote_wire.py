@@ -11,8 +11,6 @@ import openai
 
 from app.llm.base import Message, RenderedPrompt
 
-REPEAT_PENALTY = 1.1  # as the in-process backend; llama.cpp servers read it, others ignore it
-
 
 @dataclass
 class RemotePrompt(RenderedPrompt):
@@ -37,6 +35,7 @@ class WireRequest:
     top_p: float
     seed: int
     timeout: openai.Timeout
+    repeat_penalty: float = 1.0  # llama.cpp servers read it, others ignore it
 
 
 # the SDK would send OPENAI_ORG_ID and OPENAI_PROJECT_ID from the environment
@@ -84,7 +83,7 @@ class Wire:
     def open_stream(self, prompt: RenderedPrompt, r: WireRequest) -> Any:
         """Send the request; the SDK's stream of chunks (a context manager that closes the
         connection, which stops generation on llama.cpp and vLLM servers)."""
-        extra = {"repeat_penalty": REPEAT_PENALTY}
+        extra = {"repeat_penalty": r.repeat_penalty}
         if isinstance(prompt, RemotePrompt) and prompt.messages is not None:
             return self.client.chat.completions.create(
                 model=r.model,
