@@ -310,6 +310,7 @@ EVAL_SETTINGS = {
     "passage_sentences",
     "passage_budget",
     "verify_claims",
+    "refusal_doubt",
     "claim_min_subject",
     "prompt_examples",
     "temperature",

@@ -145,6 +145,15 @@ class Settings(BaseSettings):
         "before each question. They sit in the cached prompt prefix, so they cost start-up "
         "time, not answer time (docs/EVALUATION.md).",
     )
+    refusal_doubt: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="When the model's whole answer is the refusal sentence but it gave one "
+        "of that sentence's first two words a probability below this, ragqa lets the model "
+        "go on from its next most likely word there, and the answer checks decide. 0: "
+        "never (in-process model only).",
+    )
     verify_claims: bool = Field(
         default=True,
         description="Withhold an answer no sentence of the sources states (answer check "

@@ -509,6 +509,47 @@ def test_html_in_documents_and_answers_is_shown_as_text(
                 live.documents.delete_document(d.doc_id)
 
 
+def test_an_answer_given_after_a_doubted_refusal_says_so(page: Any) -> None:
+    source = {
+        "number": 1, "doc_id": "x", "title": "Ferries", "source": "x.txt", "chunk_id": "c",
+        "start": 0, "end": 4, "heading": None, "text": "The ferry sails at six.",
+        "score": 0.5, "cited": True, "inferred": False,
+    }  # fmt: skip
+
+    def canned(probability: float | None) -> str:
+        answer = {
+            "question": "q", "answer": "It sails at six [1].", "answerable": True,
+            "reason": "answered", "citations": [source], "sources": [source], "model": "m",
+            "refusal_probability": probability,
+        }  # fmt: skip
+        events = [
+            ("sources", [source]),
+            ("token", {"text": "According to [1], it sails at six."}),
+            ("citations", answer),
+            ("done", {"timings": {"retrieval_ms": 1, "ttft_ms": 2, "total_ms": 3}, "model": "m",
+                      "answerable": True, "reason": "answered"}),
+        ]  # fmt: skip
+        return "".join(f"event: {e}\r\ndata: {json.dumps(d)}\r\n\r\n" for e, d in events)
+
+    for n, probability in enumerate([None, 0.43], start=1):
+        body = canned(probability)
+        page.route(
+            "**/api/ask/stream",
+            lambda route, body=body: route.fulfill(
+                status=200, content_type="text/event-stream", body=body
+            ),
+        )
+        ask(page, "When does the ferry sail?")
+        answer = wait_answer(page, n, timeout=10_000)
+        line = answer.locator(".reconsidered-line")
+        if probability is None:
+            assert line.count() == 0
+        else:
+            assert "first leaned towards saying the sources do not answer" in line.inner_text()
+            assert "0.43" in line.inner_text()
+        page.unroute("**/api/ask/stream")
+
+
 def test_phone_layout_has_a_documents_drawer_and_no_sideways_scroll(
     browser: Any, live: Server
 ) -> None:

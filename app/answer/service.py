@@ -25,8 +25,8 @@ from app.answer.citations import parse_citations
 from app.answer.citing import citation_for, cite, short_answer
 from app.answer.examples import prompt_examples
 from app.answer.gate import GenerationGate, Reservation
-from app.answer.generation import generate
-from app.answer.prompt import BuiltPrompt, SourcePassage, render_prompt
+from app.answer.generation import Reconsidering, generate
+from app.answer.prompt import REFUSAL, BuiltPrompt, SourcePassage, render_prompt
 from app.answer.types import Answer, Citation, Timings
 from app.embedding import Embedder, get_embedder
 from app.errors import BadInput, ModelUnavailable
@@ -85,6 +85,7 @@ class _Question:
             timings=self.timings,
             model=self.model,
             retrieval_query=self.query,
+            refusal_probability=None,
             model_text=model_text,
         )
 
@@ -262,6 +263,7 @@ class RagService:
         q.timings.prompt_tokens = len(rendered.tokens)
         cap = built.max_answer_tokens
         pieces: list[str] = []
+        reconsider = Reconsidering(REFUSAL, self.settings.refusal_doubt)
         for piece in generate(
             llm,
             rendered,
@@ -272,12 +274,14 @@ class RagService:
             timeout=self.settings.request_timeout,
             cancel=cancel,
             reservation=reservation,
+            reconsider=reconsider,
         ):
             pieces.append(piece)
             yield StreamEvent("token", piece)
         raw = "".join(pieces).strip()
         q.timings.completion_tokens = llm.count_tokens(raw) if raw else 0
         answer = self._finish(q, raw, sources, used)
+        answer.refusal_probability = reconsider.refusal_probability
         answer.timings.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
         yield StreamEvent("answer", answer)
 

@@ -68,6 +68,12 @@ class Answer(BaseModel):
     timings: Timings
     model: str
     retrieval_query: str | None = None
+    refusal_probability: float | None = Field(
+        None,
+        description="Set when the model first gave the refusal sentence but with a word "
+        "below RAGQA_REFUSAL_DOUBT, and answered from its next most likely word instead: "
+        "the refusal's probability at that word.",
+    )
     model_text: str | None = Field(
         None,
         description="The model's own text, before the answer checks (None when the model "

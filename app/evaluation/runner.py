@@ -180,6 +180,7 @@ def score_item(
         "reason": answer.get("reason"),
         "detail": answer.get("detail"),
         "model_text": answer.get("model_text"),
+        "refusal_probability": answer.get("refusal_probability"),
         "timings": answer["timings"],
         "citations": [{k: c.get(k) for k in CITATION_FIELDS} for c in answer["citations"]],
         "retrieved": [

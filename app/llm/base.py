@@ -6,7 +6,9 @@ abilities are small protocols of their own, checked with ``isinstance``:
 
 - :class:`ReportsHealth`: the backend can say whether its server is reachable
   (``GET /health`` shows it as ``model_server``);
-- :class:`Remote`: generation happens on another machine (``is_remote = True``).
+- :class:`Remote`: generation happens on another machine (``is_remote = True``);
+- :class:`Reconsiders`: the backend can say how sure the model was of the opening of a text
+  it just gave, and what it would most likely have said instead.
 """
 
 from __future__ import annotations
@@ -69,6 +71,29 @@ class Remote(Protocol):
     """Optional: a backend that generates on another machine."""
 
     is_remote: bool
+
+
+@dataclass(frozen=True)
+class SecondChoice:
+    """Where the model was least sure of the opening of a text it gave: the text's own
+    token probability there, and the opening it ranked next (the text's tokens before that
+    point, then the model's most likely other token)."""
+
+    probability: float
+    tokens: list[int]
+    text: str
+
+
+@runtime_checkable
+class Reconsiders(Protocol):
+    """Optional: the backend can read the model's next-token probabilities."""
+
+    def second_choice(
+        self, prompt: RenderedPrompt, text: str, *, words: int = 2
+    ) -> SecondChoice | None:
+        """For ``text``, which the model just gave for ``prompt``: the least likely of the
+        tokens of its first ``words`` words, and the model's best other token there."""
+        ...
 
 
 def backend_health(llm: object) -> dict[str, Any] | None:

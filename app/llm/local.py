@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from app.errors import Cancelled, GenerationTimeout, ModelUnavailable
-from app.llm.base import Message, RenderedPrompt
+from app.llm.base import Message, RenderedPrompt, SecondChoice
 from app.llm.chat_format import model_formatter
 
 log = logging.getLogger(__name__)
@@ -173,3 +173,46 @@ class LocalLLM:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
+
+    # --- reconsidering ------------------------------------------------------------------
+    def second_choice(
+        self, prompt: RenderedPrompt, text: str, *, words: int = 2
+    ) -> SecondChoice | None:
+        """Evaluate ``text``'s first ``words`` words after ``prompt`` one token at a time
+        (the prompt stays in the KV cache: only its last token is evaluated again) and
+        return the least likely of those tokens, with the model's best other token there.
+        The caller must hold the generation gate."""
+        import numpy as np
+
+        tokens = self.tokenize(text)
+        k = next(
+            (i for i in range(1, len(tokens) + 1) if len(self._detok(tokens[:i]).split()) >= words),
+            len(tokens),
+        )
+        if not tokens or not prompt.tokens:
+            return None
+        llama, n = self.llama, len(prompt.tokens)
+        with self._state_lock:
+            if llama.n_tokens >= n and list(llama.input_ids[:n]) == prompt.tokens:
+                llama.n_tokens = n - 1
+                llama.eval(prompt.tokens[-1:])
+            else:
+                llama.reset()
+                llama.eval(prompt.tokens)
+            least: tuple[float, int, int] | None = None
+            for i, token in enumerate(tokens[:k]):
+                logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
+                p = np.exp(logits.astype(np.float64) - float(logits.max()))
+                p /= p.sum()
+                mine = float(p[token])
+                p[token] = -1.0  # the best *other* token
+                if least is None or mine < least[0]:
+                    least = (mine, i, int(p.argmax()))
+                llama.eval([token])
+        assert least is not None
+        probability, i, other = least
+        opening = tokens[:i] + [other]
+        return SecondChoice(round(probability, 4), opening, self._detok(opening))
+
+    def _detok(self, tokens: list[int]) -> str:
+        return self.llama.detokenize(tokens).decode("utf-8", errors="replace")

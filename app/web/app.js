@@ -343,6 +343,12 @@
         if (citations.some((c) => c.inferred)) line.append("— attached by similarity");
         turn.extraEl.append(line);
       }
+      if (result.refusal_probability != null) {
+        const p = Number(result.refusal_probability).toFixed(2);
+        turn.extraEl.append(
+          h("p", { class: "reconsidered-line", text: `The model first leaned towards saying the sources do not answer this (probability ${p}); this is its next most likely answer, checked against the sources.` }),
+        );
+      }
     }
 
     if (sources.length) {
