@@ -22,6 +22,7 @@ from app.answer.citations import ParsedAnswer, is_refusal
 from app.answer.grounding import figures_supported, unsupported_names
 from app.answer.types import Citation
 from app.answer.verify import Passage, check_claim
+from app.ingest.front_matter import source_label
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,11 @@ class ClaimStated:
         self.min_subject = min_subject
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
-        passages = [Passage(s.number, s.title, s.heading or "", s.text) for s in ctx.sources]
+        # each passage is read with the label the model saw: the title, date and byline
+        passages = [
+            Passage(s.number, source_label(s.title, s.published, s.author), s.heading or "", s.text)
+            for s in ctx.sources
+        ]
         check = check_claim(ctx.parsed.text, ctx.question, passages, min_subject=self.min_subject)
         if check.stated:
             ctx.notes["support"] = check.support
