@@ -233,3 +233,31 @@ def test_a_passage_is_read_with_the_byline_the_model_saw() -> None:
     unsigned = source.model_copy(update={"author": None})
     ctx = AnswerContext(question, [unsigned], answer, parse_citations(answer, 1))
     assert ClaimStated()(ctx) is not None  # without it, nothing ties the sentence to the question
+
+
+def test_a_pdf_sentence_wrapped_over_lines_is_one_sentence_and_table_rows_stay_apart() -> None:
+    from app.answer.verify import split_sentences
+
+    text = (
+        "2. The founders\n"
+        "Skellan Robotics was set up in 2019 by two engineers from the Port Varrow docks,\n"
+        "Ines Calloway and her colleague Dr Omar\n"  # short: a line of its own, not run on
+        "Bright, who had built cranes for twenty years before they started the business\n"
+        "together in a rented shed. It employs 40 people.\n"
+        "Cranes sold to the northern ports in the first full year 12 units\n"
+        "Cranes sold to the southern ports in the first full year 9 units\n"
+    )
+    sentences = [s.text for s in split_sentences(1, text)]
+    assert not any("founders" in s and "Skellan" in s for s in sentences)  # a heading stays apart
+    assert (
+        "Skellan Robotics was set up in 2019 by two engineers from the Port Varrow docks,\n"
+        "Ines Calloway and her colleague Dr Omar" in sentences
+    )
+    assert (
+        "Bright, who had built cranes for twenty years before they started the business\n"
+        "together in a rented shed." in sentences
+    )
+    assert "Cranes sold to the northern ports in the first full year 12 units" in sentences
+    assert "Cranes sold to the southern ports in the first full year 9 units" in sentences
+    for s in split_sentences(1, text):
+        assert text[s.start : s.end] == s.text
