@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.answer.grounding import _MARKERS, Figure, figures
-from app.text.sentences import prose_sentences
+from app.text.sentences import prose_sentences, unwrapped_sentences
 from app.text.words import STOPWORDS as _STOP
 from app.text.words import content_stems as _stems
 from app.text.words import stem, subject_words
@@ -102,37 +102,8 @@ class ClaimCheck:
     detail: str = ""
 
 
-# A PDF's text keeps the page's line wraps, and every line ends a sentence for the splitter
-# (a table row must stand alone). A long line that stops mid-sentence, on a word or a
-# comma, runs on into the next line; a table row ends on a figure or a figure's unit
-# ("540 t"), and a heading is short.
-_WORD_END = re.compile(r"[^\W\d_][\w’'-]*,?")
-_WRAP_MIN = 50
-
-
-def _runs_on(line: str) -> bool:
-    words = line.split()
-    return (
-        len(line) >= _WRAP_MIN
-        and len(words) >= 2
-        and _WORD_END.fullmatch(words[-1]) is not None
-        and not any(c.isdigit() for c in words[-2])
-    )
-
-
 def split_sentences(number: int, text: str) -> list[Sentence]:
-    out: list[Sentence] = []
-    for s in prose_sentences(text):
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and text[prev.end : s.start] == "\n"
-            and _runs_on(prev.text.rsplit("\n", 1)[-1])
-        ):
-            out[-1] = Sentence(number, prev.start, s.end, text[prev.start : s.end])
-        else:
-            out.append(Sentence(number, s.start, s.end, s.text))
-    return out
+    return [Sentence(number, s.start, s.end, s.text) for s in unwrapped_sentences(text)]
 
 
 # "When did X open, and how many people does it employ?" asks two things

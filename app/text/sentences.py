@@ -66,6 +66,41 @@ def prose_sentences(text: str) -> list[Sentence]:
     return out
 
 
+# A PDF's text keeps the page's line wraps, and each line ends a prose sentence (a table
+# row must stand alone). A long line that stops mid-sentence, on a word or a comma, runs on
+# into the next; a table row ends on a figure or a figure's unit ("540 t"), and a heading
+# is short.
+_WORD_END = re.compile(r"[^\W\d_][\w’'-]*,?")
+_WRAP_MIN = 50
+
+
+def _runs_on(line: str) -> bool:
+    words = line.split()
+    return (
+        len(line) >= _WRAP_MIN
+        and len(words) >= 2
+        and _WORD_END.fullmatch(words[-1]) is not None
+        and not any(c.isdigit() for c in words[-2])
+    )
+
+
+def unwrapped_sentences(text: str) -> list[Sentence]:
+    """:func:`prose_sentences`, with a sentence wrapped over lines (as in a PDF's text)
+    kept whole: what the answer checks read and quote."""
+    out: list[Sentence] = []
+    for s in prose_sentences(text):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and text[prev.end : s.start] == "\n"
+            and _runs_on(prev.text.rsplit("\n", 1)[-1])
+        ):
+            out[-1] = Sentence(prev.start, s.end, text[prev.start : s.end])
+        else:
+            out.append(s)
+    return out
+
+
 def first_sentence(text: str) -> str:
     spans = sentence_spans(text)
     return spans[0].text if spans else ""
