@@ -246,6 +246,8 @@ def test_a_pdf_sentence_wrapped_over_lines_is_one_sentence_and_table_rows_stay_a
         "together in a rented shed. It employs 40 people.\n"
         "Cranes sold to the northern ports in the first full year 12 units\n"
         "Cranes sold to the southern ports in the first full year 9 units\n"
+        "Northern ports (Skellan, Varrow, Greyhaven)  | 12 units | Delivered on time\n"
+        "Southern ports (Marrow, Tessly, Hob's Point) | 9 units  | Delivered late\n"
     )
     sentences = [s.text for s in split_sentences(1, text)]
     assert not any("founders" in s and "Skellan" in s for s in sentences)  # a heading stays apart
@@ -259,5 +261,6 @@ def test_a_pdf_sentence_wrapped_over_lines_is_one_sentence_and_table_rows_stay_a
     )
     assert "Cranes sold to the northern ports in the first full year 12 units" in sentences
     assert "Cranes sold to the southern ports in the first full year 9 units" in sentences
+    assert sum("Delivered" in s for s in sentences) == 2  # rows of a text table, apart
     for s in split_sentences(1, text):
         assert text[s.start : s.end] == s.text

@@ -68,16 +68,20 @@ def prose_sentences(text: str) -> list[Sentence]:
 
 # A PDF's text keeps the page's line wraps, and each line ends a prose sentence (a table
 # row must stand alone). A long line that stops mid-sentence, on a word or a comma, runs on
-# into the next; a table row ends on a figure or a figure's unit ("540 t"), and a heading
-# is short.
+# into the next; a table row (cells set apart by bars, tabs or spaces, or ending on a
+# figure or a figure's unit, "540 t") and a heading (short) stand alone.
 _WORD_END = re.compile(r"[^\W\d_][\w’'-]*,?")
 _WRAP_MIN = 50
+
+
+_TABLE_ROW = re.compile(r"[|\t]|\S {2,}\S")  # cells: bars, tabs or aligned columns
 
 
 def _runs_on(line: str) -> bool:
     words = line.split()
     return (
         len(line) >= _WRAP_MIN
+        and not _TABLE_ROW.search(line)
         and len(words) >= 2
         and _WORD_END.fullmatch(words[-1]) is not None
         and not any(c.isdigit() for c in words[-2])
