@@ -126,6 +126,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=RESULTS / "compare-versions.json")
     args = ap.parse_args()
+    measured_on = machine()  # the checkout the workers import, not the one at the end
     items = load_questions(args.questions)[: args.limit]
     versions = [v.split("=", 1) for v in args.version]
     overrides: dict[str, dict[str, str]] = {}
@@ -186,7 +187,7 @@ def main() -> int:
             {
                 "benchmark": "compare_versions",
                 "command": " ".join(["bench/compare_versions.py", *sys.argv[1:]]),
-                "machine": machine(),
+                "machine": measured_on,
                 "questions": str(args.questions),
                 "versions": dict(versions),
                 "settings": overrides,
