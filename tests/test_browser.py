@@ -509,6 +509,11 @@ def test_html_in_documents_and_answers_is_shown_as_text(
                 live.documents.delete_document(d.doc_id)
 
 
+def _fulfil_with(body: str) -> Any:
+    """A route handler that answers with this event stream."""
+    return lambda route: route.fulfill(status=200, content_type="text/event-stream", body=body)
+
+
 def test_an_answer_given_after_a_doubted_refusal_says_so(page: Any) -> None:
     source = {
         "number": 1, "doc_id": "x", "title": "Ferries", "source": "x.txt", "chunk_id": "c",
@@ -532,13 +537,7 @@ def test_an_answer_given_after_a_doubted_refusal_says_so(page: Any) -> None:
         return "".join(f"event: {e}\r\ndata: {json.dumps(d)}\r\n\r\n" for e, d in events)
 
     for n, probability in enumerate([None, 0.43], start=1):
-        body = canned(probability)
-        page.route(
-            "**/api/ask/stream",
-            lambda route, body=body: route.fulfill(
-                status=200, content_type="text/event-stream", body=body
-            ),
-        )
+        page.route("**/api/ask/stream", _fulfil_with(canned(probability)))
         ask(page, "When does the ferry sail?")
         answer = wait_answer(page, n, timeout=10_000)
         line = answer.locator(".reconsidered-line")

@@ -83,6 +83,12 @@ def test_a_doubted_refusal_goes_on_from_the_second_choice_and_is_never_streamed(
     assert model.prompts[1].tokens == [1, 2, 3, 77]  # the prompt, then the second choice
 
 
+def test_white_space_around_the_refusal_does_not_hide_it() -> None:
+    model = ScriptedModel([" ", *REFUSAL_PIECES, "\n"], UNSURE, " to [1], six.")
+    pieces, how = _run(model)
+    assert pieces == ["According", " to [1], six."] and how.refusal_probability == 0.43
+
+
 @pytest.mark.parametrize("probability", [0.5, 0.9])
 def test_a_refusal_the_model_was_sure_of_stands(probability: float) -> None:
     model = ScriptedModel(REFUSAL_PIECES, SecondChoice(probability, [77], "According"), "x")

@@ -84,7 +84,7 @@ def _reconsidered(
     held: list[str] = []
     for piece in pieces:
         held.append(piece)
-        if not how.refusal.startswith("".join(held).lstrip()):
+        if not how.refusal.startswith("".join(held).strip()):
             yield from held
             yield from pieces  # the rest, as it comes
             return
