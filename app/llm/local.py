@@ -185,12 +185,12 @@ class LocalLLM:
         import numpy as np
 
         tokens = self.tokenize(text)
+        if not tokens or not prompt.tokens:
+            return None
         k = next(
             (i for i in range(1, len(tokens) + 1) if len(self._detok(tokens[:i]).split()) >= words),
             len(tokens),
         )
-        if not tokens or not prompt.tokens:
-            return None
         llama, n = self.llama, len(prompt.tokens)
         with self._state_lock:
             if llama.n_tokens >= n and list(llama.input_ids[:n]) == prompt.tokens:

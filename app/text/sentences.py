@@ -72,8 +72,6 @@ def prose_sentences(text: str) -> list[Sentence]:
 # figure or a figure's unit, "540 t") and a heading (short) stand alone.
 _WORD_END = re.compile(r"[^\W\d_][\w’'-]*,?")
 _WRAP_MIN = 50
-
-
 _TABLE_ROW = re.compile(r"[|\t]|\S {2,}\S")  # cells: bars, tabs or aligned columns
 
 
