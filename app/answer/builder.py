@@ -17,6 +17,7 @@ from app.answer.checks import (
     FiguresInSources,
     ModelRefused,
     NamesInSources,
+    YearStated,
 )
 from app.embedding import Embedder
 from app.retrieval.base import PostProcessor, RetrievalPipeline
@@ -58,9 +59,7 @@ def _narrowing(settings: Settings, embedder: Embedder) -> list[PostProcessor]:
 
 
 def answer_checks(settings: Settings) -> list[AnswerCheck]:
-    return [
-        ModelRefused(),
-        FiguresInSources(),
-        NamesInSources(),
-        *([ClaimStated(settings.claim_min_subject)] if settings.verify_claims else []),
-    ]
+    checks: list[AnswerCheck] = [ModelRefused(), FiguresInSources(), NamesInSources()]
+    if settings.verify_claims:
+        checks += [ClaimStated(settings.claim_min_subject), YearStated()]
+    return checks

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 from app.answer.citations import ParsedAnswer, is_refusal
 from app.answer.grounding import figures_supported, unsupported_names
+from app.answer.occasion import Setting, year_missing
 from app.answer.types import Citation
-from app.answer.verify import Passage, check_claim
+from app.answer.verify import Passage, Sentence, check_claim, split_sentences
 from app.ingest.front_matter import source_label
 
 log = logging.getLogger(__name__)
@@ -135,3 +136,36 @@ class ClaimStated:
             ctx.notes["support"] = check.support
             return None
         return Verdict(check.detail or "no sentence of the sources states the answer")
+
+
+class YearStated:
+    """The question names a year that the sentence stating the answer does not give, nor
+    the sentence before it, its heading or its document's label and date line: the figure
+    is that of another year (:mod:`app.answer.occasion`). Runs after :class:`ClaimStated`,
+    on the sentences it found."""
+
+    name = "not_stated"
+
+    def __call__(self, ctx: AnswerContext) -> Verdict | None:
+        support: list[Sentence] = ctx.notes.get("support") or []
+        settings = [_setting(s, ctx.sources) for s in support]
+        year = year_missing(ctx.question, [s for s in settings if s is not None])
+        if year is None:
+            return None
+        return Verdict(
+            f"the question asks about {year}; the sentence that states the answer does not"
+        )
+
+
+def _setting(sentence: Sentence, sources: Sequence[Citation]) -> Setting | None:
+    source = next((s for s in sources if s.number == sentence.source), None)
+    if source is None:
+        return None
+    sentences = split_sentences(source.number, source.text)
+    at = next((i for i, s in enumerate(sentences) if s.start == sentence.start), 0)
+    return Setting(
+        sentence.text,
+        sentences[at - 1].text if at > 0 else "",
+        source.heading or "",
+        source_label(source.title, source.published, source.author),
+    )

@@ -1,0 +1,59 @@
+"""The year a question asks about must be the year of the sentence that answers it.
+
+Among the traps that pass every other check are figures the sources give for another
+year: this year's harvest reported as the harvest of a year the sources never give, a
+count for 2024 given as the count for 2022. The figure is real, its unit is right and the
+sentence is about the question's subject; only the year differs. So, once a sentence has
+been found that states the answer (:mod:`app.answer.verify`), every year the question
+names ("in 2022", "in 2023-24") must occur in that sentence's *setting*: the sentence,
+the one before it, its section heading, or its document's label with the date line
+(which says what year "this year" is).
+
+The same test for the event a date or amount question names by its verb ("On what date
+did the board *approve* …") was tried and dropped: the sources name the same event with
+other verbs too often ("publish"/"released", "begin"/"started"), docs/EVALUATION.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+YEAR = re.compile(r"(?<![\d,.])(1[89]\d\d|20\d\d)(?![\d,])")
+# "2023-24", "2023/24", "2023–2024": a season or financial year names both years
+_SPAN = re.compile(r"(?<![\d,.])((?:1[89]|20)\d\d)\s?[-–/]\s?(\d\d(?:\d\d)?)(?![\d,])")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where a supporting sentence stands: the sentence, the one before it in its passage
+    (or ""), its section heading and its document's label (title, date line, byline)."""
+
+    sentence: str
+    before: str
+    heading: str
+    label: str
+
+    def years(self) -> set[str]:
+        text = f"{self.label} {self.heading} {self.before} {self.sentence}"
+        found = set(YEAR.findall(text))
+        for start, end in _SPAN.findall(text):
+            found.add(start[: 4 - len(end)] + end)
+        return found
+
+
+def asked_years(question: str) -> list[str]:
+    """The years the question names, in order: "2023-24" names 2023."""
+    return list(dict.fromkeys(YEAR.findall(question)))
+
+
+def year_missing(question: str, settings: Sequence[Setting]) -> str | None:
+    """The first year the question names that no supporting sentence's setting gives,
+    or None. No supporting sentence, nothing to judge: None."""
+    if not settings:
+        return None
+    for year in asked_years(question):
+        if not any(year in s.years() for s in settings):
+            return year
+    return None
