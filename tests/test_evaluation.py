@@ -43,6 +43,11 @@ def test_squad_normalisation_and_scores() -> None:
     assert metrics.normalize("The  2 Trillion, tokens!") == "2 trillion tokens"
     assert metrics.contains_answer("Llama 2 saw 2 trillion tokens [1].", ["2 trillion"]) == 1.0
     assert metrics.contains_answer("It saw 12 trillion tokens.", ["2 trillion"]) == 0.0
+    # a possessive names the answer: "OpenAI's API" answers "OpenAI", straight or curly
+    assert metrics.contains_answer("They call OpenAI's API.", ["OpenAI"]) == 1.0
+    assert metrics.contains_answer("They call OpenAI’s API.", ["OpenAI"]) == 1.0
+    assert metrics.contains_answer("They call OpenAIs API.", ["OpenAI"]) == 0.0
+    assert metrics.normalize("the boys' club") == "boys club"
     assert metrics.exact_match("Microsoft.", ["microsoft"]) == 1.0
     assert metrics.token_f1("Microsoft and Meta", ["Microsoft"]) == pytest.approx(0.5)
 

@@ -29,12 +29,15 @@ from collections import Counter
 from collections.abc import Sequence
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 _PUNCT = set(string.punctuation)
 
 
 def normalize(text: str) -> str:
-    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = text.lower()
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces; and a
+    possessive "'s" dropped, so "OpenAI's API" contains the answer "OpenAI" (with the
+    apostrophe dropped alone it would read "openais")."""
+    text = _POSSESSIVE.sub("", text.lower())
     text = "".join(ch for ch in text if ch not in _PUNCT)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
