@@ -95,6 +95,20 @@ def test_two_part_answers_may_rest_on_two_sentences() -> None:
     assert check.stated and len(check.support) == 2
 
 
+def test_a_two_part_answer_is_checked_in_its_second_sentence_too() -> None:
+    """The second part is often answered in a second sentence: it is part of the claim;
+    a closing sentence that only says where the answer is from is not."""
+    q = "When did the Northfield plant open, and how many people does it employ?"
+    right = "The plant opened in May 2021. It employs 140 people. This is stated in [1]."
+    assert check_claim(right, q, [PLANT]).stated
+    wrong = "The plant opened in May 2021. It employs 160 people. This is stated in [1]."
+    check = check_claim(wrong, q, [PLANT])
+    assert not check.stated and check.missing == ["160"]
+    # a one-part question's claim is the first sentence, whatever follows it
+    one = "When did the Northfield plant open?"
+    assert check_claim("It opened in May 2021. It employs 160 people.", one, [PLANT]).stated
+
+
 def test_sentences_keep_exact_spans_and_do_not_split_on_abbreviations() -> None:
     text = "Dr. Ana Ruiz spoke. The U.S. office opened.\nRow | 12 | 40%"
     spans = prose_sentences(text)

@@ -9,7 +9,8 @@ states the claim **together with the question's subject**:
 
 - the answer's *claim units* are the figures and names it adds to the question (a figure
   keeps its unit: ``42%`` is not ``42 batteries``, ``$3 million`` is not ``3 million
-  visitors``); an answer with neither claims the content words it adds;
+  visitors``); an answer with neither claims the content words it adds
+  (:mod:`app.answer.claims`);
 - a sentence *supports* a unit when it contains the unit, and is *about the question*
   when enough of the question's subject words occur in it, in the sentence before it, or
   in its passage's title and heading (which carry the subject of a sentence like "It
@@ -33,43 +34,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.answer.grounding import _MARKERS, Figure, figures
-from app.text.sentences import prose_sentences, unwrapped_sentences
-from app.text.words import STOPWORDS as _STOP
+from app.answer.claims import (
+    FigureUse,
+    claim_units,
+    figure_stated,
+    key_units,
+    names_in,
+    question_parts,
+)
+from app.text.sentences import unwrapped_sentences
 from app.text.words import content_stems as _stems
 from app.text.words import stem, subject_words
 
-# fmt: off
-_NOT_NAMES = frozenset("""
-a an and as according also answer based both but by for from he her his however i if in it
-its no not of on or she so source sources that the their these they this those to we while
-with yes there here what when where which who thus therefore overall note although because
-since unlike like after before during yet still then
-""".split())  # noqa: SIM905
-# fmt: on
-_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
-_PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
-_CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
 # a sentence that opens with a pronoun takes its subject from the sentence before
 _REFERS_BACK = re.compile(
     r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
 )
-# questions whose answer is a figure (or a date): every figure of the answer is its claim
-_ASKS_FIGURE = re.compile(
-    r"\b(?:how (?:many|much|long|far|big|large|old|often|high|tall|fast|wide|deep|heavy)"
-    r"|when|what (?:year|date|day|month|time|share|percentage|proportion|fraction|number"
-    r"|amount|cost|price|size|length|rate|age)|which (?:year|date|day|month))\b",
-    re.I,
-)
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
 _DESCRIBES = re.compile(r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where)\b", re.I)
 BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the question
-# "as stated in [1]", "the information provided", "according to": how the model cites, not
-# what it claims
-_ATTRIBUTION = frozenset(
-    {"stat", "mention", "accord", "inform", "information", "cit", "refer", "indicat", "provid"}
-)
-_SCALES = frozenset({"thousand", "million", "billion", "trillion", "k", "m", "bn", "b", "t"})
 # question words that name a price: a money figure's unit checks them (the same for a
 # share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
 _PRICE_WORDS = frozenset(map(stem, "price cost paid pay spend spent worth value".split()))  # noqa: SIM905
@@ -106,161 +89,11 @@ def split_sentences(number: int, text: str) -> list[Sentence]:
     return [Sentence(number, s.start, s.end, s.text) for s in unwrapped_sentences(text)]
 
 
-# "When did X open, and how many people does it employ?" asks two things
-_PART_BREAK = re.compile(
-    r"(?:,\s*|\s+)(?:and|while|but)\s+(?=(?:how|what|when|where|who|whom|whose|which|why)\b)"
-    r"|[?;]\s+",
-    re.I,
-)
-
-
-def question_parts(question: str) -> list[str]:
-    parts = [p for p in _PART_BREAK.split(question) if p.strip()]
-    return parts or [question]
-
-
-def _names(text: str, known: str = "") -> set[str]:
-    """Capitalised words, lower-cased. A word that opens a sentence counts only when
-    ``known`` (the passages) has it capitalised too: "Developed by…" names nothing."""
-    out = set()
-    text = _MARKERS.sub(" ", text)
-    for m in _NAME.finditer(text):
-        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-")
-        if not word or word.lower() in _NOT_NAMES or re.fullmatch(r"[A-Z]{2,}s", word):
-            continue  # "LLMs", "GPUs": kinds of thing, not names
-        opens = not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in ".!?:\n"
-        if opens and not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", known):
-            continue
-        out.add(word.lower())
-    return out
-
-
-@dataclass(frozen=True)
-class _FigureUse:
-    figure: Figure
-    text: str  # as written
-    percent: bool
-    currency: bool
-    unit: str | None  # stem of the word that follows (tokens, layers, visitors…)
-    following: tuple[str, ...] = ()  # stems of the few words after it
-
-
-def _figure_uses(text: str) -> list[_FigureUse]:
-    """Each figure in ``text`` with the unit written around it."""
-    text = _MARKERS.sub(" ", text)
-    uses = []
-    for m in re.finditer(r"(?<![\w-])[$€£¥]?\s?\d(?:[\d,.]*\d)?(?:\s?%)?", text):
-        raw = m.group(0).strip()
-        found = figures(raw.lstrip("$€£¥ ").rstrip("%").strip() or raw)
-        if not found:
-            continue
-        before = text[max(0, m.start() - 12) : m.start()]
-        after = text[m.end() : m.end() + 40]
-        words = re.findall(r"[A-Za-z%][A-Za-z'’-]*|%", after)
-        scale = ""
-        if words and words[0].lower().split("-")[0] in _SCALES:  # "6-billion-parameter"
-            head, _, rest = words.pop(0).partition("-")
-            scale = head
-            if rest:
-                words.insert(0, rest)
-        full = figures(raw.lstrip("$€£¥ ").rstrip("% ") + (f" {scale}" if scale else ""))
-        percent = "%" in raw or bool(_PERCENT.match(after.lstrip()))
-        currency = bool(_CURRENCY.search(raw + " " + before[-6:])) or bool(
-            words and _CURRENCY.fullmatch(words[0])
-        )
-        unit = None
-        if words and not percent:
-            first = words[0].lower().split("-")[0]  # "human-labelled" → human
-            if first not in _STOP and first not in ("percent", "cent"):
-                unit = stem(first)
-        following = tuple(stem(p) for w in words[:4] for p in w.split("-") if p)
-        for f in full or found:
-            uses.append(_FigureUse(f, raw, percent, currency, unit, following))
-    return uses
-
-
-def _figure_stated(use: _FigureUse, sentence: str) -> bool:
-    """The sentence gives the same figure with a compatible unit: the answer's unit
-    follows the figure, or occurs in the sentence without belonging to another figure
-    ("33 start-ups and listed companies in its portfolio" states "33 portfolio
-    companies"; "12,000 tonnes … employs 140 people" does not state "12,000 people")."""
-    uses = _figure_uses(sentence)
-    for other in uses:
-        if other.figure.number != use.figure.number:
-            continue
-        if use.figure.prefix and other.figure.prefix != use.figure.prefix:
-            continue
-        if use.percent != other.percent:
-            continue  # 42% is not 42 of anything
-        if use.currency and not other.currency:
-            continue
-        if use.unit is None:
-            return True
-        # the answer's unit must follow the figure in the sentence (within a few words)
-        if use.unit in other.following:
-            return True
-        if other.unit is None:
-            if other.following[:1] in (("to",), ("and",), ("or",)):
-                continue  # "from 7B to 70B parameters": a range's unit follows its end
-            return True  # the sentence gives the figure bare: the unit comes from the subject
-        owned = {u.unit for u in uses if u.figure != other.figure}
-        if use.unit in _stems(sentence) and use.unit not in owned:
-            return True
-    return False
-
-
-def claim_units(
-    answer: str, question: str, known: str = ""
-) -> tuple[list[_FigureUse], set[str], set[str]]:
-    """The figures and names the answer adds to the question, and, when it adds neither,
-    the content words it adds. ``known``: the passages' text (see ``_names``)."""
-    sentences = prose_sentences(_MARKERS.sub(" ", answer).strip())
-    answer = sentences[0].text if sentences else answer  # the answer proper
-    asked_figs = {f.number for f in figures(question)}
-    asked_figs |= {u.figure.number for u in _figure_uses(question)}
-    figs = [u for u in _figure_uses(answer) if u.figure.number not in asked_figs]
-    q_lower = question.lower()
-    names = {n for n in _names(answer, known) if n not in q_lower}
-    words: set[str] = set()
-    if not figs and not names:
-        words = _stems(answer) - _stems(question) - _ATTRIBUTION
-    return figs, names, words
-
-
-def key_units(answer: str, question: str, figs: list[_FigureUse], names: set[str]) -> list[str]:
-    """The units that make the answer's key claim. A one-part question that asks for a
-    figure is answered by the figures; one that asks for anything else by the first name
-    the answer gives (with the words of the same proper name: "Vostra Works"), the rest of
-    the sentence being what the model adds about it ("Gecko, which Google made…"). When
-    the answer has no unit of the kind asked, or the question has two parts, all count."""
-    every = [u.text for u in figs] + sorted(names)
-    if len(question_parts(question)) > 1:
-        return every
-    if _ASKS_FIGURE.search(question):
-        return [u.text for u in figs] or every
-    text = _MARKERS.sub(" ", answer)
-    first = None
-    for m in _NAME.finditer(text):
-        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-").lower()
-        if word in names:
-            first = m
-            break
-    if first is None:
-        return every
-    # the proper name the first name belongs to: the capitalised words that run on from it
-    run = re.match(r"(?:[A-Z][\w'’-]*\s*)+", text[first.start() :])
-    span = run.group(0) if run else first.group(0)
-    key = [
-        n for n in sorted(names) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", span.lower())
-    ]
-    return key or every
-
-
 def _candidates(
     passages: Sequence[Passage],
     question: str,
     asked_names: set[str],
-    figs: list[_FigureUse],
+    figs: list[FigureUse],
     names: set[str],
     words: set[str],
 ) -> list[_Candidate]:
@@ -289,7 +122,7 @@ def _candidates(
             if asked_names and not any(n in f"{label} {context}".lower() for n in asked_names):
                 about = 0.0
             lowered = s.text.lower()
-            covered = {u.text for u in figs if _figure_stated(u, s.text)}
+            covered = {u.text for u in figs if figure_stated(u, s.text)}
             covered |= {n for n in names if n in lowered}
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             read_with = f"{label} {context}".lower()
@@ -317,7 +150,7 @@ def check_claim(
     figs, names, words = claim_units(answer, question, known)
     # the names the question asks about ("GPT-4", "Sequoia"): a sentence about something
     # else that happens to share the question's common words does not answer it
-    asked_names = _names(question)  # its opening word (What, How, At…) never counts
+    asked_names = names_in(question)  # its opening word (What, How, At…) never counts
     units = key_units(answer, question, figs, names)
     if not units and not words:
         return ClaimCheck(False, detail="the answer adds nothing to the question")
@@ -383,7 +216,7 @@ def _bridged(
     # asks about ("the company that beat X to Y": X and Y name the description's subject)
     about = sorted((c for c in candidates if c[5] >= min_subject), key=lambda c: -c[5])
     asked = question.lower()
-    named = [(c[0], {n for n in _names(c[0].text, known) if n not in asked}) for c in about]
+    named = [(c[0], {n for n in names_in(c[0].text, known) if n not in asked}) for c in about]
     bridges = set().union(*(names for _, names in named[:BRIDGE_FROM]))
     found, used = [], set()
     for c in candidates:

@@ -1,0 +1,212 @@
+"""What an answer claims: the figures (each with its unit) and names it adds to the
+question, and which of them make its key claim.
+
+- a figure keeps the unit written around it: ``42%`` is not ``42 batteries``, ``$3
+  million`` is not ``3 million visitors``, ``12,000 tonnes`` is not ``12,000 people``;
+- a name is a capitalised word the question does not use (a word that opens a sentence
+  counts only when the sources have it capitalised too);
+- an answer with neither claims the content words it adds;
+- the claim is the answer's first sentence, or, for a question in two parts, its first
+  two sentences that say more than where the answer is from.
+
+:mod:`app.answer.verify` then looks for the sentence of the sources that states them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.answer.grounding import _MARKERS, Figure, figures
+from app.text.sentences import prose_sentences
+from app.text.words import STOPWORDS as _STOP
+from app.text.words import content_stems as _stems
+from app.text.words import stem
+
+# fmt: off
+_NOT_NAMES = frozenset("""
+a an and as according also answer based both but by for from he her his however i if in it
+its no not of on or she so source sources that the their these they this those to we while
+with yes there here what when where which who thus therefore overall note although because
+since unlike like after before during yet still then
+""".split())  # noqa: SIM905
+# fmt: on
+_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
+_CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
+# questions whose answer is a figure (or a date): every figure of the answer is its claim
+_ASKS_FIGURE = re.compile(
+    r"\b(?:how (?:many|much|long|far|big|large|old|often|high|tall|fast|wide|deep|heavy)"
+    r"|when|what (?:year|date|day|month|time|share|percentage|proportion|fraction|number"
+    r"|amount|cost|price|size|length|rate|age)|which (?:year|date|day|month))\b",
+    re.I,
+)
+# "as stated in [1]", "the information provided", "according to": how the model cites, not
+# what it claims
+_ATTRIBUTION = frozenset(
+    {"stat", "mention", "accord", "inform", "information", "cit", "refer", "indicat", "provid"}
+)
+# words of a sentence that only says where the answer is from ("This can be found in [1].")
+_WHERE = frozenset(map(stem, "found find seen see source sources quote text passage".split()))  # noqa: SIM905
+_SCALES = frozenset({"thousand", "million", "billion", "trillion", "k", "m", "bn", "b", "t"})
+
+# "When did X open, and how many people does it employ?" asks two things
+_PART_BREAK = re.compile(
+    r"(?:,\s*|\s+)(?:and|while|but)\s+(?=(?:how|what|when|where|who|whom|whose|which|why)\b)"
+    r"|[?;]\s+",
+    re.I,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    parts = [p for p in _PART_BREAK.split(question) if p.strip()]
+    return parts or [question]
+
+
+def names_in(text: str, known: str = "") -> set[str]:
+    """Capitalised words, lower-cased. A word that opens a sentence counts only when
+    ``known`` (the passages) has it capitalised too: "Developed by…" names nothing."""
+    out = set()
+    text = _MARKERS.sub(" ", text)
+    for m in _NAME.finditer(text):
+        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-")
+        if not word or word.lower() in _NOT_NAMES or re.fullmatch(r"[A-Z]{2,}s", word):
+            continue  # "LLMs", "GPUs": kinds of thing, not names
+        opens = not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in ".!?:\n"
+        if opens and not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", known):
+            continue
+        out.add(word.lower())
+    return out
+
+
+@dataclass(frozen=True)
+class FigureUse:
+    figure: Figure
+    text: str  # as written
+    percent: bool
+    currency: bool
+    unit: str | None  # stem of the word that follows (tokens, layers, visitors…)
+    following: tuple[str, ...] = ()  # stems of the few words after it
+
+
+def figure_uses(text: str) -> list[FigureUse]:
+    """Each figure in ``text`` with the unit written around it."""
+    text = _MARKERS.sub(" ", text)
+    uses = []
+    for m in re.finditer(r"(?<![\w-])[$€£¥]?\s?\d(?:[\d,.]*\d)?(?:\s?%)?", text):
+        raw = m.group(0).strip()
+        found = figures(raw.lstrip("$€£¥ ").rstrip("%").strip() or raw)
+        if not found:
+            continue
+        before = text[max(0, m.start() - 12) : m.start()]
+        after = text[m.end() : m.end() + 40]
+        words = re.findall(r"[A-Za-z%][A-Za-z'’-]*|%", after)
+        scale = ""
+        if words and words[0].lower().split("-")[0] in _SCALES:  # "6-billion-parameter"
+            head, _, rest = words.pop(0).partition("-")
+            scale = head
+            if rest:
+                words.insert(0, rest)
+        full = figures(raw.lstrip("$€£¥ ").rstrip("% ") + (f" {scale}" if scale else ""))
+        percent = "%" in raw or bool(_PERCENT.match(after.lstrip()))
+        currency = bool(_CURRENCY.search(raw + " " + before[-6:])) or bool(
+            words and _CURRENCY.fullmatch(words[0])
+        )
+        unit = None
+        if words and not percent:
+            first = words[0].lower().split("-")[0]  # "human-labelled" → human
+            if first not in _STOP and first not in ("percent", "cent"):
+                unit = stem(first)
+        following = tuple(stem(p) for w in words[:4] for p in w.split("-") if p)
+        for f in full or found:
+            uses.append(FigureUse(f, raw, percent, currency, unit, following))
+    return uses
+
+
+def figure_stated(use: FigureUse, sentence: str) -> bool:
+    """The sentence gives the same figure with a compatible unit: the answer's unit
+    follows the figure, or occurs in the sentence without belonging to another figure
+    ("33 start-ups and listed companies in its portfolio" states "33 portfolio
+    companies"; "12,000 tonnes … employs 140 people" does not state "12,000 people")."""
+    uses = figure_uses(sentence)
+    for other in uses:
+        if other.figure.number != use.figure.number:
+            continue
+        if use.figure.prefix and other.figure.prefix != use.figure.prefix:
+            continue
+        if use.percent != other.percent:
+            continue  # 42% is not 42 of anything
+        if use.currency and not other.currency:
+            continue
+        if use.unit is None:
+            return True
+        # the answer's unit must follow the figure in the sentence (within a few words)
+        if use.unit in other.following:
+            return True
+        if other.unit is None:
+            if other.following[:1] in (("to",), ("and",), ("or",)):
+                continue  # "from 7B to 70B parameters": a range's unit follows its end
+            return True  # the sentence gives the figure bare: the unit comes from the subject
+        owned = {u.unit for u in uses if u.figure != other.figure}
+        if use.unit in _stems(sentence) and use.unit not in owned:
+            return True
+    return False
+
+
+def claim_units(
+    answer: str, question: str, known: str = ""
+) -> tuple[list[FigureUse], set[str], set[str]]:
+    """The figures and names the answer adds to the question, and, when it adds neither,
+    the content words it adds. ``known``: the passages' text (see ``_names``)."""
+    answer = answer_proper(answer, question)
+    asked_figs = {f.number for f in figures(question)}
+    asked_figs |= {u.figure.number for u in figure_uses(question)}
+    figs = [u for u in figure_uses(answer) if u.figure.number not in asked_figs]
+    q_lower = question.lower()
+    names = {n for n in names_in(answer, known) if n not in q_lower}
+    words: set[str] = set()
+    if not figs and not names:
+        words = _stems(answer) - _stems(question) - _ATTRIBUTION
+    return figs, names, words
+
+
+def answer_proper(answer: str, question: str) -> str:
+    """The sentences of the answer that make its claim: the first; for a question in two
+    parts, the first two that say more than where the answer is from ("This information
+    is in [1]."), since the second part is often answered in a second sentence."""
+    sentences = [s.text for s in prose_sentences(_MARKERS.sub(" ", answer).strip())]
+    if not sentences:
+        return answer
+    if len(question_parts(question)) < 2:
+        return sentences[0]
+    claims = [s for s in sentences if _stems(s) - _stems(question) - _ATTRIBUTION - _WHERE]
+    return " ".join(claims[:2] or sentences[:1])
+
+
+def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]) -> list[str]:
+    """The units that make the answer's key claim. A one-part question that asks for a
+    figure is answered by the figures; one that asks for anything else by the first name
+    the answer gives (with the words of the same proper name: "Vostra Works"), the rest of
+    the sentence being what the model adds about it ("Gecko, which Google made…"). When
+    the answer has no unit of the kind asked, or the question has two parts, all count."""
+    every = [u.text for u in figs] + sorted(names)
+    if len(question_parts(question)) > 1:
+        return every
+    if _ASKS_FIGURE.search(question):
+        return [u.text for u in figs] or every
+    text = _MARKERS.sub(" ", answer)
+    first = None
+    for m in _NAME.finditer(text):
+        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-").lower()
+        if word in names:
+            first = m
+            break
+    if first is None:
+        return every
+    # the proper name the first name belongs to: the capitalised words that run on from it
+    run = re.match(r"(?:[A-Z][\w'’-]*\s*)+", text[first.start() :])
+    span = run.group(0) if run else first.group(0)
+    key = [
+        n for n in sorted(names) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", span.lower())
+    ]
+    return key or every
