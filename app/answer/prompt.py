@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.errors import BadInput
 from app.llm.base import LLM, RenderedPrompt
 from app.text.sentences import sentence_spans
+from app.text.tables import Headers, shown_with_headers
 
 REFUSAL = "The sources do not contain the answer."
 
@@ -45,7 +46,14 @@ class SourcePassage:
     number: int
     title: str
     heading: str | None
-    text: str
+    text: str  # a span of its document (a trimmed passage: a prefix of it)
+    # the headers of tables whose rows the passage holds without them, with where they
+    # go in ``text``: the model is shown them, the citation span does not include them
+    tables: Headers = ()
+
+    @property
+    def shown(self) -> str:
+        return shown_with_headers(self.text, self.tables)
 
 
 @dataclass
@@ -87,7 +95,7 @@ def format_source(s: SourcePassage) -> str:
     tokens a prompt but went, with top 4, with more refusals of answerable questions on
     the development set, so labels stay whole.)"""
     label = s.title if not s.heading or s.heading == s.title else f"{s.title} — {s.heading}"
-    return f"[{s.number}] ({_sanitise(label)})\n{_sanitise(s.text)}"
+    return f"[{s.number}] ({_sanitise(label)})\n{_sanitise(s.shown)}"
 
 
 def format_user(question: str, sources: Sequence[SourcePassage]) -> str:
@@ -181,10 +189,10 @@ def fit_prompt(
         left = room - used - 12
         if left >= MIN_SOURCE_TOKENS:
             trimmed = _trim_to_tokens(s.text, left, count_text)
-            chosen.append(SourcePassage(s.number, s.title, s.heading, trimmed))
+            chosen.append(replace(s, text=trimmed))
         break
     # renumber so the model sees 1..n with no gaps
-    renumbered = [SourcePassage(i + 1, s.title, s.heading, s.text) for i, s in enumerate(chosen)]
+    renumbered = [replace(s, number=i + 1) for i, s in enumerate(chosen)]
     messages = build_messages(question, renumbered, history, examples)
     n_tokens = count_prompt(messages)
     while renumbered and n_tokens + answer_budget > n_ctx:  # estimate was off: drop the last

@@ -37,6 +37,7 @@ from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
 from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
+from app.text.tables import missing_headers
 from app.vectorstore.snapshot import DocumentRecord, Snapshot
 
 __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
@@ -319,10 +320,12 @@ class RagService:
         history: Sequence[dict[str, str]] = (),
     ) -> tuple[BuiltPrompt, RenderedPrompt]:
         docs = snapshot.documents
-        passages = [
-            SourcePassage(i + 1, *labelled(docs.get(h.chunk.doc_id), h.chunk.heading), h.chunk.text)
-            for i, h in enumerate(hits)
-        ]
+        passages = []
+        for i, h in enumerate(hits):
+            doc, c = docs.get(h.chunk.doc_id), h.chunk
+            # rows cut out of a table are shown under its header (citations keep the span)
+            tables = missing_headers(doc.text, c.start, c.text) if doc else ()
+            passages.append(SourcePassage(i + 1, *labelled(doc, c.heading), c.text, tables))
         return render_prompt(
             llm,
             question,

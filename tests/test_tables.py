@@ -1,0 +1,120 @@
+"""Rows cut out of a text table are shown to the model under the table's header.
+
+A passage that starts in the middle of a table gives figures without saying which column
+they are in; the prompt puts the header back (the passage's span, and so its citation,
+is unchanged). Texts are made up for the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.answer.service import RagService
+from app.embedding import Embedder
+from app.llm.local import LocalLLM
+from app.text.tables import table_header, with_table_headers
+from tests.support import make_settings
+
+MARKDOWN = (
+    "## Catch by boat\n"
+    "\n"
+    "| Boat        | Trips | Tonnes | Crew |\n"
+    "|-------------|------:|-------:|-----:|\n"
+    "| Grey Heron  | 41    | 220    | 4    |\n"
+    "| Sea Lark    | 38    | 310    | 6    |\n"
+    "| Tern        | 22    | 95     | 3    |\n"
+    "\n"
+    "The Sea Lark had the best year of the fleet.\n"
+)
+COLUMNS = (
+    "LANDINGS BY HARBOUR, 2024\n"
+    "\n"
+    "  Harbour        Tonnes    Change on 2023   Boats\n"
+    "  Port Varrow    1,240     +4%              12\n"
+    "  Greyhaven        860     -2%               9\n"
+    "  Skellan          410     n/a               5\n"
+    "\n"
+    "Skellan reopened its quay in May.\n"
+)
+
+
+def _from(document: str, first: str, length: int = 400) -> tuple[int, str]:
+    start = document.index(first)
+    return start, document[start : start + length]
+
+
+@pytest.mark.unit
+def test_markdown_rows_get_the_header_and_its_rule_back() -> None:
+    start, text = _from(MARKDOWN, "| Sea Lark")
+    shown = with_table_headers(MARKDOWN, start, text)
+    assert shown.startswith(
+        "| Boat        | Trips | Tonnes | Crew |\n"
+        "|-------------|------:|-------:|-----:|\n"
+        "| Sea Lark    | 38    | 310    | 6    |\n"
+    )
+    assert shown.endswith(text)  # everything else as it was, prose after the table too
+
+
+@pytest.mark.unit
+def test_rows_set_out_in_columns_get_their_header_line_back() -> None:
+    start, text = _from(COLUMNS, "  Greyhaven")
+    shown = with_table_headers(COLUMNS, start, text)
+    assert shown.startswith("  Harbour        Tonnes    Change on 2023   Boats\n  Greyhaven")
+
+
+@pytest.mark.unit
+def test_a_passage_that_holds_the_header_or_no_table_is_left_alone() -> None:
+    for document in (MARKDOWN, COLUMNS):
+        assert with_table_headers(document, 0, document) == document
+    start, text = _from(MARKDOWN, "The Sea Lark had")
+    assert with_table_headers(MARKDOWN, start, text) == text
+    # the header is given once per table, before the first row the passage holds
+    start, text = _from(MARKDOWN, "| Grey Heron")
+    assert with_table_headers(MARKDOWN, start, text).count("| Boat") == 1
+
+
+@pytest.mark.unit
+def test_the_header_is_found_only_for_table_rows() -> None:
+    assert table_header(MARKDOWN, MARKDOWN.index("The Sea Lark")) is None
+    assert table_header(MARKDOWN, MARKDOWN.index("| Boat")) is None  # the header itself
+    top, header = table_header(COLUMNS, COLUMNS.index("  Skellan")) or (0, "")
+    assert top == COLUMNS.index("  Harbour") and header.strip().startswith("Harbour")
+    # a line of prose with one wide gap is not a row of a table
+    prose = "Catch rose this year.  Prices fell.\nThe fleet grew."
+    assert table_header(prose, 0) is None
+
+
+def test_the_model_reads_a_row_from_deep_in_a_table_under_its_header(
+    tmp_path: Path, embedder: Embedder, tiny_llm: LocalLLM
+) -> None:
+    """Real embedder, index and GGUF: a long table is cut into several chunks; the prompt
+    shows the retrieved rows under the header, while the cited span is the chunk's own."""
+    boats = ["Grey Heron", "Sea Lark", "Tern", "Kittiwake", "Fulmar", "Shag", "Gannet"]
+    rows = [
+        f"| {name} {n:02d} | {20 + n} | {100 + 7 * n} | {3 + n % 4} |"
+        for n in range(60)
+        for name in [boats[n % len(boats)]]
+    ]
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "catch.md").write_text(
+        "# Port Varrow catch by boat, 2024\n\n"
+        "| Boat | Trips | Tonnes landed | Crew |\n|------|------:|-------:|-----:|\n"
+        + "\n".join(rows)
+        + "\n",
+        encoding="utf-8",
+    )
+    service = RagService(make_settings(tmp_path), embedder=embedder, llm=tiny_llm)
+    service.ingest([tmp_path / "docs"])
+    question = "How many tonnes did the Shag 54 land?"
+    hits, _ = service.retrieve(question, service.settings.top_k)
+    deep = [h for h in hits if "| Shag 54 |" in h.chunk.text]
+    assert deep and not deep[0].chunk.text.lstrip().startswith("| Boat")  # cut mid-table
+    built, _ = service.build_prompt(tiny_llm, question, hits)
+    shown = next(s.shown for s in built.sources if "| Shag 54 |" in s.text)
+    assert shown.index("| Boat | Trips | Tonnes landed | Crew |") < shown.index("| Shag 54 |")
+    assert shown in built.messages[-1]["content"]  # what the model reads
+    answer = service.ask(question)
+    cited = [s.text for s in answer.sources if "| Shag 54 |" in s.text]
+    assert cited and all("| Boat |" not in text for text in cited)  # the span, unchanged
