@@ -53,6 +53,33 @@ def test_squad_normalisation_and_scores() -> None:
 
 
 @pytest.mark.unit
+def test_a_citation_is_precise_when_its_sentence_is_the_evidence() -> None:
+    from app.evaluation.runner import sentence_precision
+
+    doc = (
+        "The fleet had a slow spring. In May the boats landed 38 tonnes of herring at "
+        "Port Varrow, a record for the month. Prices fell in June."
+    )
+
+    def cite(sentence: str) -> dict[str, object]:
+        start = doc.index(sentence)
+        return {"doc_id": "d", "quote_start": start, "quote_end": start + len(sentence)}
+
+    record = "In May the boats landed 38 tonnes of herring at Port Varrow, a record for the month."
+    texts = {"d": doc}.__getitem__
+    # the evidence written as the whole sentence, or as part of it: the sentence states it
+    assert sentence_precision([cite(record)], [record], texts) == 1.0
+    assert sentence_precision([cite(record)], ["landed 38 tonnes of herring"], texts) == 1.0
+    # another sentence, or no quoted sentence at all, is not precise
+    assert sentence_precision([cite("Prices fell in June.")], [record], texts) == 0.0
+    assert sentence_precision([{"doc_id": "d"}], [record], texts) == 0.0
+    # an evidence that runs on into the next sentence is mostly elsewhere: not precise
+    spill = "a record for the month. Prices fell in June."
+    assert sentence_precision([cite("The fleet had a slow spring.")], [spill], texts) == 0.0
+    assert sentence_precision([cite(record), cite("Prices fell in June.")], [record], texts) == 0.5
+
+
+@pytest.mark.unit
 def test_a_chunk_covers_evidence_it_contains_or_mostly_overlaps() -> None:
     assert metrics.covers("abc EVIDENCE def", (0, 16), "EVIDENCE", None)
     assert metrics.covers("…half", (100, 200), "not in text", (150, 210))

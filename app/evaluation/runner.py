@@ -111,8 +111,10 @@ def sentence_precision(
     citations: Sequence[dict[str, Any]], evidence: Sequence[str], doc_text: Callable[[str], str]
 ) -> float:
     """Share of citations whose quoted sentence lies in an evidence passage: the quote's
-    span overlaps the evidence's span by at least half of the quote. A citation with no
-    quoted sentence points at no sentence, so it does not count as precise."""
+    span overlaps the evidence's span by at least half of the quote, or holds the whole
+    evidence (an evidence written as part of a sentence, "killed on 38 hectares of
+    vines", is stated by the sentence around it). A citation with no quoted sentence
+    points at no sentence, so it does not count as precise."""
     good = 0
     for c in citations:
         qs, qe = c.get("quote_start"), c.get("quote_end")
@@ -121,7 +123,10 @@ def sentence_precision(
         text = doc_text(c["doc_id"])
         for ev in evidence:
             span = locate(ev, text)
-            if span and min(qe, span[1]) - max(qs, span[0]) >= 0.5 * (qe - qs):
+            if span and (
+                min(qe, span[1]) - max(qs, span[0]) >= 0.5 * (qe - qs)
+                or qs <= span[0] < span[1] <= qe
+            ):
                 good += 1
                 break
     return good / len(citations) if citations else 0.0
