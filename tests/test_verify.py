@@ -278,3 +278,41 @@ def test_a_pdf_sentence_wrapped_over_lines_is_one_sentence_and_table_rows_stay_a
     assert sum("Delivered" in s for s in sentences) == 2  # rows of a text table, apart
     for s in split_sentences(1, text):
         assert text[s.start : s.end] == s.text
+
+
+MILL = Passage(
+    1,
+    "Harlow town report 2024",
+    "",
+    "The old mill on Dock Street reopened as a library in March 2024. "
+    "Turning the building into a library cost £3 million and took two years.",
+)
+
+
+def test_a_sentence_that_names_nothing_takes_its_subject_from_the_one_before() -> None:
+    """ "Turning the building into…" is about what the sentence before names: like a
+    sentence that opens with a pronoun, it is read with it."""
+    q = "What did it cost to convert the Dock Street mill into a library?"
+    check = check_claim("It cost £3 million [1].", q, [MILL], min_subject=0.2)
+    assert check.stated and [s.text for s in check.support] == [
+        "Turning the building into a library cost £3 million and took two years."
+    ]
+    # a sentence that names something stands on its own: the Dock Street subject is not
+    # lent to a sentence about another place
+    other = Passage(
+        1, MILL.title, "", MILL.text.replace("Turning the building", "The Skellan pier")
+    )
+    assert not check_claim("It cost £3 million [1].", q, [other], min_subject=0.2).stated
+
+
+def test_the_sentence_quoted_first_states_what_the_answer_opens_with() -> None:
+    """An answer that adds where it read the fact ("… in 2024") rests on two sentences;
+    the one stating its fact comes first, so it is the one its citation quotes."""
+    q = "What did it cost to convert the Dock Street mill into a library?"
+    answer = "Converting it cost £3 million, as the 2024 town report says [1]."
+    check = check_claim(answer, q, [MILL], min_subject=0.2)
+    assert check.stated and check.support[0].text.startswith("Turning the building")
+    # a month is no name: "March" is not the claim, the figure is
+    answer = "Converting it cost £3 million, as the town reported in March 2024 [1]."
+    check = check_claim(answer, q, [MILL], min_subject=0.2)
+    assert check.stated and check.support[0].text.startswith("Turning the building")

@@ -12,9 +12,9 @@ states the claim **together with the question's subject**:
   visitors``); an answer with neither claims the content words it adds
   (:mod:`app.answer.claims`);
 - a sentence *supports* a unit when it contains the unit, and is *about the question*
-  when enough of the question's subject words occur in it, in the sentence before it, or
-  in its passage's title and heading (which carry the subject of a sentence like "It
-  opened in 2019."). Words naming a price ("price", "cost", "paid") are not subject
+  when enough of the question's subject words occur in it, in its section heading, or in
+  the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
+  nothing at all ("Turning the hall into a library cost £2.4 million."). Words naming a price ("price", "cost", "paid") are not subject
   words when the answer's figure is money: its unit checks them;
 - the claim is *stated* when every unit is supported by a sentence that is about the
   question, using at most two sentences (a two-part question may need two);
@@ -46,7 +46,8 @@ from app.text.sentences import unwrapped_sentences
 from app.text.words import content_stems as _stems
 from app.text.words import stem, subject_words
 
-# a sentence that opens with a pronoun takes its subject from the sentence before
+# a sentence that opens with a pronoun takes its subject from the sentence before; so does
+# one that names nothing ("Turning the hall into a library cost £2.4 million.")
 _REFERS_BACK = re.compile(
     r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
 )
@@ -115,7 +116,8 @@ def _candidates(
         own = [subject - title_stems for subject in subjects]
         for i, s in enumerate(sents):
             context = s.text
-            if i > 0 and _REFERS_BACK.match(s.text):
+            elsewhere = passage.text[: s.start] + passage.text[s.end :]  # what else it says
+            if i > 0 and (_REFERS_BACK.match(s.text) or not names_in(s.text, elsewhere)):
                 context = f"{sents[i - 1].text} {context}"
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
@@ -170,7 +172,7 @@ def check_claim(
         )
     # up to two sentences that are about the question and together state every unit
     relevant = [c for c in candidates if c[1] >= min_subject and c[2]]
-    support, remaining = _cover(relevant, set(units))
+    support, remaining = _cover(relevant, set(units), answer)
     if remaining and _DESCRIBES.search(question):
         bridged, via = _bridged(candidates, min_subject, question, known)
         more, remaining = _cover(bridged, remaining)
@@ -192,18 +194,24 @@ def check_claim(
 _Candidate = tuple[Sentence, float, set[str], float, str, float]
 
 
-def _cover(relevant: list[_Candidate], remaining: set[str]) -> tuple[list[Sentence], set[str]]:
-    """At most two sentences, most covering first, that together state ``remaining``."""
+def _cover(
+    relevant: list[_Candidate], remaining: set[str], answer: str = ""
+) -> tuple[list[Sentence], set[str]]:
+    """At most two sentences, most covering first, that together state ``remaining``;
+    returned in the order the answer gives their units (the fact it opens with first,
+    not a year it adds about where it read it), so the first is the one quoted."""
     ranked = sorted(relevant, key=lambda c: (len(c[2]), c[1]), reverse=True)
     remaining = set(remaining)
-    support: list[Sentence] = []
+    chosen: list[tuple[int, Sentence]] = []
+    lowered = answer.lower()
     for s, _, covered, *_ in ranked:
         if covered & remaining:
-            support.append(s)
+            at = [lowered.find(u.lower()) for u in covered & remaining]
+            chosen.append((min((a for a in at if a >= 0), default=len(lowered)), s))
             remaining -= covered
-        if not remaining or len(support) == 2:
+        if not remaining or len(chosen) == 2:
             break
-    return support, remaining
+    return [s for _, s in sorted(chosen, key=lambda c: c[0])], remaining
 
 
 def _bridged(
