@@ -28,9 +28,7 @@ _NOT_NAMES = frozenset("""
 a an and as according also answer based both but by for from he her his however i if in it
 its no not of on or she so source sources that the their these they this those to we while
 with yes there here what when where which who thus therefore overall note although because
-since unlike like after before during yet still then january february march april may june
-july august september october november december monday tuesday wednesday thursday friday
-saturday sunday
+since unlike like after before during yet still then
 """.split())  # noqa: SIM905
 # fmt: on
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
