@@ -14,8 +14,9 @@ states the claim **together with the question's subject**:
 - a sentence *supports* a unit when it contains the unit, and is *about the question*
   when enough of the question's subject words occur in it, in its section heading, or in
   the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
-  nothing at all ("Turning the hall into a library cost £2.4 million."). Words naming a price ("price", "cost", "paid") are not subject
-  words when the answer's figure is money: its unit checks them;
+  nothing at all ("Turning the hall into a library cost £2.4 million."). Words naming a
+  price ("price", "cost", "paid") are not subject words when the answer's figure is
+  money: its unit checks them;
 - the claim is *stated* when every unit is supported by a sentence that is about the
   question, using at most two sentences (a two-part question may need two);
 - a question that names its subject by a description ("the company whose model …", "the
