@@ -19,7 +19,10 @@ from typing import Any
 
 import httpx
 
+from app.answer.checks import AnswerContext
+from app.answer.citations import parse_citations
 from app.answer.service import LLM, RagService
+from app.answer.types import Citation
 from app.embedding import Embedder
 from app.llm.model_files import tiny_model_path
 from app.services.documents import DocumentService
@@ -27,6 +30,19 @@ from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "data" / "articles"
+
+
+def one_source(text: str, title: str, **kw: Any) -> Citation:
+    """A whole made-up document as source [1] (``published``, ``author`` in ``kw``)."""
+    return Citation(
+        number=1, doc_id="d", title=title, source="x.md", chunk_id="d:0",
+        start=0, end=len(text), text=text, score=0.5, **kw,
+    )  # fmt: skip
+
+
+def answer_context(question: str, sources: list[Citation], answer: str) -> AnswerContext:
+    """What the answer checks see when the model says ``answer`` over ``sources``."""
+    return AnswerContext(question, sources, answer, parse_citations(answer, len(sources)))
 
 
 def make_settings(tmp: Path, **kw: object) -> Settings:

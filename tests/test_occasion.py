@@ -8,10 +8,9 @@ the tests.
 
 from __future__ import annotations
 
-from app.answer.checks import AnswerContext, ClaimStated, YearStated
-from app.answer.citations import parse_citations
+from app.answer.checks import ClaimStated, YearStated
 from app.answer.occasion import Setting, asked_years, year_missing
-from app.answer.types import Citation
+from tests.support import answer_context, one_source
 
 
 def test_the_years_a_question_names() -> None:
@@ -53,20 +52,16 @@ def test_the_check_withholds_this_years_figure_given_for_another_year() -> None:
         "Port Varrow's boats had a steady season. "
         "The fleet landed 4,200 tonnes of fish this year, most of it herring."
     )
-    source = Citation(
-        number=1, doc_id="d", title="Port Varrow catch report", source="x.md",
-        chunk_id="d:0", start=0, end=len(text), text=text, score=0.5,
-        published="2024-11-02",
-    )  # fmt: skip
+    source = one_source(text, "Port Varrow catch report", published="2024-11-02")
     trap = "How many tonnes of fish did the Port Varrow fleet land in 2022?"
     answer = "The Port Varrow fleet landed 4,200 tonnes of fish in 2022 [1]."
-    ctx = AnswerContext(trap, [source], answer, parse_citations(answer, 1))
+    ctx = answer_context(trap, [source], answer)
     assert ClaimStated()(ctx) is None  # the figure, its unit and the subject are there…
     verdict = YearStated()(ctx)  # … but the sentence is about 2024, the date line says
     assert verdict is not None and "2022" in verdict.detail
 
     asked = trap.replace("2022", "2024")
     answer = "The Port Varrow fleet landed 4,200 tonnes of fish in 2024 [1]."
-    ctx = AnswerContext(asked, [source], answer, parse_citations(answer, 1))
+    ctx = answer_context(asked, [source], answer)
     assert ClaimStated()(ctx) is None
     assert YearStated()(ctx) is None

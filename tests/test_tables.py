@@ -14,7 +14,7 @@ import pytest
 from app.answer.service import RagService
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
-from app.text.tables import table_header, with_table_headers
+from app.text.tables import missing_headers, shown_with_headers, table_header
 from tests.support import make_settings
 
 MARKDOWN = (
@@ -38,6 +38,11 @@ COLUMNS = (
     "\n"
     "Skellan reopened its quay in May.\n"
 )
+
+
+def with_table_headers(document: str, start: int, text: str) -> str:
+    """The passage as the prompt shows it."""
+    return shown_with_headers(text, missing_headers(document, start, text))
 
 
 def _from(document: str, first: str, length: int = 400) -> tuple[int, str]:

@@ -230,22 +230,17 @@ def test_the_kind_of_figure_asked_is_checked_by_its_unit_not_by_the_wording() ->
 def test_a_passage_is_read_with_the_byline_the_model_saw() -> None:
     """A press release says "the company" of its publisher, whom only the byline names:
     the check reads each passage with the label the prompt gave it (title, date, byline)."""
-    from app.answer.checks import AnswerContext, ClaimStated
-    from app.answer.citations import parse_citations
-    from app.answer.types import Citation
+    from app.answer.checks import ClaimStated
+    from tests.support import answer_context, one_source
 
     text = "Pia Lund, the company's head of safety, said the drills would go on."
-    source = Citation(
-        number=1, doc_id="d", title="Winter drills on the northern route", source="x.html",
-        chunk_id="d:0", start=0, end=len(text), text=text, score=0.5,
-        author="Skerry Ferries",
-    )  # fmt: skip
+    source = one_source(text, "Winter drills on the northern route", author="Skerry Ferries")
     question = "Who is the head of safety at Skerry Ferries?"
     answer = "Pia Lund is the head of safety at Skerry Ferries [1]."
-    ctx = AnswerContext(question, [source], answer, parse_citations(answer, 1))
+    ctx = answer_context(question, [source], answer)
     assert ClaimStated()(ctx) is None  # stated: the byline names the company
     unsigned = source.model_copy(update={"author": None})
-    ctx = AnswerContext(question, [unsigned], answer, parse_citations(answer, 1))
+    ctx = answer_context(question, [unsigned], answer)
     assert ClaimStated()(ctx) is not None  # without it, nothing ties the sentence to the question
 
 

@@ -3,8 +3,8 @@
 A chunk, or the sentences the prompt keeps of one, can start in the middle of a table:
 ``| Pinot Noir | 88 | 521 | 5.9 | 82 |`` says nothing about which figure is the yield
 without the header row above it, and a small model then picks a figure by guesswork.
-:func:`with_table_headers` puts the header line(s) of each such table back in front of
-its first row in the passage, as the model reads it. The passage's own text (and so
+:func:`missing_headers` finds where the header line(s) of each such table go back in
+front of its first row in the passage, and the prompt shows them there. The passage's own text (and so
 every citation span) is unchanged; only the prompt shows the header
 (:attr:`app.answer.prompt.SourcePassage.tables`).
 
@@ -72,14 +72,14 @@ def missing_headers(document: str, start: int, text: str) -> Headers:
     """Where ``text`` (the span of ``document`` from ``start``) needs a table's header:
     before the first row it holds of each table whose header lies before ``start``."""
     out: list[tuple[int, str]] = []
-    seen: set[int] = set()
+    previous = None
     for line_start, line in _lines(text, start):
-        found = table_header(document, line_start) if _kind(line) else None
-        if found is not None:
-            top, header = found
-            if top < start and top not in seen:
-                out.append((line_start - start, header))
-            seen.add(top)
+        kind = _kind(line)
+        if kind is not None and kind != previous:  # the first row of a table in the text
+            found = table_header(document, line_start)
+            if found is not None and found[0] < start:
+                out.append((line_start - start, found[1]))
+        previous = kind
     return tuple(out)
 
 
@@ -93,9 +93,3 @@ def shown_with_headers(text: str, headers: Headers) -> str:
         parts += [text[pos:offset], header, "\n"]
         pos = offset
     return "".join(parts) + text[pos:]
-
-
-def with_table_headers(document: str, start: int, text: str) -> str:
-    """``text`` (the span of ``document`` from ``start``) with the header of each table
-    it opens inside put back before the table's first row in it."""
-    return shown_with_headers(text, missing_headers(document, start, text))
