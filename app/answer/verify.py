@@ -117,8 +117,7 @@ def _candidates(
         own = [subject - title_stems for subject in subjects]
         for i, s in enumerate(sents):
             context = s.text
-            elsewhere = passage.text[: s.start] + passage.text[s.end :]  # what else it says
-            if i > 0 and (_REFERS_BACK.match(s.text) or not names_in(s.text, elsewhere)):
+            if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
                 context = f"{sents[i - 1].text} {context}"
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
@@ -193,6 +192,12 @@ def check_claim(
 # document's title, its heading, the sentence before when it opens with a pronoun), and
 # its share of the question's subject words whatever names it holds
 _Candidate = tuple[Sentence, float, set[str], float, str, float]
+
+
+def _names_nothing(sentence: Sentence, text: str) -> bool:
+    """The sentence names nothing: its opening word counts as a name only when the rest
+    of the passage writes it capitalised too."""
+    return not names_in(sentence.text, text[: sentence.start] + text[sentence.end :])
 
 
 def _cover(
