@@ -78,7 +78,7 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-tables.json"  # main and today's code, one run, quiet
+SIDE = "bench/results/compare-dev-final.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-context/summary.json"
 HELDOUT = "docs/eval/heldout-context/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
