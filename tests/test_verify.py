@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.answer.claims import name_phrases
 from app.answer.verify import Passage, check_claim
 from app.text.sentences import prose_sentences
 
@@ -307,3 +308,30 @@ def test_the_sentence_quoted_first_states_what_the_answer_opens_with() -> None:
     answer = "Converting it cost £3 million, as the 2024 town report says [1]."
     check = check_claim(answer, q, [MILL], min_subject=0.2)
     assert check.stated and check.support[0].text.startswith("Turning the building")
+
+
+def test_a_name_of_several_words_is_there_only_when_all_its_words_are() -> None:
+    """The report's title says "Library"; the question asks about "Wexbury Central
+    Library"; a sentence about another building's refit does not answer it, however much
+    of the question's wording it shares."""
+    report = Passage(
+        1,
+        "Ostwick County Library Service: annual report",
+        "",
+        "The Harrow Lane branch reopened in May after a refit. The Harrow Lane refit was "
+        "designed by Pella Quint of Quint Marlow Architects, who kept the old oak shelving. Wexbury "
+        "Central Library closed for six weeks while its roof was replaced.",
+    )
+    answer = "Quint Marlow Architects designed it [1]."
+    q = "Who designed the new roof of Wexbury Central Library?"
+    assert not check_claim(answer, q, [report], min_subject=0.2).stated
+    # asked about the building whose refit the sentence describes, the same answer stands
+    q = "Who designed the refit of the Harrow Lane branch library?"
+    assert check_claim(answer, q, [report], min_subject=0.2).stated
+
+
+def test_names_are_grouped_as_written() -> None:
+    assert name_phrases("Who runs the University of Pellham's Wexbury Central Library?") == [
+        frozenset({"university", "pellham"}),
+        frozenset({"wexbury", "central", "library"}),
+    ]

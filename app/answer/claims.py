@@ -32,6 +32,7 @@ since unlike like after before during yet still then
 """.split())  # noqa: SIM905
 # fmt: on
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+JOINS = r"\s+(?:of\s+)?"  # what may stand between two words of one name
 _PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
 # questions whose answer is a figure (or a date): every figure of the answer is its claim
@@ -77,6 +78,26 @@ def names_in(text: str, known: str = "") -> set[str]:
             continue
         out.add(word.lower())
     return out
+
+
+def name_phrases(text: str) -> list[frozenset[str]]:
+    """The names of :func:`names_in` grouped as written: "Caddisford Central Library"
+    is one name of three words; "Meta's Llama 2" is two names (a possessive ends one)."""
+    kept = names_in(text)
+    text = _MARKERS.sub(" ", text)
+    phrases: list[set[str]] = []
+    end = -1  # where the name being read ends; -1 when none is
+    for m in _NAME.finditer(text):
+        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-").lower()
+        if word not in kept:
+            end = -1
+            continue
+        if end >= 0 and re.fullmatch(JOINS, text[end : m.start()]):
+            phrases[-1].add(word)
+        else:
+            phrases.append({word})
+        end = -1 if m.group(0).endswith(("'s", "’s")) else m.end()
+    return [frozenset(p) for p in phrases]
 
 
 @dataclass(frozen=True)

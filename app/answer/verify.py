@@ -12,7 +12,9 @@ states the claim **together with the question's subject**:
   visitors``); an answer with neither claims the content words it adds
   (:mod:`app.answer.claims`);
 - a sentence *supports* a unit when it contains the unit, and is *about the question*
-  when enough of the question's subject words occur in it, in its section heading, or in
+  when it (or its document's label) names one of the names the question asks about, all
+  the words of it ("Caddisford Central Library", not "Library" alone), and enough of the
+  question's subject words occur in it, in its section heading, or in
   the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
   nothing at all ("Turning the hall into a library cost £2.4 million."). Words naming a
   price ("price", "cost", "paid") are not subject words when the answer's figure is
@@ -40,6 +42,7 @@ from app.answer.claims import (
     claim_units,
     figure_stated,
     key_units,
+    name_phrases,
     names_in,
     question_parts,
 )
@@ -94,7 +97,7 @@ def split_sentences(number: int, text: str) -> list[Sentence]:
 def _candidates(
     passages: Sequence[Passage],
     question: str,
-    asked_names: set[str],
+    asked_names: list[frozenset[str]],
     figs: list[FigureUse],
     names: set[str],
     words: set[str],
@@ -121,13 +124,13 @@ def _candidates(
                 context = f"{sents[i - 1].text} {context}"
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
-            if asked_names and not any(n in f"{label} {context}".lower() for n in asked_names):
+            read_with = f"{label} {context}".lower()
+            if asked_names and not any(all(w in read_with for w in n) for n in asked_names):
                 about = 0.0
             lowered = s.text.lower()
             covered = {u.text for u in figs if figure_stated(u, s.text)}
             covered |= {n for n in names if n in lowered}
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
-            read_with = f"{label} {context}".lower()
             candidates.append((s, about, covered, word_share, read_with, share))
     return candidates
 
@@ -152,7 +155,8 @@ def check_claim(
     figs, names, words = claim_units(answer, question, known)
     # the names the question asks about ("GPT-4", "Sequoia"): a sentence about something
     # else that happens to share the question's common words does not answer it
-    asked_names = names_in(question)  # its opening word (What, How, At…) never counts
+    # (a name of several words is there only when all its words are)
+    asked_names = name_phrases(question)  # its opening word (What, How, At…) never counts
     units = key_units(answer, question, figs, names)
     if not units and not words:
         return ClaimCheck(False, detail="the answer adds nothing to the question")
