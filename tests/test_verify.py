@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.claims import name_phrases
+from app.answer.claims import name_phrases, question_parts
 from app.answer.verify import Passage, check_claim
 from app.text.sentences import prose_sentences
+from app.text.words import stem
 
 pytestmark = pytest.mark.unit
 
@@ -335,3 +336,44 @@ def test_names_are_grouped_as_written() -> None:
         frozenset({"university", "pellham"}),
         frozenset({"wexbury", "central", "library"}),
     ]
+
+
+SHIP = Passage(
+    3,
+    "A new ferry for the Skerra crossing",
+    "",
+    "The Kittiwake Star will take over the Skerra crossing on 3 March 2025. Dunmore Yards "
+    "built the Kittiwake Star and handed her to the operator on 9 January 2025. "
+    "Orla Penhallow and Ivo Marsh founded the ferry company in 1998.",
+)
+
+
+def test_a_question_in_two_parts_has_each_part_answered_by_a_sentence_about_it() -> None:
+    """ "…, and on what date …" is a second question: the date that answers it must come
+    from a sentence about that part, not from the sentence that answered the first."""
+    q = "Which yard built the Kittiwake Star, and from what date does she take over the crossing?"
+    wrong = "Dunmore Yards built her. She takes over the crossing on 9 January 2025 [3]."
+    right = "Dunmore Yards built her. She takes over the crossing on 3 March 2025 [3]."
+    assert not check_claim(wrong, q, [SHIP], min_subject=0.2).stated
+    assert check_claim(right, q, [SHIP], min_subject=0.2).stated
+
+
+def test_who_did_it_is_asked_with_the_word_for_the_one_who_does_it() -> None:
+    """ "founders" and "founded" are the same word to the check."""
+    q = "Who are the founders of the ferry company?"
+    answer = "Orla Penhallow and Ivo Marsh [3]."
+    assert check_claim(answer, q, [SHIP], min_subject=0.5).stated
+    assert stem("founders") == stem("founded") and stem("designer") == stem("designed")
+    assert stem("water") != stem("wat")  # short words keep their ending
+
+
+def test_a_question_is_split_where_it_asks_a_second_thing() -> None:
+    assert question_parts("Who built it, and on what date did it sail?") == [
+        "Who built it",
+        "what date did it sail?",
+    ]
+    assert question_parts("How much did the ship cost and what did it replace?") == [
+        "How much did the ship cost",
+        "what did it replace?",
+    ]
+    assert question_parts("In what year was it built?") == ["In what year was it built?"]

@@ -53,7 +53,8 @@ _SCALES = frozenset({"thousand", "million", "billion", "trillion", "k", "m", "bn
 
 # "When did X open, and how many people does it employ?" asks two things
 _PART_BREAK = re.compile(
-    r"(?:,\s*|\s+)(?:and|while|but)\s+(?=(?:how|what|when|where|who|whom|whose|which|why)\b)"
+    r"(?:,\s*|\s+)(?:and|while|but)\s+(?:(?:on|in|at|by|for|from|to|with|of)\s+)?"
+    r"(?=(?:how|what|when|where|who|whom|whose|which|why)\b)"
     r"|[?;]\s+",
     re.I,
 )

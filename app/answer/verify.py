@@ -46,6 +46,7 @@ from app.answer.claims import (
     names_in,
     question_parts,
 )
+from app.answer.occasion import YEAR
 from app.text.sentences import unwrapped_sentences
 from app.text.words import content_stems as _stems
 from app.text.words import stem, subject_words
@@ -57,6 +58,10 @@ _REFERS_BACK = re.compile(
 )
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
 _DESCRIBES = re.compile(r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where)\b", re.I)
+_ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|day|year))\b", re.I)
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()  # noqa: SIM905
+)
 BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the question
 # question words that name a price: a money figure's unit checks them (the same for a
 # share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
@@ -106,8 +111,8 @@ def _candidates(
     of the answer's units (or what share of its words) it states."""
     # words naming the kind of figure asked are checked by its unit, not by the wording
     kinds = _PRICE_WORDS if any(u.currency for u in figs) else frozenset()
-    subjects = [w - kinds for w in map(subject_words, question_parts(question))]
-    subjects = [w for w in subjects if w]
+    by_part = [w - kinds for w in map(subject_words, question_parts(question))]
+    subjects = [w for w in by_part if w]
     candidates: list[_Candidate] = []
     for passage in passages:
         sents = split_sentences(passage.number, passage.text)
@@ -118,6 +123,7 @@ def _candidates(
         title_stems = _stems(passage.title)
         heading_stems = _stems(passage.heading)
         own = [subject - title_stems for subject in subjects]
+        own_parts = [subject - title_stems for subject in by_part]
         for i, s in enumerate(sents):
             context = s.text
             if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
@@ -125,13 +131,16 @@ def _candidates(
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
-            if asked_names and not any(all(w in read_with for w in n) for n in asked_names):
-                about = 0.0
+            named = not asked_names or any(all(w in read_with for w in n) for n in asked_names)
+            about = about if named else 0.0
+            parts = tuple(
+                len(o & window) / len(o) if o and named else float(named) for o in own_parts
+            )
             lowered = s.text.lower()
             covered = {u.text for u in figs if figure_stated(u, s.text)}
             covered |= {n for n in names if n in lowered}
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
-            candidates.append((s, about, covered, word_share, read_with, share))
+            candidates.append((s, about, covered, word_share, read_with, share, parts))
     return candidates
 
 
@@ -177,6 +186,8 @@ def check_claim(
     # up to two sentences that are about the question and together state every unit
     relevant = [c for c in candidates if c[1] >= min_subject and c[2]]
     support, remaining = _cover(relevant, set(units), answer)
+    if not remaining:
+        remaining = _date_unstated(question, units, relevant, min_subject)
     if remaining and _DESCRIBES.search(question):
         bridged, via = _bridged(candidates, min_subject, question, known)
         more, remaining = _cover(bridged, remaining)
@@ -194,8 +205,34 @@ def check_claim(
 
 # sentence, about, units covered, share of the answer's words, what it is read with (its
 # document's title, its heading, the sentence before when it opens with a pronoun), and
-# its share of the question's subject words whatever names it holds
-_Candidate = tuple[Sentence, float, set[str], float, str, float]
+# its share of the question's subject words whatever names it holds; and how far it is
+# about each part of the question
+_Candidate = tuple[Sentence, float, set[str], float, str, float, tuple[float, ...]]
+
+
+def _date_unstated(
+    question: str, units: Sequence[str], relevant: list[_Candidate], min_subject: float
+) -> set[str]:
+    """In a question of two parts, the date that answers the part asking when ("…, and
+    on what date …?") must rest on a sentence about that part, not on the one that
+    answered the other part: the date units no such sentence states (all of them, or
+    none)."""
+    parts = question_parts(question)
+    dated = next((i for i, p in enumerate(parts) if _ASKS_WHEN.search(p)), None)
+    dates = _date_units(units)
+    if len(parts) < 2 or dated is None or not dates:
+        return set()
+    if any(dates <= c[2] for c in relevant if c[6][dated] >= min_subject):
+        return set()
+    return dates
+
+
+def _date_units(units: Sequence[str]) -> set[str]:
+    """The units that make a date: a month, a day of it and a year."""
+    months = {u for u in units if u in _MONTHS}
+    years = {u for u in units if YEAR.fullmatch(u)}
+    days = {u for u in units if months and u.isdigit() and 1 <= int(u) <= 31}
+    return months | years | days
 
 
 def _names_nothing(sentence: Sentence, text: str) -> bool:

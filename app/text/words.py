@@ -32,6 +32,8 @@ def stem(word: str) -> str:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: len(w) - len(suffix)] + repl
             break
+    if w.endswith("er") and len(w) >= 6:  # the one who does it: "founder" with "founded"
+        w = w[:-2]
     return w[:-1] if w.endswith("e") and len(w) > 4 else w
 
 
