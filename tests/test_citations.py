@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.answer.citations import is_refusal, parse_citations
+from app.answer.citing import short_answer
 
 pytestmark = pytest.mark.unit  # fast: no model, no server
 
@@ -87,3 +88,28 @@ def test_unseen_refusal_phrasings_are_recognised(text: str) -> None:
 )
 def test_answers_are_not_mistaken_for_refusals(text: str) -> None:
     assert not is_refusal(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("According to [2], the hall cost £2.4 million.", "The hall cost £2.4 million [2]."),
+        ("According to the sources, Ada Lund runs it [1].", "Ada Lund runs it [1]."),
+        ("According to sources [1] and [3], it opened in May.", "It opened in May [1][3]."),
+        ("It opened in May, as stated in [1].", "It opened in May [1]."),
+        ("It opened in May. This is stated in [1].", "It opened in May [1]."),
+        (
+            "It seats 300. This information is provided in the first source, [2].",
+            "It seats 300 [2].",
+        ),
+        # an attribution that is part of the answer stays, and so does a second fact
+        (
+            "According to the council, it seats 300 [1]. It opened in May [2].",
+            "According to the council, it seats 300 [1]. It opened in May [2].",
+        ),
+        ("One. Two. Three.", "One. Two."),
+        ("The sources do not contain the answer.", "The sources do not contain the answer."),
+    ],
+)
+def test_an_answer_gives_its_fact_first_and_keeps_its_markers(raw: str, shown: str) -> None:
+    assert short_answer(raw) == shown

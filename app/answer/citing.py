@@ -73,12 +73,71 @@ MAX_ANSWER_SENTENCES = 2
 
 
 def short_answer(raw: str) -> str:
-    """The answer's first two sentences: the fact comes first, and what a small model
-    adds after it ("This can be found in…", a pasted source) only buries it."""
-    spans = sentence_spans(raw.strip())
-    if len(spans) <= MAX_ANSWER_SENTENCES:
+    """The answer's first two sentences, the fact first: what a small model adds about
+    where it read it ("According to [1], …", "…, as stated in [1].", "This is stated in
+    [1].") goes, its markers kept, and so does what comes after the second sentence (a
+    pasted source only buries the fact)."""
+    spans = [s.text for s in sentence_spans(raw.strip())]
+    if not spans:
         return raw.strip()
-    return raw.strip()[: spans[MAX_ANSWER_SENTENCES - 1].end]
+    kept = [_fact_first(spans[0])]
+    for s in spans[1:]:
+        if _only_says_where(s):  # its markers join the sentence before
+            kept[-1] = _with_markers(kept[-1], re.findall(r"\[\d+\]", s))
+        else:
+            kept.append(s)
+    return " ".join(kept[:MAX_ANSWER_SENTENCES])
+
+
+# where the answer is from, said first or last: "According to [1], …", "Based on the
+# sources, …", "…, as stated in [1]."
+_FROM_FIRST = re.compile(
+    r"^(?:according to|based on|as (?:stated|mentioned|shown) in)\s+"
+    r"(?:the\s+)?(?:(?:provided|given)\s+)?(?:(?:sources?|text|passages?|context)\b\s*)?"
+    r"((?:\[\d+\][\s,]*(?:and\s+)?)*),\s*",
+    re.I,
+)
+_FROM_LAST = re.compile(
+    r",?\s+as (?:stated|mentioned|shown|noted|given|reported|seen) in\s+(?:the\s+)?"
+    r"(?:sources?\s*)?((?:\[\d+\][\s,]*(?:and\s+)?)+)(?=[.!?]?$)",
+    re.I,
+)
+_WHERE_ONLY = re.compile(
+    r"(?:this|that|these|it)(?: (?:information|answer|fact|figure))? (?:is|was|are|can be)"
+    r"(?: (?:also|clearly))? (?:stated|mentioned|found|given|provided|shown|seen|noted)"
+    r" in (?:the )?(?:(?:first|second|third) )?(?:sources?|text|passages?)?,?\s*"
+    r"(?:\[\d+\][\s,]*(?:and\s+)?)+\.?",
+    re.I,
+)
+
+
+def _fact_first(sentence: str) -> str:
+    lead = _FROM_FIRST.match(sentence)
+    if lead is None or not sentence[lead.end() :].strip():
+        marks: list[str] = []
+    else:
+        marks = re.findall(r"\[\d+\]", lead.group(1))
+        rest = sentence[lead.end() :]
+        sentence = rest[:1].upper() + rest[1:]
+    tail = _FROM_LAST.search(sentence)
+    if tail is not None:
+        marks += re.findall(r"\[\d+\]", tail.group(1))
+        sentence = sentence[: tail.start()] + sentence[tail.end() :]
+    return _with_markers(sentence, marks)
+
+
+def _only_says_where(sentence: str) -> bool:
+    return _WHERE_ONLY.fullmatch(sentence.strip()) is not None
+
+
+def _with_markers(sentence: str, marks: list[str]) -> str:
+    """``sentence`` with ``marks`` it does not already hold put before its final stop."""
+    new = "".join(m for m in dict.fromkeys(marks) if m not in sentence)
+    if not new:
+        return sentence
+    body = sentence.rstrip()
+    stop = body[-1] if body and body[-1] in ".!?" else ""
+    return f"{body[: len(body) - len(stop)].rstrip()} {new}{stop}"
 
 
 def _quoted(source: Citation, support: Sequence[Sentence]) -> Citation:
