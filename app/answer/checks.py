@@ -24,7 +24,6 @@ from app.answer.occasion import Setting, year_missing
 from app.answer.types import Citation
 from app.answer.verify import Passage, Sentence, check_claim, split_sentences
 from app.ingest.front_matter import source_label
-from app.text.sentences import sentences_before
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +45,6 @@ class AnswerContext:
     @property
     def passages(self) -> list[str]:
         return [s.text for s in self.sources]
-
-
-def sentences_before_sources(
-    sources: Sequence[Citation], documents: Mapping[str, Any]
-) -> dict[int, list[str]]:
-    """For each source, the sentences just before it in its document (``documents``: doc
-    id → a record with its ``text``): what a first sentence that refers back is read with."""
-    return {
-        s.number: sentences_before(documents[s.doc_id].text, s.start)
-        for s in sources
-        if s.doc_id in documents
-    }
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.answer.builder import answer_checks
-from app.answer.checks import AnswerCheck, AnswerContext, run_checks, sentences_before_sources
+from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
 from app.answer.citing import citation_for, cite, short_answer
 from app.answer.examples import prompt_examples
@@ -37,6 +37,7 @@ from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
 from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
+from app.text.sentences import sentences_before
 from app.text.tables import missing_headers
 from app.vectorstore.snapshot import DocumentRecord, Snapshot
 
@@ -356,7 +357,12 @@ class RagService:
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
         parsed = parse_citations(short_answer(raw), len(sources))
-        before = sentences_before_sources(sources, q.pipeline.snapshot.documents)
+        docs = q.pipeline.snapshot.documents
+        before = {  # what a first sentence that refers back is read with
+            s.number: sentences_before(docs[s.doc_id].text, s.start)
+            for s in sources
+            if s.doc_id in docs
+        }
         ctx = AnswerContext(q.question, sources, raw, parsed, before=before)
         withheld = run_checks(self.checks, ctx)
         if withheld is not None:
