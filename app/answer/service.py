@@ -37,7 +37,6 @@ from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
 from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
-from app.text.sentences import sentences_before
 from app.text.tables import missing_headers
 from app.vectorstore.snapshot import DocumentRecord, Snapshot
 
@@ -357,13 +356,7 @@ class RagService:
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
         parsed = parse_citations(short_answer(raw), len(sources))
-        docs = q.pipeline.snapshot.documents
-        before = {  # what a first sentence that refers back is read with
-            s.number: sentences_before(docs[s.doc_id].text, s.start)
-            for s in sources
-            if s.doc_id in docs
-        }
-        ctx = AnswerContext(q.question, sources, raw, parsed, before=before)
+        ctx = AnswerContext(q.question, sources, raw, parsed)
         withheld = run_checks(self.checks, ctx)
         if withheld is not None:
             return q.answer(

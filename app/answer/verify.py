@@ -15,11 +15,8 @@ states the claim **together with the question's subject**:
   when it (or its document's label) names one of the names the question asks about, all
   the words of it ("Caddisford Central Library", not "Library" alone), and enough of the
   question's subject words occur in it, in its section heading, or in
-  the sentences it refers back through: one that opens with a pronoun ("It opened in
-  2019."), with a thing named before by a common noun ("The new ship was built …") or
-  that names nothing at all ("Turning the hall into a library cost £2.4 million.") is
-  read with the sentence before it, up to two back, in its passage or, for the first
-  sentences of a passage, before it in its document. Words naming a
+  the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
+  nothing at all ("Turning the hall into a library cost £2.4 million."). Words naming a
   price ("price", "cost", "paid") are not subject words when the answer's figure is
   money: its unit checks them;
 - the claim is *stated* when every unit is supported by a sentence that is about the
@@ -59,10 +56,6 @@ from app.text.words import stem, subject_words
 _REFERS_BACK = re.compile(
     r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
 )
-# so does one whose subject is a thing named before by a common noun: "The new ship was
-# built …", "The conversion was designed …"
-_DEFINITE = re.compile(r"The (?:[a-z][\w-]* )*?[a-z][\w-]*\b")
-BACK = 2  # a sentence is read with at most this many sentences it refers back through
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
 _DESCRIBES = re.compile(r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where)\b", re.I)
 _ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|day|year))\b", re.I)
@@ -86,14 +79,12 @@ class Sentence:
 @dataclass(frozen=True)
 class Passage:
     """A source as the model saw it: its number, its document's title, the heading of its
-    section ("" when none) and its text; and what comes just before it in its document,
-    which a first sentence that refers back ("The new ship was built …") is read with."""
+    section ("" when none) and its text."""
 
     number: int
     title: str
     heading: str
     text: str
-    before: tuple[str, ...] = ()  # the sentences just before it in its document
 
 
 @dataclass
@@ -133,9 +124,10 @@ def _candidates(
         heading_stems = _stems(passage.heading)
         own = [subject - title_stems for subject in subjects]
         own_parts = [subject - title_stems for subject in by_part]
-        lead = [Sentence(passage.number, -1, -1, t) for t in passage.before]
         for i, s in enumerate(sents):
-            context = _in_context([*lead, *sents], len(lead) + i, passage)
+            context = s.text
+            if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
+                context = f"{sents[i - 1].text} {context}"
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
@@ -243,33 +235,10 @@ def _date_units(units: Sequence[str]) -> set[str]:
     return months | years | days
 
 
-def _in_context(sents: list[Sentence], i: int, passage: Passage) -> str:
-    """Sentence ``i`` with the sentences before it that it refers back through: "She is
-    68 metres long" ← "The new ship was built …" ← "… the MV Gannet Rose, takes over …".
-    ``sents`` may begin with the sentences before the passage (offsets -1)."""
-    at = i
-    while at > 0 and i - at < BACK and _refers_back(sents[at], passage):
-        at -= 1
-    return " ".join(s.text for s in sents[at : i + 1])
-
-
-def _refers_back(sentence: Sentence, passage: Passage) -> bool:
-    return bool(
-        _REFERS_BACK.match(sentence.text)
-        or _DEFINITE.match(sentence.text)
-        or _names_nothing(sentence, passage)
-    )
-
-
-def _names_nothing(sentence: Sentence, passage: Passage) -> bool:
+def _names_nothing(sentence: Sentence, text: str) -> bool:
     """The sentence names nothing: its opening word counts as a name only when the rest
-    of the passage (with what comes before it) writes it capitalised too."""
-    text = passage.text
-    if sentence.start >= 0:
-        rest = [*passage.before, text[: sentence.start] + text[sentence.end :]]
-    else:
-        rest = [*(b for b in passage.before if b != sentence.text), text]
-    return not names_in(sentence.text, " ".join(rest))
+    of the passage writes it capitalised too."""
+    return not names_in(sentence.text, text[: sentence.start] + text[sentence.end :])
 
 
 def _cover(

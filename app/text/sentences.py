@@ -106,22 +106,3 @@ def unwrapped_sentences(text: str) -> list[Sentence]:
 def first_sentence(text: str) -> str:
     spans = sentence_spans(text)
     return spans[0].text if spans else ""
-
-
-_READS_BACK_CHARS = 800  # how far back before a passage its preceding sentences are looked for
-
-
-def sentences_before(text: str, start: int, n: int = 2) -> list[str]:
-    """The last ``n`` sentences of ``text`` before offset ``start`` (a passage's start in
-    its document), in order; fewer when a heading or a table row comes first (a line that
-    does not end like a sentence ends the search)."""
-    at = max(0, start - _READS_BACK_CHARS)
-    found = unwrapped_sentences(text[at:start])
-    if at > 0:
-        found = found[1:]  # it may begin in the middle of a sentence
-    out: list[str] = []
-    for s in reversed(found):
-        if len(out) == n or not re.search(r"[.!?…][\"'”’)\]]*$", s.text):
-            break
-        out.insert(0, s.text)
-    return out
