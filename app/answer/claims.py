@@ -32,7 +32,7 @@ since unlike like after before during yet still then
 """.split())  # noqa: SIM905
 # fmt: on
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
-JOINS = r"\s+(?:of\s+)?"  # what may stand between two words of one name
+_JOINS = r"\s+(?:of\s+)?"  # what may stand between two words of one name
 _PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
 # questions whose answer is a figure (or a date): every figure of the answer is its claim
@@ -93,7 +93,7 @@ def name_phrases(text: str) -> list[frozenset[str]]:
         if word not in kept:
             end = -1
             continue
-        if end >= 0 and re.fullmatch(JOINS, text[end : m.start()]):
+        if end >= 0 and re.fullmatch(_JOINS, text[end : m.start()]):
             phrases[-1].add(word)
         else:
             phrases.append({word})
