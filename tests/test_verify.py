@@ -377,3 +377,15 @@ def test_a_question_is_split_where_it_asks_a_second_thing() -> None:
         "what did it replace?",
     ]
     assert question_parts("In what year was it built?") == ["In what year was it built?"]
+
+
+def test_a_name_is_found_as_a_whole_word() -> None:
+    """ "AI" is not in "said", while "Llama" is in "Llama-2" and "Meta" in "Meta's"."""
+    yard = Passage(1, "Harbour news", "", "Tom Berg said the new boat was built by Fenwick.")
+    q = "Which AI company built the new boat?"
+    assert not check_claim("Fenwick built it [1].", q, [yard]).stated
+    ai_yard = Passage(1, "Harbour news", "", "The AI firm Fenwick built the new boat.")
+    assert check_claim("Fenwick built it [1].", q, [ai_yard]).stated
+    model = Passage(1, "Model news", "", "Meta's Llama-2 model was trained on 2 trillion tokens.")
+    q = "How many tokens was Meta's Llama trained on?"
+    assert check_claim("2 trillion tokens [1].", q, [model]).stated

@@ -131,7 +131,7 @@ def _candidates(
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
-            named = not asked_names or any(all(w in read_with for w in n) for n in asked_names)
+            named = not asked_names or any(n <= _words_of(read_with) for n in asked_names)
             about = about if named else 0.0
             parts = tuple(
                 len(o & window) / len(o) if o and named else float(named) for o in own_parts
@@ -233,6 +233,13 @@ def _date_units(units: Sequence[str]) -> set[str]:
     years = {u for u in units if YEAR.fullmatch(u)}
     days = {u for u in units if months and u.isdigit() and 1 <= int(u) <= 31}
     return months | years | days
+
+
+def _words_of(text: str) -> set[str]:
+    """The words of ``text``, whole ("AI" is not in "said"), hyphenated words also in
+    their parts ("llama-2" holds "llama"), a possessive "'s" dropped."""
+    words = set(re.findall(r"[\w-]+", re.sub(r"['’]s\b", "", text)))
+    return words | {part for w in words if "-" in w for part in w.split("-")}
 
 
 def _names_nothing(sentence: Sentence, text: str) -> bool:
