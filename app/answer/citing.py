@@ -162,13 +162,9 @@ def _pin_markers(text: str, numbers: list[int]) -> str:
     the end of the first sentence."""
     if re.search(r"\[\d+\]", text):
         return rewrite_markers(text, numbers)
-    marks = "".join(f"[{n}]" for n in numbers)
     spans = sentence_spans(text)
     end = spans[0].end if spans else len(text)
-    head, tail = text[:end], text[end:]
-    if head and head[-1] in ".!?":
-        return f"{head[:-1]} {marks}{head[-1]}{tail}"
-    return f"{head} {marks}{tail}"
+    return _with_markers(text[:end], [f"[{n}]" for n in numbers]) + text[end:]
 
 
 def cite(

@@ -124,6 +124,7 @@ def _candidates(
         heading_stems = _stems(passage.heading)
         own = [subject - title_stems for subject in subjects]
         own_parts = [subject - title_stems for subject in by_part]
+        label_words = _words_of(label.lower())
         for i, s in enumerate(sents):
             context = s.text
             if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
@@ -131,7 +132,8 @@ def _candidates(
             window = _stems(context) | heading_stems
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
-            named = not asked_names or any(n <= _words_of(read_with) for n in asked_names)
+            read = label_words | _words_of(context.lower())
+            named = not asked_names or any(n <= read for n in asked_names)
             about = about if named else 0.0
             parts = tuple(
                 len(o & window) / len(o) if o and named else float(named) for o in own_parts
@@ -204,7 +206,7 @@ def check_claim(
 
 
 # sentence, about, units covered, share of the answer's words, what it is read with (its
-# document's title, its heading, the sentence before when it opens with a pronoun), and
+# document's title, its heading, the sentence before when it refers back), and
 # its share of the question's subject words whatever names it holds; and how far it is
 # about each part of the question
 _Candidate = tuple[Sentence, float, set[str], float, str, float, tuple[float, ...]]

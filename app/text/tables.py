@@ -4,9 +4,9 @@ A chunk, or the sentences the prompt keeps of one, can start in the middle of a 
 ``| Pinot Noir | 88 | 521 | 5.9 | 82 |`` says nothing about which figure is the yield
 without the header row above it, and a small model then picks a figure by guesswork.
 :func:`missing_headers` finds where the header line(s) of each such table go back in
-front of its first row in the passage, and the prompt shows them there. The passage's own text (and so
-every citation span) is unchanged; only the prompt shows the header
-(:attr:`app.answer.prompt.SourcePassage.tables`).
+front of its first row in the passage, and the prompt shows them there
+(:attr:`app.answer.prompt.SourcePassage.tables`). The passage's own text, and so every
+citation span, is unchanged.
 
 Two kinds of table are recognised, both as real files write them:
 
