@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.claims import name_phrases, question_parts
+from app.answer.claims import name_phrases, quantity_missing, question_parts
 from app.answer.verify import Passage, check_claim
 from app.text.sentences import prose_sentences
 from app.text.words import stem
@@ -389,3 +389,35 @@ def test_a_name_is_found_as_a_whole_word() -> None:
     model = Passage(1, "Model news", "", "Meta's Llama-2 model was trained on 2 trillion tokens.")
     q = "How many tokens was Meta's Llama trained on?"
     assert check_claim("2 trillion tokens [1].", q, [model]).stated
+
+
+def test_a_question_that_asks_for_a_quantity_needs_one_in_the_answer() -> None:
+    q = "What typical number of people does the plant employ?"
+    assert not stated("The plant employs a typical staff of engineers [1].", q)
+    assert not stated("The plant processes spent batteries [1].", "How many people work there?")
+    assert stated("The plant employs 140 people [1].", q)
+    assert not quantity_missing("Half of them [1].", "What share of its lithium is sold?")
+    # "when" inside the question is not a question word: no quantity or date is asked
+    assert check_claim(
+        "The plant was designed by Holm & Berg [1].",
+        "Which firm was hired when the plant was designed?",
+        [PLANT],
+    ).stated
+
+
+def test_a_name_called_by_its_last_word_is_named_when_a_sentence_just_before_names_it() -> None:
+    report = Passage(
+        1,
+        "Schools programme: progress report",
+        "",
+        "Dunley Academy opened to pupils in September. It replaced an older school. The academy "
+        "was designed by Linden Marsh Architects. The new library was designed by Orrin Vale.",
+    )
+    q = "Which architects designed Dunley Academy?"
+    assert check_claim("Linden Marsh Architects [1].", q, [report], min_subject=0.2).stated
+    # the library is not the academy, and "the academy" three sentences on is too far
+    assert not check_claim("Orrin Vale [1].", q, [report], min_subject=0.2).stated
+    far = Passage(
+        1, report.title, "", report.text.replace("It replaced", "It is large. It replaced")
+    )
+    assert not check_claim("Linden Marsh Architects [1].", q, [far], min_subject=0.2).stated

@@ -35,11 +35,27 @@ _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _JOINS = r"\s+(?:of\s+)?"  # what may stand between two words of one name
 _PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
-# questions whose answer is a figure (or a date): every figure of the answer is its claim
+# questions whose answer is a quantity ("what typical LoRA rank"): an answer without one
+# ("The LoRA rank is a low-rank factor …") does not answer them
+_QUANTITY = (
+    r"how (?:many|much|long|far|big|large|old|high|tall|fast|wide|deep|heavy)"
+    r"|what (?:[\w-]+ ){0,2}?(?:share|percentage|proportion|fraction|number|amount|cost|price|size|length|rate"
+    r"|age|rank|score|speed|capacity|population|budget|total|temperature|distance|height"
+    r"|weight|depth|width|duration|count|fee|salary)"
+)
+_ASKS_QUANTITY = re.compile(rf"\b(?:{_QUANTITY})\b", re.I)
+# questions whose answer is a figure (or a date): every figure of the answer is its claim.
+# "when" asks only as a question word ("When did …", "…, and when …"), not in "used when"
 _ASKS_FIGURE = re.compile(
-    r"\b(?:how (?:many|much|long|far|big|large|old|often|high|tall|fast|wide|deep|heavy)"
-    r"|when|what (?:year|date|day|month|time|share|percentage|proportion|fraction|number"
-    r"|amount|cost|price|size|length|rate|age)|which (?:year|date|day|month))\b",
+    rf"\b(?:{_QUANTITY}|what (?:year|date|day|month|time)|which (?:year|date|day|month))\b"
+    r"|(?:^\s*|[,;]\s*|\b(?:and|since|until|by|from)\s+)when\b",
+    re.I,
+)
+# a quantity in words: "thirty-six", "half", "twice"
+_NUMBER_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen"
+    r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million"
+    r"|billion|half|third|quarter|dozen|once|twice)\b",
     re.I,
 )
 # "as stated in [1]", "the information provided", "according to": how the model cites, not
@@ -203,6 +219,15 @@ def answer_proper(answer: str, question: str) -> str:
         return sentences[0]
     claims = [s for s in sentences if _stems(s) - _stems(question) - _ATTRIBUTION - _WHERE]
     return " ".join(claims[:2] or sentences[:1])
+
+
+def quantity_missing(answer: str, question: str) -> bool:
+    """A one-part question asks for a quantity ("How many …", "What share …") and the
+    answer's claim gives none, in figures or in words."""
+    if len(question_parts(question)) > 1 or not _ASKS_QUANTITY.search(question):
+        return False
+    claim = _MARKERS.sub(" ", answer_proper(answer, question))
+    return not (re.search(r"\d", claim) or _NUMBER_WORDS.search(claim))
 
 
 def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]) -> list[str]:

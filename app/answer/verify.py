@@ -16,7 +16,9 @@ states the claim **together with the question's subject**:
   the words of it ("Caddisford Central Library", not "Library" alone), and enough of the
   question's subject words occur in it, in its section heading, or in
   the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
-  nothing at all ("Turning the hall into a library cost £2.4 million."). Words naming a
+  nothing at all ("Turning the hall into a library cost £2.4 million."). A sentence that
+  calls an asked name by its last word ("The academy was designed by …") names it when
+  one of the two sentences before it gives the name in full. Words naming a
   price ("price", "cost", "paid") are not subject words when the answer's figure is
   money: its unit checks them;
 - the claim is *stated* when every unit is supported by a sentence that is about the
@@ -44,6 +46,7 @@ from app.answer.claims import (
     key_units,
     name_phrases,
     names_in,
+    quantity_missing,
     question_parts,
 )
 from app.answer.occasion import YEAR
@@ -114,6 +117,7 @@ def _candidates(
     by_part = [w - kinds for w in map(subject_words, question_parts(question))]
     subjects = [w for w in by_part if w]
     candidates: list[_Candidate] = []
+    heads = _heads(question, asked_names)
     for passage in passages:
         sents = split_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
@@ -134,6 +138,8 @@ def _candidates(
             read_with = f"{label} {context}".lower()
             read = label_words | _words_of(context.lower())
             named = not asked_names or any(n <= read for n in asked_names)
+            if not named and i > 0:
+                named = _named_by_its_noun(s.text, sents[max(0, i - 2) : i], heads)
             about = about if named else 0.0
             parts = tuple(
                 len(o & window) / len(o) if o and named else float(named) for o in own_parts
@@ -169,6 +175,8 @@ def check_claim(
     # (a name of several words is there only when all its words are)
     asked_names = name_phrases(question)  # its opening word (What, How, At…) never counts
     units = key_units(answer, question, figs, names)
+    if quantity_missing(answer, question):
+        return ClaimCheck(False, detail="the question asks for a quantity; the answer gives none")
     if not units and not words:
         return ClaimCheck(False, detail="the answer adds nothing to the question")
     candidates = _candidates(passages, question, asked_names, figs, names, words)
@@ -242,6 +250,23 @@ def _words_of(text: str) -> set[str]:
     their parts ("llama-2" holds "llama"), a possessive "'s" dropped."""
     words = set(re.findall(r"[\w-]+", re.sub(r"['’]s\b", "", text)))
     return words | {part for w in words if "-" in w for part in w.split("-")}
+
+
+def _heads(question: str, asked_names: list[frozenset[str]]) -> list[tuple[frozenset[str], str]]:
+    """Each name the question asks about with its last word as the question writes it,
+    the noun a text uses for it once named ("Scarrowby Academy": "academy")."""
+    order = {w: i for i, w in enumerate(re.findall(r"[\w-]+", question.lower()))}
+    return [(n, max(n, key=lambda w: order.get(w, -1))) for n in asked_names]
+
+
+def _named_by_its_noun(
+    text: str, before: Sequence[Sentence], heads: list[tuple[frozenset[str], str]]
+) -> bool:
+    """The sentence calls an asked name by its last word ("The academy was designed by …")
+    and one of the two sentences before it names it in full."""
+    said = _words_of(" ".join(s.text for s in before).lower())
+    lowered = text.lower()
+    return any(re.search(rf"\bthe {re.escape(h)}\b", lowered) and n <= said for n, h in heads)
 
 
 def _names_nothing(sentence: Sentence, text: str) -> bool:
