@@ -421,3 +421,19 @@ def test_a_name_called_by_its_last_word_is_named_when_a_sentence_just_before_nam
         1, report.title, "", report.text.replace("It replaced", "It is large. It replaced")
     )
     assert not check_claim("Linden Marsh Architects [1].", q, [far], min_subject=0.2).stated
+
+
+def test_the_name_that_acts_in_the_question_must_be_the_one_that_acts_in_the_sentence() -> None:
+    start_up = Passage(
+        1,
+        "Ternvale Orbital in orbit",
+        "",
+        "Ternvale Orbital was founded as a spin-off from the University of Caddis. In 2023 the "
+        "company raised £6 million in a seed round led by Northmoor Ventures.",
+    )
+    q = "How much did the University of Caddis invest in Ternvale's seed round?"
+    assert not check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated
+    q = "How much money did the company raise in Ternvale Orbital's seed round?"
+    assert check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated
+    q = "How much did Ternvale Orbital raise in its seed round?"
+    assert check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated

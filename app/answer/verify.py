@@ -18,7 +18,9 @@ states the claim **together with the question's subject**:
   the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
   nothing at all ("Turning the hall into a library cost £2.4 million."). A sentence that
   calls an asked name by its last word ("The academy was designed by …") names it when
-  one of the two sentences before it gives the name in full. Words naming a
+  one of the two sentences before it gives the name in full. When a name acts in the
+  question ("How much did the University of Caddisford invest …"), that one must be named:
+  the sum another investor put in does not answer it. Words naming a
   price ("price", "cost", "paid") are not subject words when the answer's figure is
   money: its unit checks them;
 - the claim is *stated* when every unit is supported by a sentence that is about the
@@ -118,6 +120,7 @@ def _candidates(
     subjects = [w for w in by_part if w]
     candidates: list[_Candidate] = []
     heads = _heads(question, asked_names)
+    agent = _agent(question)
     for passage in passages:
         sents = split_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
@@ -137,9 +140,7 @@ def _candidates(
             about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             read = label_words | _words_of(context.lower())
-            named = not asked_names or any(n <= read for n in asked_names)
-            if not named and i > 0:
-                named = _named_by_its_noun(s.text, sents[max(0, i - 2) : i], heads)
+            named = _named(read, s.text, sents[max(0, i - 2) : i], heads, agent)
             about = about if named else 0.0
             parts = tuple(
                 len(o & window) / len(o) if o and named else float(named) for o in own_parts
@@ -252,6 +253,23 @@ def _words_of(text: str) -> set[str]:
     return words | {part for w in words if "-" in w for part in w.split("-")}
 
 
+_AGENT = re.compile(
+    r"\b(?:(?:did|does|do|will|would|has|have|had|can|could)\s+(?:the\s+)?|(?:is|was|were|are)\s+)"
+    r"([A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
+)
+
+
+def _agent(question: str) -> frozenset[str] | None:
+    """The name that acts in the question ("How much did the University of Caddisford
+    invest …", "When did Kellan Foods start …"): a sentence about another one's deed does
+    not answer it. None when a name does not follow the verb ("Which Meta executive said …")
+    or is only a possessive ("What are Meta's models called?")."""
+    m = _AGENT.search(question)
+    if m is None or re.search(r"['’]s?$", m.group(1)):
+        return None
+    return frozenset(w for w in _words_of(m.group(1).lower()) if w != "of")
+
+
 def _heads(question: str, asked_names: list[frozenset[str]]) -> list[tuple[frozenset[str], str]]:
     """Each name the question asks about with its last word as the question writes it,
     the noun a text uses for it once named ("Scarrowby Academy": "academy")."""
@@ -259,14 +277,24 @@ def _heads(question: str, asked_names: list[frozenset[str]]) -> list[tuple[froze
     return [(n, max(n, key=lambda w: order.get(w, -1))) for n in asked_names]
 
 
-def _named_by_its_noun(
-    text: str, before: Sequence[Sentence], heads: list[tuple[frozenset[str], str]]
+def _named(
+    read: set[str],
+    text: str,
+    before: Sequence[Sentence],
+    heads: list[tuple[frozenset[str], str]],
+    agent: frozenset[str] | None,
 ) -> bool:
-    """The sentence calls an asked name by its last word ("The academy was designed by …")
-    and one of the two sentences before it names it in full."""
+    """Does the sentence, read with its label and context (``read``), name what the
+    question asks about: one of its names, and the one that acts in it (``agent``) if
+    any? A name also counts when the sentence calls it by its last word ("The academy
+    was designed by …") and one of the two sentences before it names it in full."""
+    present = {n for n, _ in heads if n <= read}
     said = _words_of(" ".join(s.text for s in before).lower())
     lowered = text.lower()
-    return any(re.search(rf"\bthe {re.escape(h)}\b", lowered) and n <= said for n, h in heads)
+    present |= {n for n, h in heads if n <= said and re.search(rf"\bthe {re.escape(h)}\b", lowered)}
+    if heads and not present:
+        return False
+    return agent is None or agent <= read or agent in present
 
 
 def _names_nothing(sentence: Sentence, text: str) -> bool:
