@@ -437,3 +437,14 @@ def test_the_name_that_acts_in_the_question_must_be_the_one_that_acts_in_the_sen
     assert check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated
     q = "How much did Ternvale Orbital raise in its seed round?"
     assert check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated
+
+
+def test_a_count_is_not_answered_by_a_percentage() -> None:
+    q = "How many tonnes of the lithium it recovers are sold to Vantor Cells?"
+    assert not stated("About 42% of the lithium it recovers is sold to Vantor Cells [1].", q)
+    assert stated(
+        "About 42% of the lithium [1].", "What share of its lithium goes to Vantor Cells?"
+    )
+    assert stated(
+        "About 42% [1].", "How many per cent of the lithium it recovers goes to Vantor Cells?"
+    )

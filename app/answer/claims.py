@@ -230,6 +230,19 @@ def quantity_missing(answer: str, question: str) -> bool:
     return not (re.search(r"\d", claim) or _NUMBER_WORDS.search(claim))
 
 
+def share_for_count(question: str, figs: list[FigureUse]) -> bool:
+    """A one-part question asks how many ("How many members voted for it?") and the
+    first figure the answer adds, the one it answers with, is a percentage ("88% of those
+    who voted"): a share read as a count. A question that asks for a share is not one."""
+    if len(question_parts(question)) > 1 or not re.search(r"\bhow many\b", question, re.I):
+        return False
+    if _PERCENT.search(question) or re.search(
+        r"\b(?:share|proportion|fraction|percentage)\b", question, re.I
+    ):
+        return False
+    return bool(figs) and figs[0].percent
+
+
 def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]) -> list[str]:
     """The units that make the answer's key claim. A one-part question that asks for a
     figure is answered by the figures; one that asks for anything else by the first name

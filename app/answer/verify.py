@@ -50,6 +50,7 @@ from app.answer.claims import (
     names_in,
     quantity_missing,
     question_parts,
+    share_for_count,
 )
 from app.answer.occasion import YEAR
 from app.text.sentences import unwrapped_sentences
@@ -178,6 +179,8 @@ def check_claim(
     units = key_units(answer, question, figs, names)
     if quantity_missing(answer, question):
         return ClaimCheck(False, detail="the question asks for a quantity; the answer gives none")
+    if share_for_count(question, figs):
+        return ClaimCheck(False, detail="the question asks how many; the answer gives a percentage")
     if not units and not words:
         return ClaimCheck(False, detail="the answer adds nothing to the question")
     candidates = _candidates(passages, question, asked_names, figs, names, words)
