@@ -448,3 +448,20 @@ def test_a_count_is_not_answered_by_a_percentage() -> None:
     assert stated(
         "About 42% [1].", "How many per cent of the lithium it recovers goes to Vantor Cells?"
     )
+
+
+def test_a_name_in_another_post_does_not_answer_a_question_about_this_one() -> None:
+    school = Passage(
+        1,
+        "Dunley Academy opens",
+        "",
+        "Dunley Academy is run by the Coastline Trust, whose chief executive is Dr Ama Osei. "
+        "Its head teacher, Ben Hale, joined in March.",
+    )
+    q = "Which trust is Dr Ama Osei the head teacher of?"
+    assert not check_claim("The Coastline Trust [1].", q, [school], min_subject=0.2).stated
+    q = "Which trust is Dr Ama Osei the chief executive of?"
+    assert check_claim("The Coastline Trust [1].", q, [school], min_subject=0.2).stated
+    q = "Who is the head teacher of Dunley Academy, and which trust runs it?"
+    answer = "Ben Hale [1]. It is run by the Coastline Trust [1]."
+    assert check_claim(answer, q, [school], min_subject=0.2).stated

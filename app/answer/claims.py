@@ -230,6 +230,39 @@ def quantity_missing(answer: str, question: str) -> bool:
     return not (re.search(r"\d", claim) or _NUMBER_WORDS.search(claim))
 
 
+# posts a person holds: a name the sources give in another post does not answer a question
+# about this one. Each post with the ways a text may write it.
+_POSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        r"head ?teachers?|headmaster|headmistress",
+        ("head teacher", "headteacher", "headmaster", "headmistress", "principal"),
+    ),
+    (r"chief executives?|ceo", ("chief executive", "ceo")),
+    (r"chair(?:s|ed|man|woman|person)?", ("chair",)),
+    (r"(?:managing |finance |executive |project |operations )?directors?", ("director",)),
+    (r"presidents?", ("president",)),
+    (r"managers?", ("manager",)),
+    (r"conductors?", ("conductor",)),
+    (r"mayors?", ("mayor",)),
+    (r"ministers?", ("minister",)),
+    (r"secretar(?:y|ies)", ("secretary",)),
+    (r"treasurers?", ("treasurer",)),
+    (r"editors?", ("editor",)),
+    (r"curators?", ("curator",)),
+    (r"captains?", ("captain",)),
+    (r"coach(?:es)?", ("coach",)),
+    (r"governors?", ("governor",)),
+    (r"deans?", ("dean",)),
+    (r"trustees?", ("trustee",)),
+)
+
+
+def posts_asked(question: str) -> list[tuple[str, ...]]:
+    """The posts the question asks about ("Who is the head teacher of …"), each as the
+    ways a sentence may write it."""
+    return [ways for pattern, ways in _POSTS if re.search(rf"\b(?:{pattern})\b", question, re.I)]
+
+
 def share_for_count(question: str, figs: list[FigureUse]) -> bool:
     """A one-part question asks how many ("How many members voted for it?") and the
     first figure the answer adds, the one it answers with, is a percentage ("88% of those

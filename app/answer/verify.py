@@ -20,7 +20,10 @@ states the claim **together with the question's subject**:
   calls an asked name by its last word ("The academy was designed by …") names it when
   one of the two sentences before it gives the name in full. When a name acts in the
   question ("How much did the University of Caddisford invest …"), that one must be named:
-  the sum another investor put in does not answer it. Words naming a
+  the sum another investor put in does not answer it. A post the question asks about
+  ("the head teacher of …") must be written in the sentence, its context or label: a
+  name the sources give as a trust's chief executive is no school's head teacher. Words
+  naming a
   price ("price", "cost", "paid") are not subject words when the answer's figure is
   money: its unit checks them;
 - the claim is *stated* when every unit is supported by a sentence that is about the
@@ -48,6 +51,7 @@ from app.answer.claims import (
     key_units,
     name_phrases,
     names_in,
+    posts_asked,
     quantity_missing,
     question_parts,
     share_for_count,
@@ -122,6 +126,7 @@ def _candidates(
     candidates: list[_Candidate] = []
     heads = _heads(question, asked_names)
     agent = _agent(question)
+    part_posts = [posts_asked(p) for p in question_parts(question)]
     for passage in passages:
         sents = split_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
@@ -138,13 +143,20 @@ def _candidates(
             if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
                 context = f"{sents[i - 1].text} {context}"
             window = _stems(context) | heading_stems
-            about = share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
+            share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             read = label_words | _words_of(context.lower())
             named = _named(read, s.text, sents[max(0, i - 2) : i], heads, agent)
-            about = about if named else 0.0
+            # a post a part asks about ("the head teacher of …") must be the one the sentence
+            # gives: a name the sources give in another post does not answer that part
+            fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
             parts = tuple(
-                len(o & window) / len(o) if o and named else float(named) for o in own_parts
+                (len(o & window) / len(o) if o else 1.0) if named and fit else 0.0
+                for o, fit in zip(own_parts, fits, strict=True)
+            )
+            about = max(
+                (v for v, b in zip(parts, by_part, strict=True) if b),
+                default=float(named and all(fits)),
             )
             lowered = s.text.lower()
             covered = {u.text for u in figs if figure_stated(u, s.text)}
