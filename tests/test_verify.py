@@ -465,3 +465,12 @@ def test_a_name_in_another_post_does_not_answer_a_question_about_this_one() -> N
     q = "Who is the head teacher of Dunley Academy, and which trust runs it?"
     answer = "Ben Hale [1]. It is run by the Coastline Trust [1]."
     assert check_claim(answer, q, [school], min_subject=0.2).stated
+
+
+def test_a_question_that_asks_for_a_date_needs_one_in_the_answer() -> None:
+    q = "On what date did the plant open?"
+    assert quantity_missing("It opened in the spring [1].", q)
+    assert quantity_missing("The plant opened after a market survey [1].", q)
+    assert not quantity_missing("It opened in May 2021 [1].", q)
+    assert not quantity_missing("It opened on a Monday in May [1].", q)
+    assert not quantity_missing("It opened in the spring [1].", "When did the plant open?")

@@ -51,6 +51,13 @@ _ASKS_FIGURE = re.compile(
     r"|(?:^\s*|[,;]\s*|\b(?:and|since|until|by|from)\s+)when\b",
     re.I,
 )
+_ASKS_DATE = re.compile(r"\b(?:what|which) (?:date|day|year|month)\b", re.I)
+_CALENDAR = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.I,
+)
 # a quantity in words: "thirty-six", "half", "twice"
 _NUMBER_WORDS = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen"
@@ -222,11 +229,16 @@ def answer_proper(answer: str, question: str) -> str:
 
 
 def quantity_missing(answer: str, question: str) -> bool:
-    """A one-part question asks for a quantity ("How many …", "What share …") and the
-    answer's claim gives none, in figures or in words."""
-    if len(question_parts(question)) > 1 or not _ASKS_QUANTITY.search(question):
+    """A one-part question asks for a quantity ("How many …", "What share …") or a date
+    ("On what date …", "In which year …") and the answer's claim gives none: no figure, no
+    number in words, and for a date no month or weekday ("in the spring" is no date)."""
+    if len(question_parts(question)) > 1:
         return False
     claim = _MARKERS.sub(" ", answer_proper(answer, question))
+    if _ASKS_DATE.search(question):
+        return not (re.search(r"\d", claim) or _CALENDAR.search(claim))
+    if not _ASKS_QUANTITY.search(question):
+        return False
     return not (re.search(r"\d", claim) or _NUMBER_WORDS.search(claim))
 
 
