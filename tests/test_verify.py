@@ -474,3 +474,18 @@ def test_a_question_that_asks_for_a_date_needs_one_in_the_answer() -> None:
     assert not quantity_missing("It opened in May 2021 [1].", q)
     assert not quantity_missing("It opened on a Monday in May [1].", q)
     assert not quantity_missing("It opened in the spring [1].", "When did the plant open?")
+
+
+def test_a_date_answers_when_the_sentence_says_the_event_asked_about() -> None:
+    news = Passage(
+        1,
+        "Vantor Cells news",
+        "",
+        "Vantor Cells has named Ana Ruiz its chief executive. She takes up the post on "
+        "1 May 2024, after ten years at Holm & Berg.",
+    )
+    answer = "1 May 2024 [1]."
+    q = "On what date did Ana Ruiz sign her contract with Vantor Cells?"
+    assert not check_claim(answer, q, [news], min_subject=0.2).stated
+    q = "On what date does Ana Ruiz take up her post at Vantor Cells?"
+    assert check_claim(answer, q, [news], min_subject=0.2).stated

@@ -72,6 +72,7 @@ _ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|d
 _MONTHS = frozenset(
     "january february march april may june july august september october november december".split()  # noqa: SIM905
 )
+_DATE_WORDS = frozenset(map(stem, "date day year month time exact".split()))  # noqa: SIM905
 BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the question
 # question words that name a price: a money figure's unit checks them (the same for a
 # share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
@@ -162,7 +163,7 @@ def _candidates(
             covered = {u.text for u in figs if figure_stated(u, s.text)}
             covered |= {n for n in names if n in lowered}
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
-            candidates.append((s, about, covered, word_share, read_with, share, parts))
+            candidates.append((s, about, covered, word_share, read_with, share, parts, window))
     return candidates
 
 
@@ -189,10 +190,9 @@ def check_claim(
     # (a name of several words is there only when all its words are)
     asked_names = name_phrases(question)  # its opening word (What, How, At…) never counts
     units = key_units(answer, question, figs, names)
-    if quantity_missing(answer, question):
-        return ClaimCheck(False, detail="the question asks for a quantity; the answer gives none")
-    if share_for_count(question, figs):
-        return ClaimCheck(False, detail="the question asks how many; the answer gives a percentage")
+    unfit = _wrong_kind(answer, question, figs)
+    if unfit:
+        return ClaimCheck(False, detail=unfit)
     if not units and not words:
         return ClaimCheck(False, detail="the answer adds nothing to the question")
     candidates = _candidates(passages, question, asked_names, figs, names, words)
@@ -229,26 +229,43 @@ def check_claim(
     return ClaimCheck(True, support)
 
 
+def _wrong_kind(answer: str, question: str, figs: list[FigureUse]) -> str:
+    """Why the answer is not of the kind the question asks for ("" when it is): no figure
+    for a quantity, no date for a date, a percentage for a count."""
+    if quantity_missing(answer, question):
+        return "the question asks for a quantity or a date; the answer gives none"
+    if share_for_count(question, figs):
+        return "the question asks how many; the answer gives a percentage"
+    return ""
+
+
 # sentence, about, units covered, share of the answer's words, what it is read with (its
-# document's title, its heading, the sentence before when it refers back), and
-# its share of the question's subject words whatever names it holds; and how far it is
-# about each part of the question
-_Candidate = tuple[Sentence, float, set[str], float, str, float, tuple[float, ...]]
+# document's title, its heading, the sentence before when it refers back), its share of
+# the question's subject words whatever names it holds, how far it is about each part of
+# the question, and the stemmed words of it, the sentence before when it refers back, and
+# its heading
+_Candidate = tuple[Sentence, float, set[str], float, str, float, tuple[float, ...], set[str]]
 
 
 def _date_unstated(
     question: str, units: Sequence[str], relevant: list[_Candidate], min_subject: float
 ) -> set[str]:
-    """In a question of two parts, the date that answers the part asking when ("…, and
-    on what date …?") must rest on a sentence about that part, not on the one that
-    answered the other part: the date units no such sentence states (all of them, or
-    none)."""
+    """The date that answers the part asking when must rest on a sentence that says the
+    event asked about: one of that part's words other than names and date words ("sign",
+    "contract" in "On what date did X sign her contract?"; the date X took up the post
+    answers another question). In a question of two parts ("…, and on what date …?") that
+    sentence must also be about the part asking when, not only about the other part.
+    Returns the date units no such sentence states (all of them, or none)."""
     parts = question_parts(question)
     dated = next((i for i, p in enumerate(parts) if _ASKS_WHEN.search(p)), None)
     dates = _date_units(units)
-    if len(parts) < 2 or dated is None or not dates:
+    if dated is None or not dates:
         return set()
-    if any(dates <= c[2] for c in relevant if c[6][dated] >= min_subject):
+    named = {stem(p) for n in name_phrases(question) for w in n for p in [w, *w.split("-")]}
+    events = subject_words(parts[dated]) - named - _DATE_WORDS
+    if events and not any(dates & c[2] and events & c[7] for c in relevant):
+        return dates
+    if len(parts) < 2 or any(dates <= c[2] for c in relevant if c[6][dated] >= min_subject):
         return set()
     return dates
 
