@@ -489,3 +489,17 @@ def test_a_date_answers_when_the_sentence_says_the_event_asked_about() -> None:
     assert not check_claim(answer, q, [news], min_subject=0.2).stated
     q = "On what date does Ana Ruiz take up her post at Vantor Cells?"
     assert check_claim(answer, q, [news], min_subject=0.2).stated
+
+
+def test_a_sum_of_money_written_with_a_letter_is_the_same_sum() -> None:
+    table = Passage(
+        1,
+        "Schools programme",
+        "",
+        "Project            Budget    Opens\nDunley Primary     £18.9m    September 2025\n",
+    )
+    q = "What is the budget for Dunley Primary?"
+    assert check_claim("£18.9 million [1].", q, [table], min_subject=0.2).stated
+    assert not check_claim("£18.9 billion [1].", q, [table], min_subject=0.2).stated
+    ship = Passage(2, "Ferry news", "", "The Dunley ferry is 68 m long.")
+    assert not check_claim("68 million [2].", "How long is the Dunley ferry?", [ship]).stated

@@ -152,7 +152,11 @@ def figure_uses(text: str) -> list[FigureUse]:
             scale = head
             if rest:
                 words.insert(0, rest)
-        full = figures(raw.lstrip("$€£¥ ").rstrip("% ") + (f" {scale}" if scale else ""))
+        # a scale word follows the figure ("18.9 million"); a sum of money may have a letter
+        # for it ("£18.9m", "£2bn"), while "68 m" is metres and "5.9 t" tonnes
+        money = bool(_CURRENCY.search(raw + " " + before[-6:]))
+        glue = "" if money and scale.lower() in ("k", "m", "bn") else " "
+        full = figures(raw.lstrip("$€£¥ ").rstrip("% ") + (f"{glue}{scale}" if scale else ""))
         percent = "%" in raw or bool(_PERCENT.match(after.lstrip()))
         currency = bool(_CURRENCY.search(raw + " " + before[-6:])) or bool(
             words and _CURRENCY.fullmatch(words[0])
