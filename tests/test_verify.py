@@ -503,3 +503,16 @@ def test_a_sum_of_money_written_with_a_letter_is_the_same_sum() -> None:
     assert not check_claim("£18.9 billion [1].", q, [table], min_subject=0.2).stated
     ship = Passage(2, "Ferry news", "", "The Dunley ferry is 68 m long.")
     assert not check_claim("68 million [2].", "How long is the Dunley ferry?", [ship]).stated
+
+
+def test_an_acronym_in_the_question_is_named_by_the_words_it_stands_for() -> None:
+    coop = Passage(
+        1,
+        "Dairy results",
+        "",
+        "At the annual general meeting in July, 88% of the members who voted backed the plan.",
+    )
+    q = "What share of the votes at the AGM backed the plan?"
+    assert check_claim("88% [1].", q, [coop], min_subject=0.2).stated
+    q = "What share of the votes at the EGM backed the plan?"
+    assert not check_claim("88% [1].", q, [coop], min_subject=0.2).stated

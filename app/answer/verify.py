@@ -18,7 +18,8 @@ states the claim **together with the question's subject**:
   the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
   nothing at all ("Turning the hall into a library cost £2.4 million."). A sentence that
   calls an asked name by its last word ("The academy was designed by …") names it when
-  one of the two sentences before it gives the name in full. When a name acts in the
+  one of the two sentences before it gives the name in full; an acronym the question uses
+  ("AGM") is named by the words it stands for ("annual general meeting"). When a name acts in the
   question ("How much did the University of Caddisford invest …"), that one must be named:
   the sum another investor put in does not answer it. A post the question asks about
   ("the head teacher of …") must be written in the sentence, its context or label: a
@@ -127,6 +128,7 @@ def _candidates(
     candidates: list[_Candidate] = []
     heads = _heads(question, asked_names)
     agent = _agent(question)
+    acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
     for passage in passages:
         sents = split_sentences(passage.number, passage.text)
@@ -147,6 +149,8 @@ def _candidates(
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             read = label_words | _words_of(context.lower())
+            if acronyms:  # "AGM" is named by "the annual general meeting"
+                read |= _initials(context) & acronyms
             named = _named(read, s.text, sents[max(0, i - 2) : i], heads, agent)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
@@ -307,6 +311,19 @@ def _heads(question: str, asked_names: list[frozenset[str]]) -> list[tuple[froze
     the noun a text uses for it once named ("Scarrowby Academy": "academy")."""
     order = {w: i for i, w in enumerate(re.findall(r"[\w-]+", question.lower()))}
     return [(n, max(n, key=lambda w: order.get(w, -1))) for n in asked_names]
+
+
+def _initials(text: str) -> set[str]:
+    """The initials of every run of two to five words of three letters or more ("annual
+    general meeting": "agm"), lower case."""
+    words = re.findall(r"[A-Za-z]{3,}|[^A-Za-z\s]+|\b[A-Za-z]{1,2}\b", text)
+    out = set()
+    for k in range(2, 6):
+        for i in range(len(words) - k + 1):
+            run = words[i : i + k]
+            if all(len(w) >= 3 and w.isalpha() for w in run):
+                out.add("".join(w[0] for w in run).lower())
+    return out
 
 
 def _named(
