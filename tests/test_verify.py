@@ -516,3 +516,23 @@ def test_an_acronym_in_the_question_is_named_by_the_words_it_stands_for() -> Non
     assert check_claim("88% [1].", q, [coop], min_subject=0.2).stated
     q = "What share of the votes at the EGM backed the plan?"
     assert not check_claim("88% [1].", q, [coop], min_subject=0.2).stated
+
+
+def test_a_thing_described_by_what_was_done_to_it_is_a_second_hop() -> None:
+    bridge = Passage(
+        1,
+        "Orra Street Bridge reopens",
+        "",
+        "The Orra Street Bridge was designed by Josiah Penn and opened in 1881.",
+    )
+    dairy = Passage(
+        2,
+        "Dairy results",
+        "",
+        "Tankers had to detour while the Orra Street Bridge was shut, adding £210,000 to fuel "
+        "and driver costs.",
+    )
+    q = "What extra fuel costs did the dairy face while the bridge designed by Josiah Penn was shut?"
+    assert check_claim("£210,000 [2].", q, [bridge, dairy], min_subject=0.2).stated
+    q = "What extra fuel costs did the dairy face while the bridge Josiah Penn liked was shut?"
+    assert not check_claim("£210,000 [2].", q, [bridge, dairy], min_subject=0.2).stated

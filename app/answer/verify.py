@@ -68,7 +68,11 @@ _REFERS_BACK = re.compile(
     r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
 )
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
-_DESCRIBES = re.compile(r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where)\b", re.I)
+_DESCRIBES = re.compile(
+    r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where"
+    r"|\w+ed by|\w+ing the)\b",
+    re.I,
+)
 _ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|day|year))\b", re.I)
 _MONTHS = frozenset(
     "january february march april may june july august september october november december".split()  # noqa: SIM905
