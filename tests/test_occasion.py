@@ -14,10 +14,12 @@ from tests.support import answer_context, one_source
 
 
 def test_the_years_a_question_names() -> None:
-    assert asked_years("How many visitors came in 2023-24, against 2021?") == ["2023", "2021"]
+    asked = asked_years("How many visitors came in 2023-24, against 2021?")
+    assert asked == [{"2023", "2024"}, {"2021"}]
     assert asked_years("How many of the 2,023 crates were lost?") == []
     assert asked_years("How many crates were lost in 12022 BC?") == []
     assert asked_years("How many crates were lost?") == []
+    assert asked_years("In 2021, how many crates were lost?") == [{"2021"}]  # before a comma
 
 
 def _setting(sentence: str, before: str = "", label: str = "Harbour news") -> Setting:
@@ -38,6 +40,11 @@ def test_the_year_is_read_in_the_sentence_the_one_before_or_the_date_line() -> N
     # a season names both its years
     season = _setting("The boats landed 4,200 tonnes in the 2021-22 season.")
     assert year_missing(landed, [season]) is None
+    # a question about a season or financial year is fitted by a sentence set in either year
+    financial = "How many tonnes did the Port Varrow boats land in 2022-23?"
+    ended = _setting("They landed 4,200 tonnes.", before="The year ended on 31 March 2023.")
+    assert year_missing(financial, [ended]) is None
+    assert year_missing(financial, [_setting("They landed 4,200 tonnes in 2021.")]) == "2022"
     assert year_missing(landed.replace("2022", "2021"), [season]) is None
     assert year_missing(landed.replace("2022", "2020"), [season]) == "2020"
     # one of two supporting sentences is enough; none at all is nothing to judge

@@ -11,7 +11,9 @@ the one before it, its section heading, or its document's label with the date li
 
 The same test for the event a date or amount question names by its verb ("On what date
 did the board *approve* …") was tried and dropped: the sources name the same event with
-other verbs too often ("publish"/"released", "begin"/"started"), docs/EVALUATION.md.
+other verbs too often ("publish"/"released", "begin"/"started"), docs/EVALUATION.md. A
+looser one, for dates only, lives in :func:`app.answer.verify._date_unstated`: any word
+of the question's when-part other than names ("sign", "contract") will do.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-YEAR = re.compile(r"(?<![\d,.])(1[89]\d\d|20\d\d)(?![\d,])")
+YEAR = re.compile(r"(?<![\d,.])(1[89]\d\d|20\d\d)(?!\d|,\d)")
 # "2023-24", "2023/24", "2023–2024": a season or financial year names both years
-_SPAN = re.compile(r"(?<![\d,.])((?:1[89]|20)\d\d)\s?[-–/]\s?(\d\d(?:\d\d)?)(?![\d,])")
+_SPAN = re.compile(r"(?<![\d,.])((?:1[89]|20)\d\d)\s?[-–/]\s?(\d\d(?:\d\d)?)(?!\d|,\d)")
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,16 @@ class Setting:
         return found
 
 
-def asked_years(question: str) -> list[str]:
-    """The years the question names, in order: "2023-24" names 2023."""
-    return list(dict.fromkeys(YEAR.findall(question)))
+def asked_years(question: str) -> list[frozenset[str]]:
+    """The years the question names, in order, each as the years that fit it: "2023-24",
+    a season or financial year, is fitted by a sentence set in either year ("the
+    financial year ended on 31 March 2024")."""
+    asked: dict[str, frozenset[str]] = {}
+    for start, end in _SPAN.findall(question):
+        asked[start] = frozenset({start, start[: 4 - len(end)] + end})
+    for year in YEAR.findall(question):
+        asked.setdefault(year, frozenset({year}))
+    return list(asked.values())
 
 
 def year_missing(question: str, settings: Sequence[Setting]) -> str | None:
@@ -53,7 +62,7 @@ def year_missing(question: str, settings: Sequence[Setting]) -> str | None:
     or None. No supporting sentence, nothing to judge: None."""
     if not settings:
         return None
-    for year in asked_years(question):
-        if not any(year in s.years() for s in settings):
-            return year
+    for fits in asked_years(question):
+        if not any(fits & s.years() for s in settings):
+            return min(fits)
     return None
