@@ -78,9 +78,9 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-names.json"  # main and today's code, one run, quiet
-NOW = "docs/eval/dev-names/summary.json"
-HELDOUT = "docs/eval/heldout-names/summary.json"
+SIDE = "bench/results/compare-dev-agent.json"  # main and today's code, one run, quiet
+NOW = "docs/eval/dev-agent/summary.json"
+HELDOUT = "docs/eval/heldout-agent/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
