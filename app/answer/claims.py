@@ -39,9 +39,9 @@ _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yua
 # ("The LoRA rank is a low-rank factor …") does not answer them
 _QUANTITY = (
     r"how (?:many|much|long|far|big|large|old|high|tall|fast|wide|deep|heavy)"
-    r"|what (?:[\w-]+ ){0,2}?(?:share|percentage|proportion|fraction|number|amount|cost|price|size|length|rate"
-    r"|age|rank|score|speed|capacity|population|budget|total|temperature|distance|height"
-    r"|weight|depth|width|duration|count|fee|salary)"
+    r"|what (?:[\w-]+ ){0,2}?(?:share|percentage|proportion|fraction|number|amount|cost"
+    r"|price|size|length|rate|age|rank|score|speed|capacity|population|budget|total"
+    r"|temperature|distance|height|weight|depth|width|duration|count|fee|salary)"
 )
 _ASKS_QUANTITY = re.compile(rf"\b(?:{_QUANTITY})\b", re.I)
 # questions whose answer is a figure (or a date): every figure of the answer is its claim.

@@ -18,15 +18,14 @@ states the claim **together with the question's subject**:
   the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
   nothing at all ("Turning the hall into a library cost £2.4 million."). A sentence that
   calls an asked name by its last word ("The academy was designed by …") names it when
-  one of the two sentences before it gives the name in full; an acronym the question uses
-  ("AGM") is named by the words it stands for ("annual general meeting"). When a name acts in the
-  question ("How much did the University of Caddisford invest …"), that one must be named:
-  the sum another investor put in does not answer it. A post the question asks about
-  ("the head teacher of …") must be written in the sentence, its context or label: a
-  name the sources give as a trust's chief executive is no school's head teacher. Words
-  naming a
-  price ("price", "cost", "paid") are not subject words when the answer's figure is
-  money: its unit checks them;
+  one of the two sentences before it gives the name in full; an acronym the question
+  uses ("AGM") is named by the words it stands for ("annual general meeting"). When a
+  name acts in the question ("How much did the University of Caddisford invest …"), that
+  one must be named: the sum another investor put in does not answer it. A post the
+  question asks about ("the head teacher of …") must be written in the sentence, its
+  context or label: a name the sources give as a trust's chief executive is no school's
+  head teacher. Words naming a price ("price", "cost", "paid") are not subject words when
+  the answer's figure is money: its unit checks them;
 - the claim is *stated* when every unit is supported by a sentence that is about the
   question, using at most two sentences (a two-part question may need two);
 - a question that names its subject by a description ("the company whose model …", "the
