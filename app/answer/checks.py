@@ -39,8 +39,6 @@ class AnswerContext:
     # what checks found, for the stages after them (``support``: the sentences that
     # state the answer, which the citations then point at)
     notes: dict[str, Any] = field(default_factory=dict)
-    # the document's text just before each source, by number (what "She …" refers to)
-    before: dict[int, str] = field(default_factory=dict)
 
     @property
     def passages(self) -> list[str]:
@@ -130,13 +128,7 @@ class ClaimStated:
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         # each passage is read with the label the model saw: the title, date and byline
         passages = [
-            Passage(
-                s.number,
-                source_label(s.title, s.published, s.author),
-                s.heading or "",
-                s.text,
-                ctx.before.get(s.number, ""),
-            )
+            Passage(s.number, source_label(s.title, s.published, s.author), s.heading or "", s.text)
             for s in ctx.sources
         ]
         check = check_claim(ctx.parsed.text, ctx.question, passages, min_subject=self.min_subject)

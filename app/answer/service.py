@@ -356,11 +356,7 @@ class RagService:
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
         parsed = parse_citations(short_answer(raw), len(sources))
-        docs = q.pipeline.snapshot.documents
-        before = {
-            s.number: docs[s.doc_id].text_before(s.start) for s in sources if s.doc_id in docs
-        }
-        ctx = AnswerContext(q.question, sources, raw, parsed, before=before)
+        ctx = AnswerContext(q.question, sources, raw, parsed)
         withheld = run_checks(self.checks, ctx)
         if withheld is not None:
             return q.answer(

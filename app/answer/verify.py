@@ -16,9 +16,7 @@ states the claim **together with the question's subject**:
   the words of it ("Caddisford Central Library", not "Library" alone), and enough of the
   question's subject words occur in it, in its section heading, or in
   the sentence before it when it opens with a pronoun ("It opened in 2019.") or names
-  nothing at all ("Turning the hall into a library cost £2.4 million."); the names it is
-  about may be given further back, where "She …" or "The base …" refers to, even before
-  the passage in its document (:mod:`app.answer.reference`). A sentence that
+  nothing at all ("Turning the hall into a library cost £2.4 million."). A sentence that
   calls an asked name by its last word ("The academy was designed by …") names it when
   one of the two sentences before it gives the name in full; an acronym the question
   uses ("AGM") is named by the words it stands for ("annual general meeting"). When a
@@ -59,10 +57,15 @@ from app.answer.claims import (
     share_for_count,
 )
 from app.answer.occasion import YEAR
-from app.answer.reference import Passage, Sentence, contexts, split_sentences
+from app.text.sentences import unwrapped_sentences
 from app.text.words import content_stems as _stems
 from app.text.words import stem, subject_words
 
+# a sentence that opens with a pronoun takes its subject from the sentence before; so does
+# one that names nothing ("Turning the hall into a library cost £2.4 million.")
+_REFERS_BACK = re.compile(
+    r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
+)
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
 _DESCRIBES = re.compile(
     r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where"
@@ -80,12 +83,35 @@ BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the que
 _PRICE_WORDS = frozenset(map(stem, "price cost paid pay spend spent worth value".split()))  # noqa: SIM905
 
 
+@dataclass(frozen=True)
+class Sentence:
+    source: int  # the [n] of the passage it comes from
+    start: int  # character offsets into the passage text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A source as the model saw it: its number, its document's title, the heading of its
+    section ("" when none) and its text."""
+
+    number: int
+    title: str
+    heading: str
+    text: str
+
+
 @dataclass
 class ClaimCheck:
     stated: bool
     support: list[Sentence] = field(default_factory=list)  # best first
     missing: list[str] = field(default_factory=list)  # claim units no sentence states
     detail: str = ""
+
+
+def split_sentences(number: int, text: str) -> list[Sentence]:
+    return [Sentence(number, s.start, s.end, s.text) for s in unwrapped_sentences(text)]
 
 
 def _candidates(
@@ -109,7 +135,6 @@ def _candidates(
     part_posts = [posts_asked(p) for p in question_parts(question)]
     for passage in passages:
         sents = split_sentences(passage.number, passage.text)
-        read_back = contexts(passage, sents)
         label = f"{passage.title} {passage.heading}"
         # subject words the document's title gives are true of every sentence in it, so
         # they prove nothing about this one: only the rest is counted. A section heading
@@ -120,8 +145,10 @@ def _candidates(
         own_parts = [subject - title_stems for subject in by_part]
         label_words = _words_of(label.lower())
         for i, s in enumerate(sents):
-            context, near = read_back[i]
-            window = _stems(near) | heading_stems
+            context = s.text
+            if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
+                context = f"{sents[i - 1].text} {context}"
+            window = _stems(context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             read = label_words | _words_of(context.lower())
@@ -320,6 +347,12 @@ def _named(
     if heads and not present:
         return False
     return agent is None or agent <= read or agent in present
+
+
+def _names_nothing(sentence: Sentence, text: str) -> bool:
+    """The sentence names nothing: its opening word counts as a name only when the rest
+    of the passage writes it capitalised too."""
+    return not names_in(sentence.text, text[: sentence.start] + text[sentence.end :])
 
 
 def _cover(

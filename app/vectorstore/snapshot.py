@@ -30,11 +30,6 @@ class DocumentRecord:
     skip: tuple[tuple[int, int], ...] = ()  # spans of the text in no chunk (front matter)
     pages: tuple[tuple[int, int, int], ...] = ()  # PDF pages: (number, start, end)
 
-    def text_before(self, start: int, chars: int = 600) -> str:
-        """Up to ``chars`` of the text before offset ``start``, none of it front matter."""
-        lo = max([0, start - chars] + [end for s, end in self.skip if end <= start])
-        return self.text[lo:start]
-
     def page_span(self, page: int | None) -> tuple[int, int] | None:
         """The character span of PDF page ``page`` in :attr:`text`."""
         for number, start, end in self.pages:
