@@ -1,12 +1,12 @@
-"""Check the held-out set, the development sets dev2 and dev3 and the CI gate set against
-their articles.
+"""Check the held-out sets (heldout, heldout2), the development sets dev2 and dev3 and the CI
+gate set against their articles.
 
-    .venv/bin/python scripts/check_questions.py            # all four sets
+    .venv/bin/python scripts/check_questions.py            # all five sets
     .venv/bin/python scripts/check_questions.py data/heldout/questions.jsonl data/heldout/articles
 
 For every question file it checks that
   * every line validates with ragqa's own ``app.evaluation.dataset.load_questions``;
-  * ids are unique and follow the set's pattern (h001..., d001..., e001..., g01...),
+  * ids are unique and follow the set's pattern (h001..., g001..., d001..., e001..., g01...),
     questions are not repeated;
   * every evidence string is an exact substring of some article's text *as ragqa loads it*
     (``app.ingest.loaders.load_file``: raw text for .txt/.md, extracted text for .html/.pdf);
@@ -14,8 +14,8 @@ For every question file it checks that
     answerable questions, with every alternative of the first part also listed in ``answers``;
   * unanswerable questions carry no answers, evidence or parts.
 For the gate set it also checks that no question repeats one of data/eval/questions.jsonl.
-For the held-out set, dev2 and dev3 it checks the sha256 sums recorded in their README.md, so
-an edit to a frozen held-out file, or an unrecorded edit to dev2 or dev3, is caught.
+For the held-out sets, dev2 and dev3 it checks the sha256 sums recorded in their README.md,
+so an edit to a frozen held-out file, or an unrecorded edit to dev2 or dev3, is caught.
 
 It reports (without failing) answerable questions none of whose answer alternatives occurs in
 its evidence after SQuAD normalisation: those are the computed answers, listed for review.
@@ -39,6 +39,7 @@ from app.evaluation.metrics import contains, normalize  # noqa: E402
 from app.ingest.loaders import discover, load_file  # noqa: E402
 
 HELDOUT = (ROOT / "data/heldout/questions.jsonl", ROOT / "data/heldout/articles", r"h\d{3}")
+HELDOUT2 = (ROOT / "data/heldout2/questions.jsonl", ROOT / "data/heldout2/articles", r"g\d{3}")
 DEV2 = (ROOT / "data/dev2/questions.jsonl", ROOT / "data/dev2/articles", r"d\d{3}")
 DEV3 = (ROOT / "data/dev3/questions.jsonl", ROOT / "data/dev3/articles", r"e\d{3}")
 GATE = (ROOT / "data/eval/gate.jsonl", ROOT / "data/articles", r"g\d{2}")
@@ -169,11 +170,13 @@ def main(argv: list[str]) -> int:
     else:
         problems = (
             check(*HELDOUT)
+            + check(*HELDOUT2)
             + check(*DEV2)
             + check(*DEV3)
             + check(*GATE)
             + check_not_in_dev(GATE[0])
             + check_frozen(*HELDOUT[:2])
+            + check_frozen(*HELDOUT2[:2])
             + check_frozen(*DEV2[:2])
             + check_frozen(*DEV3[:2])
         )
