@@ -277,6 +277,20 @@ def test_a_pdf_sentence_wrapped_over_lines_is_one_sentence_and_table_rows_stay_a
         assert text[s.start : s.end] == s.text
 
 
+def test_a_sentence_that_starts_late_on_a_wrapped_line_is_kept_whole() -> None:
+    from app.answer.verify import split_sentences
+
+    # the line is long, though the part of it after the full stop is short
+    text = (
+        "The pumps are checked every week and the barriers every October. Ines Calloway,\n"
+        "chief executive of the authority, said a second phase was being studied.\n"
+    )
+    sentences = [s.text for s in split_sentences(1, text)]
+    assert sentences[-1] == (
+        "Ines Calloway,\nchief executive of the authority, said a second phase was being studied."
+    )
+
+
 MILL = Passage(
     1,
     "Harlow town report 2024",

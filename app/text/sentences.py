@@ -88,14 +88,15 @@ def _runs_on(line: str) -> bool:
 
 def unwrapped_sentences(text: str) -> list[Sentence]:
     """:func:`prose_sentences`, with a sentence wrapped over lines (as in a PDF's text)
-    kept whole: what the answer checks read and quote."""
+    kept whole: what the answer checks read and quote. Whether a line runs on is judged
+    on the whole line, which may hold the end of the sentence before as well."""
     out: list[Sentence] = []
     for s in prose_sentences(text):
         prev = out[-1] if out else None
         if (
             prev is not None
             and text[prev.end : s.start] == "\n"
-            and _runs_on(prev.text.rsplit("\n", 1)[-1])
+            and _runs_on(text[text.rfind("\n", 0, prev.end) + 1 : prev.end])
         ):
             out[-1] = Sentence(prev.start, s.end, text[prev.start : s.end])
         else:
