@@ -14,7 +14,7 @@ import pytest
 from app.answer.service import RagService
 from app.embedding import Embedder
 from app.llm.local import LocalLLM
-from app.text.tables import missing_headers, shown_with_headers, table_header
+from app.text.tables import missing_headers, row_read, shown_with_headers, table_header
 from tests.support import make_settings
 
 MARKDOWN = (
@@ -123,3 +123,54 @@ def test_the_model_reads_a_row_from_deep_in_a_table_under_its_header(
     answer = service.ask(question)
     cited = [s.text for s in answer.sources if "| Shag 54 |" in s.text]
     assert cited and all("| Boat |" not in text for text in cited)  # the span, unchanged
+
+
+@pytest.mark.unit
+def test_each_cell_of_a_row_is_read_with_the_name_of_its_column() -> None:
+    assert row_read(MARKDOWN, MARKDOWN.index("| Sea Lark")) == [
+        "Sea Lark Boat",
+        "38 Trips",
+        "310 Tonnes",
+        "6 Crew",
+    ]
+    # columns set out by spaces: a figure set to the right still lies under its header
+    assert row_read(COLUMNS, COLUMNS.index("Greyhaven")) == [
+        "Greyhaven Harbour",
+        "860 Tonnes",
+        "-2% Change on 2023",
+        "9 Boats",
+    ]
+    # the header itself, its rule and prose are no rows
+    for line in ("| Boat", "|---", "The Sea Lark", "  Harbour"):
+        doc = MARKDOWN if line != "  Harbour" else COLUMNS
+        assert row_read(doc, doc.index(line)) is None
+
+
+@pytest.mark.unit
+def test_a_passage_cut_out_of_a_table_reads_its_rows_with_the_header_it_lost() -> None:
+    start, text = _from(COLUMNS, "  Greyhaven")
+    lost = missing_headers(COLUMNS, start, text)
+    # without the lost header, the passage's first row would pass for the header
+    assert row_read(text, text.index("Skellan"), lost) == [
+        "Skellan Harbour",
+        "410 Tonnes",
+        "n/a Change on 2023",
+        "5 Boats",
+    ]
+
+
+@pytest.mark.unit
+def test_a_figure_from_a_table_is_stated_only_with_the_unit_of_its_column() -> None:
+    from app.answer.verify import Passage, check_claim
+
+    fleets = (
+        "  Harbour        Tonnes    Boats   Quay opened\n"
+        "  Port Varrow    1,240     12      June 1998\n"
+        "  Greyhaven        860     9       March 2019\n"
+    )
+    passage = Passage(1, "Harbour report 2024", "", fleets)
+    question = "How many boats does Greyhaven have?"
+    # read bare, "9" runs on into "March"; read with its column, it is 9 boats
+    assert check_claim("Greyhaven has 9 boats [1].", question, [passage]).stated
+    # 860 is Greyhaven's tonnage, not its boats
+    assert not check_claim("Greyhaven has 860 boats [1].", question, [passage]).stated

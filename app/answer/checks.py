@@ -24,6 +24,7 @@ from app.answer.occasion import Setting, year_missing
 from app.answer.types import Citation
 from app.answer.verify import Passage, Sentence, check_claim, split_sentences
 from app.ingest.front_matter import source_label
+from app.text.tables import Headers
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class AnswerContext:
     sources: Sequence[Citation]  # the passages the model was given, numbered as it saw them
     raw: str  # the model's text as generated
     parsed: ParsedAnswer  # with invalid [n] markers removed, and the valid ones cited
+    # per source, the header lines of tables whose rows it holds without them
+    tables: Sequence[Headers] = ()
     # what checks found, for the stages after them (``support``: the sentences that
     # state the answer, which the citations then point at)
     notes: dict[str, Any] = field(default_factory=dict)
@@ -128,8 +131,14 @@ class ClaimStated:
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         # each passage is read with the label the model saw: the title, date and byline
         passages = [
-            Passage(s.number, source_label(s.title, s.published, s.author), s.heading or "", s.text)
-            for s in ctx.sources
+            Passage(
+                s.number,
+                source_label(s.title, s.published, s.author),
+                s.heading or "",
+                s.text,
+                ctx.tables[i] if i < len(ctx.tables) else (),
+            )
+            for i, s in enumerate(ctx.sources)
         ]
         check = check_claim(ctx.parsed.text, ctx.question, passages, min_subject=self.min_subject)
         if check.stated:

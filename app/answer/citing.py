@@ -18,6 +18,7 @@ from app.answer.types import Citation
 from app.answer.verify import Sentence
 from app.retrieval.base import Hit
 from app.text.sentences import sentence_spans
+from app.text.tables import Headers, missing_headers
 from app.vectorstore.snapshot import DocumentRecord
 
 INFERRED_MIN_SUPPORT = 0.4
@@ -37,6 +38,16 @@ Similarity = Callable[[str], list[float]]
 def content_words(text: str) -> set[str]:
     words = re.findall(r"[a-z0-9][a-z0-9.,%$-]*", text.lower())
     return {w.strip(".,") for w in words if w.strip(".,") not in _STOPWORDS}
+
+
+def lost_headers(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -> list[Headers]:
+    """For each hit, the header lines of the tables whose rows its chunk holds without
+    them: the prompt shows them, and the answer checks read those rows with them."""
+    out: list[Headers] = []
+    for h in hits:
+        doc = documents.get(h.chunk.doc_id)
+        out.append(missing_headers(doc.text, h.chunk.start, h.chunk.text) if doc else ())
+    return out
 
 
 def citation_for(

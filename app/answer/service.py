@@ -22,7 +22,7 @@ from typing import Any, Literal
 from app.answer.builder import answer_checks
 from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
-from app.answer.citing import citation_for, cite, short_answer
+from app.answer.citing import citation_for, cite, lost_headers, short_answer
 from app.answer.examples import prompt_examples
 from app.answer.gate import GenerationGate, Reservation
 from app.answer.generation import Reconsidering, generate
@@ -37,7 +37,6 @@ from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
 from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
-from app.text.tables import missing_headers
 from app.vectorstore.snapshot import DocumentRecord, Snapshot
 
 __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
@@ -321,10 +320,9 @@ class RagService:
     ) -> tuple[BuiltPrompt, RenderedPrompt]:
         docs = snapshot.documents
         passages = []
-        for i, h in enumerate(hits):
+        # rows cut out of a table are shown under its header (citations keep the span)
+        for i, (h, tables) in enumerate(zip(hits, lost_headers(docs, hits), strict=True)):
             doc, c = docs.get(h.chunk.doc_id), h.chunk
-            # rows cut out of a table are shown under its header (citations keep the span)
-            tables = missing_headers(doc.text, c.start, c.text) if doc else ()
             passages.append(SourcePassage(i + 1, *labelled(doc, c.heading), c.text, tables))
         return render_prompt(
             llm,
@@ -356,7 +354,8 @@ class RagService:
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
         parsed = parse_citations(short_answer(raw), len(sources))
-        ctx = AnswerContext(q.question, sources, raw, parsed)
+        tables = lost_headers(q.pipeline.snapshot.documents, hits)
+        ctx = AnswerContext(q.question, sources, raw, parsed, tables=tables)
         withheld = run_checks(self.checks, ctx)
         if withheld is not None:
             return q.answer(

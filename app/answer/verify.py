@@ -58,8 +58,9 @@ from app.answer.claims import (
 )
 from app.answer.occasion import YEAR
 from app.text.sentences import unwrapped_sentences
+from app.text.tables import Headers, row_read
 from app.text.words import content_stems as _stems
-from app.text.words import stem, subject_words
+from app.text.words import initials, stem, subject_words, whole_words
 
 # a sentence that opens with a pronoun takes its subject from the sentence before; so does
 # one that names nothing ("Turning the hall into a library cost £2.4 million.")
@@ -94,12 +95,13 @@ class Sentence:
 @dataclass(frozen=True)
 class Passage:
     """A source as the model saw it: its number, its document's title, the heading of its
-    section ("" when none) and its text."""
+    section ("" when none), its text and the table headers the prompt put back in it."""
 
     number: int
     title: str
     heading: str
     text: str
+    tables: Headers = ()  # header lines of tables whose rows it holds without them
 
 
 @dataclass
@@ -143,7 +145,7 @@ def _candidates(
         heading_stems = _stems(passage.heading)
         own = [subject - title_stems for subject in subjects]
         own_parts = [subject - title_stems for subject in by_part]
-        label_words = _words_of(label.lower())
+        label_words = whole_words(label.lower())
         for i, s in enumerate(sents):
             context = s.text
             if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
@@ -151,9 +153,9 @@ def _candidates(
             window = _stems(context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
-            read = label_words | _words_of(context.lower())
+            read = label_words | whole_words(context.lower())
             if acronyms:  # "AGM" is named by "the annual general meeting"
-                read |= _initials(context) & acronyms
+                read |= initials(context) & acronyms
             named = _named(read, s.text, sents[max(0, i - 2) : i], heads, agent)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
@@ -167,7 +169,9 @@ def _candidates(
                 default=float(named and all(fits)),
             )
             lowered = s.text.lower()
-            covered = {u.text for u in figs if figure_stated(u, s.text)}
+            # a table row is read cell by cell with its header: "20" under "Chargers"
+            cells = row_read(passage.text, s.start, passage.tables) or [s.text]
+            covered = {u.text for u in figs if any(figure_stated(u, c) for c in cells)}
             covered |= {n for n in names if n in lowered}
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             candidates.append((s, about, covered, word_share, read_with, share, parts, window))
@@ -285,13 +289,6 @@ def _date_units(units: Sequence[str]) -> set[str]:
     return months | years | days
 
 
-def _words_of(text: str) -> set[str]:
-    """The words of ``text``, whole ("AI" is not in "said"), hyphenated words also in
-    their parts ("llama-2" holds "llama"), a possessive "'s" dropped."""
-    words = set(re.findall(r"[\w-]+", re.sub(r"['’]s\b", "", text)))
-    return words | {part for w in words if "-" in w for part in w.split("-")}
-
-
 _AGENT = re.compile(
     r"\b(?:(?:did|does|do|will|would|has|have|had|can|could)\s+(?:the\s+)?|(?:is|was|were|are)\s+)"
     r"([A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
@@ -306,7 +303,7 @@ def _agent(question: str) -> frozenset[str] | None:
     m = _AGENT.search(question)
     if m is None or re.search(r"['’]s?$", m.group(1)):
         return None
-    return frozenset(w for w in _words_of(m.group(1).lower()) if w != "of")
+    return frozenset(w for w in whole_words(m.group(1).lower()) if w != "of")
 
 
 def _heads(question: str, asked_names: list[frozenset[str]]) -> list[tuple[frozenset[str], str]]:
@@ -314,19 +311,6 @@ def _heads(question: str, asked_names: list[frozenset[str]]) -> list[tuple[froze
     the noun a text uses for it once named ("Scarrowby Academy": "academy")."""
     order = {w: i for i, w in enumerate(re.findall(r"[\w-]+", question.lower()))}
     return [(n, max(n, key=lambda w: order.get(w, -1))) for n in asked_names]
-
-
-def _initials(text: str) -> set[str]:
-    """The initials of every run of two to five words of three letters or more ("annual
-    general meeting": "agm"), lower case."""
-    words = re.findall(r"[A-Za-z]{3,}|[^A-Za-z\s]+|\b[A-Za-z]{1,2}\b", text)
-    out = set()
-    for k in range(2, 6):
-        for i in range(len(words) - k + 1):
-            run = words[i : i + k]
-            if all(len(w) >= 3 and w.isalpha() for w in run):
-                out.add("".join(w[0] for w in run).lower())
-    return out
 
 
 def _named(
@@ -341,7 +325,7 @@ def _named(
     any? A name also counts when the sentence calls it by its last word ("The academy
     was designed by …") and one of the two sentences before it names it in full."""
     present = {n for n, _ in heads if n <= read}
-    said = _words_of(" ".join(s.text for s in before).lower())
+    said = whole_words(" ".join(s.text for s in before).lower())
     lowered = text.lower()
     present |= {n for n, h in heads if n <= said and re.search(rf"\bthe {re.escape(h)}\b", lowered)}
     if heads and not present:

@@ -93,3 +93,52 @@ def shown_with_headers(text: str, headers: Headers) -> str:
         parts += [text[pos:offset], header, "\n"]
         pos = offset
     return "".join(parts) + text[pos:]
+
+
+def _cells(line: str, kind: str) -> list[tuple[int, int, str]]:
+    """The cells of a table line: (start, end, text). Markdown cells lie between bars; the
+    cells of a line set out in columns are runs of words one space apart, with their place
+    in the line."""
+    if kind == "md":
+        return [(0, 0, cell.strip()) for cell in line.strip().strip("|").split("|")]
+    return [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+(?: \S+)*", line)]
+
+
+def _column(cell: tuple[int, int, str], heads: list[tuple[int, int, str]]) -> str:
+    """The header of the column a cell stands in: the one it overlaps most (a figure set
+    to the right of its column still lies under it)."""
+    start, end, _ = cell
+    spans = [(h[0], heads[i + 1][0] if i + 1 < len(heads) else 10**9) for i, h in enumerate(heads)]
+    overlap = [min(end, e) - max(start, s) for s, e in spans]
+    best = max(range(len(heads)), key=lambda i: overlap[i], default=None)
+    return heads[best][2] if best is not None and overlap[best] > 0 else ""
+
+
+def row_read(text: str, at: int, headers: Headers = ()) -> list[str] | None:
+    """A table row of ``text`` (the line holding offset ``at``) read with its header: each
+    cell followed by the name of its column ("Stellow Depot", "31 Electric buses", "20
+    Chargers"). The header is the table's first line above the row, or the one
+    the passage lost (``headers``, from :func:`missing_headers`) when its first line is a
+    row. None for a line that is
+    no table row, or is the header itself."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    line = text[start : end if end >= 0 else len(text)]
+    kind = _kind(line)
+    if kind is None or (kind == "md" and _MARKDOWN_RULE.match(line)):
+        return None
+    found = table_header(text, start)
+    # a passage cut out of a table starts at a row: the header it lost goes there
+    header = dict(headers).get(found[0] if found else start) or (found[1] if found else "")
+    head_line = header.split("\n")[0]
+    if not header or _kind(head_line) != kind:
+        return None
+    if kind == "md":  # a Markdown cell's column is its place in the row
+        names = [h[2] for h in _cells(head_line, kind)]
+        named = [
+            (c[2], names[i] if i < len(names) else "") for i, c in enumerate(_cells(line, kind))
+        ]
+    else:
+        heads = [c for c in _cells(head_line, kind) if c[2]]
+        named = [(c[2], _column(c, heads)) for c in _cells(line, kind)]
+    return [f"{cell} {name}".strip() for cell, name in named if cell]

@@ -45,3 +45,23 @@ def content_stems(text: str) -> set[str]:
 def subject_words(question: str) -> set[str]:
     """What the question is about: its content words, stemmed, figures excluded."""
     return {w for w in content_stems(question) if w and not w[0].isdigit()}
+
+
+def whole_words(text: str) -> set[str]:
+    """The words of ``text``, whole ("AI" is not in "said"), hyphenated words also in
+    their parts ("llama-2" holds "llama"), a possessive "'s" dropped."""
+    words = set(re.findall(r"[\w-]+", re.sub(r"['’]s\b", "", text)))
+    return words | {part for w in words if "-" in w for part in w.split("-")}
+
+
+def initials(text: str) -> set[str]:
+    """The initials of every run of two to five words of three letters or more ("annual
+    general meeting": "agm"), lower case."""
+    words = re.findall(r"[A-Za-z]{3,}|[^A-Za-z\s]+|\b[A-Za-z]{1,2}\b", text)
+    out = set()
+    for k in range(2, 6):
+        for i in range(len(words) - k + 1):
+            run = words[i : i + k]
+            if all(len(w) >= 3 and w.isalpha() for w in run):
+                out.add("".join(w[0] for w in run).lower())
+    return out
