@@ -505,6 +505,34 @@ def test_a_date_answers_when_the_sentence_says_the_event_asked_about() -> None:
     assert check_claim(answer, q, [news], min_subject=0.2).stated
 
 
+def test_began_or_started_does_not_say_which_event_a_date_is_of() -> None:
+    reserve = Passage(
+        1,
+        "Harlow Trust: marsh reserve report",
+        "",
+        "The trust manages the marsh reserve under a 25-year agreement. "
+        "Construction of the embankment started on 7 June 2022.",
+    )
+    answer = "It started on 7 June 2022 [1]."
+    q = "When did the Harlow Trust's agreement start?"
+    assert not check_claim(answer, q, [reserve], min_subject=0.2).stated
+    q = "When did the Harlow Trust's construction work start?"
+    assert check_claim(answer, q, [reserve], min_subject=0.2).stated
+
+
+def test_irregular_verb_forms_and_the_owner_match_their_verb() -> None:
+    assert stem("built") == stem("builds") == stem("building")
+    assert stem("paid") == stem("pays") and stem("owner") == stem("owned")
+    fleet = Passage(
+        1,
+        "Harlow Buses: the electric fleet",
+        "",
+        "All 40 are Volta single-deckers built by Wexley Coachworks in Ambergate.",
+    )
+    q = "Which manufacturer builds Harlow's battery buses?"
+    assert check_claim("Wexley Coachworks [1].", q, [fleet], min_subject=0.2).stated
+
+
 def test_a_sum_of_money_written_with_a_letter_is_the_same_sum() -> None:
     table = Passage(
         1,

@@ -78,6 +78,8 @@ _MONTHS = frozenset(
     "january february march april may june july august september october november december".split()  # noqa: SIM905
 )
 _DATE_WORDS = frozenset(map(stem, "date day year month time exact".split()))  # noqa: SIM905
+# verbs that say when any event starts or ends, not which event it is
+_ASPECT = frozenset(map(stem, "begin start end finish stop happen take place".split()))  # noqa: SIM905
 BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the question
 # question words that name a price: a money figure's unit checks them (the same for a
 # share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
@@ -274,6 +276,7 @@ def _date_unstated(
         return set()
     named = {stem(p) for n in name_phrases(question) for w in n for p in [w, *w.split("-")]}
     events = subject_words(parts[dated]) - named - _DATE_WORDS
+    events = events - _ASPECT or events  # "began" dates any event: the agreement is the one
     if events and not any(dates & c[2] and events & c[7] for c in relevant):
         return dates
     if len(parts) < 2 or any(dates <= c[2] for c in relevant if c[6][dated] >= min_subject):

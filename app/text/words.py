@@ -22,10 +22,25 @@ approximately around exactly least called named known tell give given use used u
 # fmt: on
 
 
+# irregular verb forms, and nouns for the one who does it too short for the rule below:
+# "built by" answers "which firm builds", "owned by" answers "who is the owner"
+# fmt: off
+_IRREGULAR = dict(pair.split(":") for pair in """
+built:build paid:pay sold:sell made:make won:win held:hold ran:run began:begin begun:begin
+grew:grow grown:grow bought:buy rose:rise risen:rise fell:fall fallen:fall took:take
+taken:take brought:bring spent:spend drew:draw drawn:draw wrote:write written:write
+chose:choose chosen:choose sent:send lent:lend kept:keep lost:lose told:tell shown:show
+flew:fly flown:fly stood:stand struck:strike became:become taught:teach caught:catch
+sought:seek fought:fight thought:think owner:own owners:own
+""".split())  # noqa: SIM905
+# fmt: on
+
+
 def stem(word: str) -> str:
     """A crude stemmer, the same on both sides: enough to match "trained" with "training"."""
     w = word.lower().strip("'’-.,")
     w = re.sub(r"['’]s?$", "", w)
+    w = _IRREGULAR.get(w, w)
     if len(w) <= 3 or w[0].isdigit():
         return w
     for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
