@@ -520,6 +520,20 @@ def test_began_or_started_does_not_say_which_event_a_date_is_of() -> None:
     assert check_claim(answer, q, [reserve], min_subject=0.2).stated
 
 
+def test_the_question_s_subject_named_in_full_is_not_what_the_answer_claims() -> None:
+    scheme = Passage(
+        1,
+        "Lower Lathe Flood Scheme completed",
+        "",
+        "The scheme was designed by Ferrand Lowe Engineering and built by Morrow and Kell.",
+    )
+    q = "Which engineering firm designed the Lower Lathe flood defences?"
+    answer = "The Lower Lathe Flood Scheme was designed by Ferrand Lowe Engineering [1]."
+    assert check_claim(answer, q, [scheme], min_subject=0.2).stated
+    wrong = "The Lower Lathe Flood Scheme was designed by Harwood Partners [1]."
+    assert not check_claim(wrong, q, [scheme], min_subject=0.2).stated
+
+
 def test_irregular_verb_forms_and_the_owner_match_their_verb() -> None:
     assert stem("built") == stem("builds") == stem("building")
     assert stem("paid") == stem("pays") and stem("owner") == stem("owned")

@@ -304,18 +304,13 @@ def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]
     if _ASKS_FIGURE.search(question):
         return [u.text for u in figs] or every
     text = _MARKERS.sub(" ", answer)
-    first = None
-    for m in _NAME.finditer(text):
-        word = re.sub(r"['’]s?$", "", m.group(0)).strip("-").lower()
-        if word in names:
-            first = m
-            break
-    if first is None:
-        return every
-    # the proper name the first name belongs to: the capitalised words that run on from it
-    run = re.match(r"(?:[A-Z][\w'’-]*\s*)+", text[first.start() :])
-    span = run.group(0) if run else first.group(0)
-    key = [
-        n for n in sorted(names) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", span.lower())
-    ]
-    return key or every
+    asked = set(re.findall(r"[\w'’-]+", question.lower()))
+    # the proper names of the answer, as runs of capitalised words; the first that is not
+    # the question's own subject named in full ("The Lower Lathe Flood Alleviation Scheme
+    # was designed by …" for "the Lower Lathe flood defences") is the one it answers with
+    for run in re.finditer(r"(?<![\w'’-])[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*", text):
+        words = {re.sub(r"['’]s?$", "", w).strip("-") for w in run.group(0).lower().split()}
+        key = sorted(names & words)
+        if key and not words & asked:
+            return key
+    return every
