@@ -304,10 +304,10 @@ def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]
     if _ASKS_FIGURE.search(question):
         return [u.text for u in figs] or every
     text = _MARKERS.sub(" ", answer)
-    asked = set(re.findall(r"[\w'’-]+", question.lower()))
+    asked = set().union(*name_phrases(question))
     # the proper names of the answer, as runs of capitalised words; the first that is not
-    # the question's own subject named in full ("The Lower Lathe Flood Alleviation Scheme
-    # was designed by …" for "the Lower Lathe flood defences") is the one it answers with
+    # a name the question asks about, named in full ("The Lower Lathe Flood Alleviation
+    # Scheme was designed by …" for "the Lower Lathe flood defences"), answers it
     for run in re.finditer(r"(?<![\w'’-])[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*", text):
         words = {re.sub(r"['’]s?$", "", w).strip("-") for w in run.group(0).lower().split()}
         key = sorted(names & words)
