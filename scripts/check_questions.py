@@ -1,12 +1,13 @@
-"""Check the held-out sets (heldout, heldout2), the development sets dev2 and dev3 and the CI
-gate set against their articles.
+"""Check the held-out sets (heldout, heldout2, heldout3), the development sets dev2 and dev3 and
+the CI gate set against their articles.
 
-    .venv/bin/python scripts/check_questions.py            # all five sets
+    .venv/bin/python scripts/check_questions.py            # all six sets
     .venv/bin/python scripts/check_questions.py data/heldout/questions.jsonl data/heldout/articles
 
 For every question file it checks that
   * every line validates with ragqa's own ``app.evaluation.dataset.load_questions``;
-  * ids are unique and follow the set's pattern (h001..., g001..., d001..., e001..., g01...),
+  * ids are unique and follow the set's pattern (h001..., g001..., k001..., d001..., e001...,
+    g01...),
     questions are not repeated;
   * every evidence string is an exact substring of some article's text *as ragqa loads it*
     (``app.ingest.loaders.load_file``: raw text for .txt/.md, extracted text for .html/.pdf);
@@ -40,6 +41,7 @@ from app.ingest.loaders import discover, load_file  # noqa: E402
 
 HELDOUT = (ROOT / "data/heldout/questions.jsonl", ROOT / "data/heldout/articles", r"h\d{3}")
 HELDOUT2 = (ROOT / "data/heldout2/questions.jsonl", ROOT / "data/heldout2/articles", r"g\d{3}")
+HELDOUT3 = (ROOT / "data/heldout3/questions.jsonl", ROOT / "data/heldout3/articles", r"k\d{3}")
 DEV2 = (ROOT / "data/dev2/questions.jsonl", ROOT / "data/dev2/articles", r"d\d{3}")
 DEV3 = (ROOT / "data/dev3/questions.jsonl", ROOT / "data/dev3/articles", r"e\d{3}")
 GATE = (ROOT / "data/eval/gate.jsonl", ROOT / "data/articles", r"g\d{2}")
@@ -171,12 +173,14 @@ def main(argv: list[str]) -> int:
         problems = (
             check(*HELDOUT)
             + check(*HELDOUT2)
+            + check(*HELDOUT3)
             + check(*DEV2)
             + check(*DEV3)
             + check(*GATE)
             + check_not_in_dev(GATE[0])
             + check_frozen(*HELDOUT[:2])
             + check_frozen(*HELDOUT2[:2])
+            + check_frozen(*HELDOUT3[:2])
             + check_frozen(*DEV2[:2])
             + check_frozen(*DEV3[:2])
         )
