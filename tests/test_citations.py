@@ -113,3 +113,24 @@ def test_answers_are_not_mistaken_for_refusals(text: str) -> None:
 )
 def test_an_answer_gives_its_fact_first_and_keeps_its_markers(raw: str, shown: str) -> None:
     assert short_answer(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("sentence", "keep", "shown"),
+    [
+        ("Seen in sources [1] and [2], which agree.", [1], "Seen in sources [1], which agree."),
+        ("Seen in sources [2] and [1], which agree.", [1], "Seen in sources [1], which agree."),
+        (
+            "It cost £3 million [1] and opened in May [2].",
+            [1],
+            "It cost £3 million [1] and opened in May.",
+        ),
+        ("Found in [1], [2] and [3].", [1], "Found in [1]."),
+    ],
+)
+def test_markers_dropped_from_a_list_leave_no_dangling_and(
+    sentence: str, keep: list[int], shown: str
+) -> None:
+    from app.answer.grounding import rewrite_markers
+
+    assert rewrite_markers(sentence, keep) == shown

@@ -200,4 +200,8 @@ def rewrite_markers(sentence: str, keep: list[int]) -> str:
         return lead + "".join(f"[{n}]" for n in nums) if nums else ""
 
     text = _MARKERS.sub(repl, sentence)
+    # a list of markers that lost one: "in sources [1] and [2], which" must not read
+    # "in sources [1] and, which"
+    text = re.sub(r"(\])\s*,?\s+(?:and|or|&)(?=\s*(?:[.,;:!?]|$))", r"\1", text)
+    text = re.sub(r"\b(sources?|passages?)\s+(?:and|or|&)\s+(?=\[)", r"\1 ", text)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
