@@ -80,7 +80,8 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
 SIDE = "bench/results/compare-dev-agent.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-agent/summary.json"
-HELDOUT = "docs/eval/heldout-agent/summary.json"
+HELDOUT = "docs/eval/heldout-rows/summary.json"  # heldout-agent's texts, today's checks
+HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
@@ -101,6 +102,9 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (HELDOUT, "overall.n", lambda v: f"holds {v:.0f} questions over six"),
     (HELDOUT, "overall.accuracy", lambda v: f"answer accuracy {v:.3f} and refusal"),
     (HELDOUT, "overall.refusal_correct", lambda v: f"refusal accuracy {v:.3f} there"),
+    (HELDOUT3, "overall.n", lambda v: f"holds {v:.0f} questions over three long essays"),
+    (HELDOUT3, "overall.accuracy", lambda v: f"answer accuracy {v:.3f} and refusal accuracy 0.520"),
+    (HELDOUT3, "overall.refusal_correct", lambda v: f"refusal accuracy {v:.3f} on its first run"),
     (SIDE, "summary.new.mean_prompt_tokens", lambda v: f"{v:,.0f} prompt tokens (mean)"),
     (SIDE, "summary.new.ttft_ms_p50", lambda v: f"token after {v / 1000:.1f} s and"),
     (SIDE, "summary.new.total_ms_p50", lambda v: f"{v / 1000:.1f} s a question (median)"),
@@ -193,6 +197,24 @@ DOC_QUOTES: list[tuple[str, str, str, Fmt]] = [
         "docs/eval/heldout-now/summary.json",
         "overall.refusal_correct",
         lambda v: f"0.636 → {v:.3f} |",
+    ),
+    (
+        "docs/EVALUATION.md",
+        "docs/eval/heldout3-first/summary.json",
+        "overall.accuracy",
+        lambda v: f"| answer accuracy | **{v:.3f}** | 0.682 |",
+    ),
+    (
+        "docs/EVALUATION.md",
+        "docs/eval/heldout3-first/summary.json",
+        "overall.refusal_correct",
+        lambda v: f"| refusal accuracy (traps) | **{v:.3f}** | 0.080 |",
+    ),
+    (
+        "docs/EVALUATION.md",
+        "docs/eval/heldout2-first/summary.json",
+        "overall.accuracy",
+        lambda v: f"answer accuracy **{v:.3f}**, refusal",
     ),
     (
         "docs/EVALUATION.md",
