@@ -592,3 +592,54 @@ def test_a_thing_described_by_what_was_done_to_it_is_a_second_hop() -> None:
     assert check_claim("£210,000 [2].", q, [bridge, dairy], min_subject=0.2).stated
     q = "What extra fuel costs did the dairy face while the bridge Josiah Penn liked was shut?"
     assert not check_claim("£210,000 [2].", q, [bridge, dairy], min_subject=0.2).stated
+
+
+def test_a_question_with_two_when_parts_is_answered_by_a_dated_sentence_for_each() -> None:
+    suit = Passage(
+        1,
+        "Scrivant v Larkworks: the patent case",
+        "",
+        "In November 2020 Scrivant took Larkworks to court over its punctuation patent. "
+        "In April 2022 the court threw the claim out.",
+    )
+    q = "When did Scrivant take Larkworks to court, and when was the claim thrown out?"
+    answer = "In November 2020. The claim was thrown out in April 2022 [1]."
+    assert check_claim(answer, q, [suit], min_subject=0.2).stated
+    wrong = "In November 2020. The claim was thrown out in May 2023 [1]."
+    assert not check_claim(wrong, q, [suit], min_subject=0.2).stated
+
+
+def test_a_light_verb_does_not_name_the_event_a_date_is_of() -> None:
+    release = Passage(1, "Dictation", "", "Larkspur 1.0, released on 5 June 2018, was slow.")
+    q = "When did Larkspur 1.0 come out?"
+    assert check_claim("On 5 June 2018 [1].", q, [release], min_subject=0.2).stated
+    q = "When was Larkspur 1.0 audited?"  # an event the sentence does not name
+    assert not check_claim("On 5 June 2018 [1].", q, [release], min_subject=0.2).stated
+
+
+def test_insolvency_is_the_state_of_the_insolvent() -> None:
+    assert stem("insolvency") == stem("insolvent") and stem("currency") != stem("current")
+
+
+def test_how_many_is_not_answered_with_money_nor_how_much_money_with_another_unit() -> None:
+    wren = Passage(
+        1,
+        "The Wren Foundation",
+        "",
+        "The Wren Foundation has 14 founding members. Its top membership tier costs $250,000 "
+        "a year. Zavor agreed to buy 6 GWh of cells a year from Vellum and invested $40 "
+        "million in Vellum.",
+    )
+    q = "How many of the Wren Foundation's members pay for the top tier?"
+    check = check_claim("They pay $250,000 a year [1].", q, [wren], min_subject=0.2)
+    assert not check.stated and "sum of money" in check.detail
+    assert check_claim(
+        "It has 14 founding members [1].",
+        "How many founding members does the Wren Foundation have?",
+        [wren],
+        min_subject=0.2,
+    ).stated
+    q = "How much did Zavor invest in Vellum?"
+    check = check_claim("Zavor invested 6 GWh of cells a year [1].", q, [wren], min_subject=0.2)
+    assert not check.stated and "how much money" in check.detail
+    assert check_claim("Zavor invested $40 million [1].", q, [wren], min_subject=0.2).stated

@@ -292,6 +292,32 @@ def share_for_count(question: str, figs: list[FigureUse]) -> bool:
     return bool(figs) and figs[0].percent
 
 
+def money_for_count(question: str, figs: list[FigureUse]) -> bool:
+    """A one-part "how many" question ("How many members pay for the top tier?") answered
+    with a sum of money: a price is no count. A question that names a currency ("how many
+    dollars") asks for one."""
+    if len(question_parts(question)) > 1 or not re.search(r"\bhow many\b", question, re.I):
+        return False
+    return bool(figs) and figs[0].currency and not _CURRENCY.search(question)
+
+
+# "How much did X invest / pay / cost …": a sum of money, or a change in one (a percentage)
+_ASKS_MONEY = re.compile(
+    r"\bhow much\b.*\b(?:invest|pay|paid|cost|spen[dt]|raise|fund|charge|earn|lend|lent|borrow"
+    r"|worth|price|sell|sold|buy|bought|receive)",
+    re.I,
+)
+
+
+def money_missing(question: str, figs: list[FigureUse]) -> bool:
+    """A one-part question asks how much money ("How much did Zavor invest in Ostrel?")
+    and the figure the answer gives first is neither money nor a percentage ("6 GWh of
+    cells a year")."""
+    if len(question_parts(question)) > 1 or not _ASKS_MONEY.search(question) or not figs:
+        return False
+    return not (figs[0].currency or figs[0].percent)
+
+
 def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]) -> list[str]:
     """The units that make the answer's key claim. A one-part question that asks for a
     figure is answered by the figures; one that asks for anything else by the first name

@@ -66,3 +66,16 @@ def year_missing(question: str, settings: Sequence[Setting]) -> str | None:
         if not any(fits & s.years() for s in settings):
             return min(fits)
     return None
+
+
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()  # noqa: SIM905
+)
+
+
+def date_units(units: Sequence[str]) -> set[str]:
+    """The units that make a date: a month, a day of it and a year."""
+    months = {u for u in units if u in _MONTHS}
+    years = {u for u in units if YEAR.fullmatch(u)}
+    days = {u for u in units if months and u.isdigit() and 1 <= int(u) <= 31}
+    return months | years | days

@@ -49,6 +49,8 @@ from app.answer.claims import (
     claim_units,
     figure_stated,
     key_units,
+    money_for_count,
+    money_missing,
     name_phrases,
     names_in,
     posts_asked,
@@ -56,7 +58,7 @@ from app.answer.claims import (
     question_parts,
     share_for_count,
 )
-from app.answer.occasion import YEAR
+from app.answer.occasion import date_units
 from app.text.sentences import unwrapped_sentences
 from app.text.tables import Headers, row_read
 from app.text.words import content_stems as _stems
@@ -74,12 +76,11 @@ _DESCRIBES = re.compile(
     re.I,
 )
 _ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|day|year))\b", re.I)
-_MONTHS = frozenset(
-    "january february march april may june july august september october november december".split()  # noqa: SIM905
-)
 _DATE_WORDS = frozenset(map(stem, "date day year month time exact".split()))  # noqa: SIM905
-# verbs that say when any event starts or ends, not which event it is
-_ASPECT = frozenset(map(stem, "begin start end finish stop happen take place".split()))  # noqa: SIM905
+# verbs that say when any event starts or ends, not which event it is; light verbs ("come
+# out", "take place", "go bust") carry no event at all
+_ASPECT = frozenset(map(stem, "begin start end finish stop".split()))  # noqa: SIM905
+_LIGHT = frozenset(map(stem, "come go get take make become happen place".split()))  # noqa: SIM905
 BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the question
 # question words that name a price: a money figure's unit checks them (the same for a
 # share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
@@ -249,6 +250,10 @@ def _wrong_kind(answer: str, question: str, figs: list[FigureUse]) -> str:
         return "the question asks for a quantity or a date; the answer gives none"
     if share_for_count(question, figs):
         return "the question asks how many; the answer gives a percentage"
+    if money_for_count(question, figs):
+        return "the question asks how many; the answer gives a sum of money"
+    if money_missing(question, figs):
+        return "the question asks how much money; the answer gives another quantity"
     return ""
 
 
@@ -270,26 +275,26 @@ def _date_unstated(
     sentence must also be about the part asking when, not only about the other part.
     Returns the date units no such sentence states (all of them, or none)."""
     parts = question_parts(question)
-    dated = next((i for i, p in enumerate(parts) if _ASKS_WHEN.search(p)), None)
-    dates = _date_units(units)
-    if dated is None or not dates:
+    dated = [i for i, p in enumerate(parts) if _ASKS_WHEN.search(p)]
+    dates = date_units(units)
+    if not dated or not dates:
         return set()
     named = {stem(p) for n in name_phrases(question) for w in n for p in [w, *w.split("-")]}
-    events = subject_words(parts[dated]) - named - _DATE_WORDS
-    events = events - _ASPECT or events  # "began" dates any event: the agreement is the one
-    if events and not any(dates & c[2] and events & c[7] for c in relevant):
-        return dates
-    if len(parts) < 2 or any(dates <= c[2] for c in relevant if c[6][dated] >= min_subject):
+    for i in dated:
+        events = subject_words(parts[i]) - named - _DATE_WORDS - _LIGHT
+        events = events - _ASPECT or events  # "began" dates any event: the agreement is one
+        if events and not any(dates & c[2] and events & c[7] for c in relevant):
+            return dates
+    if len(parts) < 2:
+        return set()
+    if len(dated) > 1:  # "When did X …, and when did Y …?": a dated sentence about each part
+        about_each = all(
+            any(dates & c[2] for c in relevant if c[6][i] >= min_subject) for i in dated
+        )
+        return set() if about_each else dates
+    if any(dates <= c[2] for c in relevant if c[6][dated[0]] >= min_subject):
         return set()
     return dates
-
-
-def _date_units(units: Sequence[str]) -> set[str]:
-    """The units that make a date: a month, a day of it and a year."""
-    months = {u for u in units if u in _MONTHS}
-    years = {u for u in units if YEAR.fullmatch(u)}
-    days = {u for u in units if months and u.isdigit() and 1 <= int(u) <= 31}
-    return months | years | days
 
 
 _AGENT = re.compile(

@@ -31,7 +31,7 @@ grew:grow grown:grow bought:buy rose:rise risen:rise fell:fall fallen:fall took:
 taken:take brought:bring spent:spend drew:draw drawn:draw wrote:write written:write
 chose:choose chosen:choose sent:send lent:lend kept:keep lost:lose told:tell shown:show
 flew:fly flown:fly stood:stand struck:strike became:become taught:teach caught:catch
-sought:seek fought:fight thought:think owner:own owners:own
+sought:seek fought:fight thought:think threw:throw thrown:throw owner:own owners:own
 """.split())  # noqa: SIM905
 # fmt: on
 
@@ -43,6 +43,8 @@ def stem(word: str) -> str:
     w = _IRREGULAR.get(w, w)
     if len(w) <= 3 or w[0].isdigit():
         return w
+    if re.search(r"[a-z]{5}[ae]ncy$", w):  # "insolvency" with "insolvent", not "currency"
+        w = w[:-2] + "t"
     for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: len(w) - len(suffix)] + repl
