@@ -204,3 +204,20 @@ def test_a_follow_up_is_searched_with_the_previous_question(demo_service: RagSer
 def test_the_defaults_bind_loopback_and_set_no_key(tmp_path: object) -> None:
     s = make_settings(tmp_path)  # type: ignore[arg-type]
     assert s.api_key is None and s.host == "127.0.0.1"
+
+
+def test_a_difference_asked_for_is_worked_out_by_ragqa_not_the_model(
+    fake_service: RagService,
+) -> None:
+    fake_service.llm = FakeLLM(
+        "GPT-4's training bill was $63 million [1], against more than $25 million for "
+        "Llama 2 [2], a difference of $40 million."
+    )
+    answer = fake_service.ask(
+        "By how much did GPT-4's training bill exceed the estimated cost of training Llama 2?"
+    )
+    assert answer.answerable, answer.detail
+    assert "$40 million" not in answer.answer  # the model's sum, wrong, is not shown
+    assert answer.answer.endswith(
+        "The difference is $38 million (worked out by ragqa from the figures above)."
+    )

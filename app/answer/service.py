@@ -15,10 +15,11 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from app.answer import arithmetic
 from app.answer.builder import answer_checks
 from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
@@ -354,6 +355,8 @@ class RagService:
     def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
         """Answer checks, then citations."""
         parsed = parse_citations(short_answer(raw), len(sources))
+        sums = arithmetic.plan(q.question, parsed.text)  # a sum asked for: ragqa adds it up
+        parsed = replace(parsed, text=sums.checked) if sums else parsed
         tables = lost_headers(q.pipeline.snapshot.documents, hits)
         ctx = AnswerContext(q.question, sources, raw, parsed, tables=tables)
         withheld = run_checks(self.checks, ctx)
@@ -370,6 +373,7 @@ class RagService:
         text, citations, sources = cite(
             q.question, parsed, sources, similarity, support=ctx.notes.get("support")
         )
+        text = sums.shown(text) if sums else text
         return q.answer(text, "answered", sources, citations=citations, model_text=raw)
 
     # --- status -----------------------------------------------------------------------

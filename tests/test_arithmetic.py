@@ -1,0 +1,48 @@
+"""Sums and differences a question asks for are worked out by ragqa from the parts the
+answer gives, each of which the checks still verify; the model's own result is dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answer.arithmetic import plan
+
+pytestmark = pytest.mark.unit
+
+
+def test_a_total_asked_between_them_is_the_sum_of_the_parts_in_their_unit() -> None:
+    found = plan(
+        "How much did Vellum and Ostrel get from the programme between them?",
+        "Vellum received 2.1 billion dukats and Ostrel received 1.6 billion dukats [1].",
+    )
+    assert found is not None and found.text() == "3.7 billion dukats"
+    assert found.shown("Vellum … [1].").endswith(
+        "Together that makes 3.7 billion dukats (worked out by ragqa from the figures above)."
+    )
+
+
+def test_a_wrong_result_of_the_model_is_dropped_before_the_checks() -> None:
+    found = plan(
+        "Adding up its seed, Series A and Series B, how much has Larkworks raised?",
+        "It raised $4.2 million in its seed round [1], $31 million in its Series A and $88 "
+        "million in its Series B [2], for a total of $163.2 million.",
+    )
+    assert found is not None and found.text() == "$123.2 million"
+    assert "163.2" not in found.checked and found.checked.endswith("Series B [2].")
+
+
+def test_a_difference_needs_exactly_two_amounts_and_skips_dates_names_and_markers() -> None:
+    found = plan(
+        "By how many dollars did Scrivant cut the price of its software in March 2021?",
+        "According to [1], GPT-4 aside, it cut the price from $499 to $199 on 3 March 2021.",
+    )
+    assert found is not None and found.operation == "difference" and found.text() == "$300"
+    three = "It cost $499, then $299, then $199 [1]."
+    assert plan("By how much did the price fall?", three) is None
+
+
+def test_nothing_is_done_when_no_sum_is_asked_or_the_model_got_it_right() -> None:
+    answer = "A paid £3 million and B paid £2 million, a total of £5 million [1]."
+    assert plan("How much did A and B pay in total?", answer) is None  # already right
+    assert plan("How much did A pay?", answer) is None  # no sum asked
+    assert plan("How much did A and B pay in total?", "A paid £3 million [1].") is None
