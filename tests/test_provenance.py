@@ -83,6 +83,7 @@ NOW = "docs/eval/dev-agent/summary.json"
 HELDOUT = "docs/eval/heldout-rows/summary.json"  # heldout-agent's texts, today's checks
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-now/summary.json"
+HELDOUT3_NOW = "docs/eval/heldout3-now/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
@@ -106,6 +107,7 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (HELDOUT3, "overall.n", lambda v: f"holds {v:.0f} questions over three long essays"),
     (HELDOUT3, "overall.accuracy", lambda v: f"answer accuracy {v:.3f} and refusal accuracy 0.520"),
     (HELDOUT3, "overall.refusal_correct", lambda v: f"refusal accuracy {v:.3f} on its first run"),
+    (HELDOUT3_NOW, "overall.accuracy", lambda v: f"({v:.3f} and 0.520 with today's checks)"),
     (DEV4, "overall.accuracy", lambda v: f"same form ({v:.3f} and"),
     (DEV4, "overall.refusal_correct", lambda v: f"and {v:.3f} there)"),
     (SIDE, "summary.new.mean_prompt_tokens", lambda v: f"{v:,.0f} prompt tokens (mean)"),
