@@ -643,3 +643,18 @@ def test_how_many_is_not_answered_with_money_nor_how_much_money_with_another_uni
     check = check_claim("Zavor invested 6 GWh of cells a year [1].", q, [wren], min_subject=0.2)
     assert not check.stated and "how much money" in check.detail
     assert check_claim("Zavor invested $40 million [1].", q, [wren], min_subject=0.2).stated
+
+
+def test_a_post_asked_for_a_person_must_be_given_to_that_person() -> None:
+    firm = Passage(
+        1,
+        "Larkworks",
+        "",
+        "In his job at Larkworks, Tomasz Beleck is the chief operating officer. Priya "
+        "Okonjo-Hale, an analyst at Marlowe Insight, follows the firm.",
+    )
+    q = "What is Priya Okonjo-Hale's job at Larkworks?"
+    wrong = check_claim("She is the chief operating officer [1].", q, [firm], min_subject=0.2)
+    assert not wrong.stated
+    right = check_claim("She is an analyst at Marlowe Insight [1].", q, [firm], min_subject=0.2)
+    assert right.stated

@@ -75,6 +75,10 @@ _DESCRIBES = re.compile(
     r"|\w+ed by|\w+ing the)\b",
     re.I,
 )
+# whose post a question asks: "What is Priya Okonjo-Hale's job at …", "What role does …"
+_ROLE_OF = re.compile(
+    r"([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)['’]s?\s+(?:job|role|post|position|title)\b"
+)
 _ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|day|year))\b", re.I)
 _DATE_WORDS = frozenset(map(stem, "date day year month time exact".split()))  # noqa: SIM905
 # verbs that say when any event starts or ends, not which event it is; light verbs ("come
@@ -213,6 +217,13 @@ def check_claim(
     if not candidates:
         return ClaimCheck(False, [], units or sorted(words), "no source text to check against")
     if not units:
+        # "What is Priya Okonjo-Hale's job?": the sentence that gives the post names her
+        owner = _ROLE_OF.search(question)
+        if owner is not None:
+            who = whole_words(owner.group(1).lower())
+            candidates = [c for c in candidates if who <= whole_words(c[4])]
+            if not candidates:
+                return ClaimCheck(False, [], sorted(words), "no sentence gives the post to them")
         best = max(
             candidates, key=lambda c: (c[3] >= min_words and c[1] >= min_subject, c[3] + c[1])
         )
