@@ -279,6 +279,19 @@ def posts_asked(question: str) -> list[tuple[str, ...]]:
     return [ways for pattern, ways in _POSTS if re.search(rf"\b(?:{pattern})\b", question, re.I)]
 
 
+# whose post a question asks: "What is Priya Okonjo-Hale's job at …"
+_ROLE_OF = re.compile(
+    r"([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)['’]s?\s+(?:job|role|post|position|title)\b"
+)
+
+
+def role_owner(question: str) -> set[str]:
+    """The words of the name whose post the question asks ("What is Priya Okonjo-Hale's
+    job?": priya, okonjo-hale), or none."""
+    m = _ROLE_OF.search(question)
+    return set(re.findall(r"[\w-]+", m.group(1).lower())) if m else set()
+
+
 def share_for_count(question: str, figs: list[FigureUse]) -> bool:
     """A one-part question asks how many ("How many members voted for it?") and the
     first figure the answer adds, the one it answers with, is a percentage ("88% of those
@@ -340,3 +353,17 @@ def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]
         if key and not words & asked:
             return key
     return every
+
+
+def wrong_kind(answer: str, question: str, figs: list[FigureUse]) -> str:
+    """Why the answer is not of the kind the question asks for ("" when it is): no figure
+    for a quantity, no date for a date, a percentage for a count."""
+    if quantity_missing(answer, question):
+        return "the question asks for a quantity or a date; the answer gives none"
+    if share_for_count(question, figs):
+        return "the question asks how many; the answer gives a percentage"
+    if money_for_count(question, figs):
+        return "the question asks how many; the answer gives a sum of money"
+    if money_missing(question, figs):
+        return "the question asks how much money; the answer gives another quantity"
+    return ""

@@ -49,14 +49,12 @@ from app.answer.claims import (
     claim_units,
     figure_stated,
     key_units,
-    money_for_count,
-    money_missing,
     name_phrases,
     names_in,
     posts_asked,
-    quantity_missing,
     question_parts,
-    share_for_count,
+    role_owner,
+    wrong_kind,
 )
 from app.answer.occasion import date_units
 from app.text.sentences import unwrapped_sentences
@@ -74,10 +72,6 @@ _DESCRIBES = re.compile(
     r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where"
     r"|\w+ed by|\w+ing the)\b",
     re.I,
-)
-# whose post a question asks: "What is Priya Okonjo-Hale's job at …", "What role does …"
-_ROLE_OF = re.compile(
-    r"([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)['’]s?\s+(?:job|role|post|position|title)\b"
 )
 _ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|day|year))\b", re.I)
 _DATE_WORDS = frozenset(map(stem, "date day year month time exact".split()))  # noqa: SIM905
@@ -208,7 +202,7 @@ def check_claim(
     # (a name of several words is there only when all its words are)
     asked_names = name_phrases(question)  # its opening word (What, How, At…) never counts
     units = key_units(answer, question, figs, names)
-    unfit = _wrong_kind(answer, question, figs)
+    unfit = wrong_kind(answer, question, figs)
     if unfit:
         return ClaimCheck(False, detail=unfit)
     if not units and not words:
@@ -217,23 +211,7 @@ def check_claim(
     if not candidates:
         return ClaimCheck(False, [], units or sorted(words), "no source text to check against")
     if not units:
-        # "What is Priya Okonjo-Hale's job?": the sentence that gives the post names her
-        owner = _ROLE_OF.search(question)
-        if owner is not None:
-            who = whole_words(owner.group(1).lower())
-            candidates = [c for c in candidates if who <= whole_words(c[4])]
-            if not candidates:
-                return ClaimCheck(False, [], sorted(words), "no sentence gives the post to them")
-        best = max(
-            candidates, key=lambda c: (c[3] >= min_words and c[1] >= min_subject, c[3] + c[1])
-        )
-        ok = best[3] >= min_words and best[1] >= min_subject
-        return ClaimCheck(
-            ok,
-            [best[0]] if ok else [],
-            [] if ok else sorted(words),
-            "" if ok else "no sentence about the question holds the answer's words",
-        )
+        return _words_stated(candidates, question, words, min_words, min_subject)
     # up to two sentences that are about the question and together state every unit
     relevant = [c for c in candidates if c[1] >= min_subject and c[2]]
     support, remaining = _cover(relevant, set(units), answer)
@@ -254,18 +232,29 @@ def check_claim(
     return ClaimCheck(True, support)
 
 
-def _wrong_kind(answer: str, question: str, figs: list[FigureUse]) -> str:
-    """Why the answer is not of the kind the question asks for ("" when it is): no figure
-    for a quantity, no date for a date, a percentage for a count."""
-    if quantity_missing(answer, question):
-        return "the question asks for a quantity or a date; the answer gives none"
-    if share_for_count(question, figs):
-        return "the question asks how many; the answer gives a percentage"
-    if money_for_count(question, figs):
-        return "the question asks how many; the answer gives a sum of money"
-    if money_missing(question, figs):
-        return "the question asks how much money; the answer gives another quantity"
-    return ""
+def _words_stated(
+    candidates: list[_Candidate],
+    question: str,
+    words: set[str],
+    min_words: float,
+    min_subject: float,
+) -> ClaimCheck:
+    """An answer with neither figures nor names: one sentence about the question must hold
+    ``min_words`` of its words. A post asked for a named person ("What is Priya
+    Okonjo-Hale's job?") must come from a sentence that names that person."""
+    who = role_owner(question)
+    if who:
+        candidates = [c for c in candidates if who <= whole_words(c[4])]
+        if not candidates:
+            return ClaimCheck(False, [], sorted(words), "no sentence gives the post to them")
+    best = max(candidates, key=lambda c: (c[3] >= min_words and c[1] >= min_subject, c[3] + c[1]))
+    ok = best[3] >= min_words and best[1] >= min_subject
+    return ClaimCheck(
+        ok,
+        [best[0]] if ok else [],
+        [] if ok else sorted(words),
+        "" if ok else "no sentence about the question holds the answer's words",
+    )
 
 
 # sentence, about, units covered, share of the answer's words, what it is read with (its
