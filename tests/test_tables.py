@@ -174,3 +174,13 @@ def test_a_figure_from_a_table_is_stated_only_with_the_unit_of_its_column() -> N
     assert check_claim("Greyhaven has 9 boats [1].", question, [passage]).stated
     # 860 is Greyhaven's tonnage, not its boats
     assert not check_claim("Greyhaven has 860 boats [1].", question, [passage]).stated
+
+
+@pytest.mark.unit
+def test_prose_with_two_spaces_after_each_stop_is_no_table_row() -> None:
+    prose = (
+        "Output at the plants rose in 2021.  Prices fell.  Demand grew.\n"
+        "The Ostrel plant opened in 2019.  The Brede plant employs 900 people.  It is small.\n"
+    )
+    assert row_read(prose, prose.index("The Ostrel")) is None
+    assert table_header(prose, prose.index("The Ostrel")) is None

@@ -658,3 +658,52 @@ def test_a_post_asked_for_a_person_must_be_given_to_that_person() -> None:
     assert not wrong.stated
     right = check_claim("She is an analyst at Marlowe Insight [1].", q, [firm], min_subject=0.2)
     assert right.stated
+
+
+def test_a_name_run_that_holds_an_asked_name_still_makes_the_claim() -> None:
+    firm = Passage(
+        1,
+        "Larkworks news",
+        "",
+        "Larkworks appointed Tomas Reyes as chief executive; he joined from Brightwater.",
+    )
+    q = "Who is the chief executive of Larkworks?"
+    wrong = "Larkworks Chief Executive Priya Okonjo-Hale joined from Brightwater [1]."
+    assert not check_claim(wrong, q, [firm], min_subject=0.2).stated
+    right = "Larkworks Chief Executive Tomas Reyes joined from Brightwater [1]."
+    assert check_claim(right, q, [firm], min_subject=0.2).stated
+
+
+def test_prose_typed_with_two_spaces_after_a_stop_is_no_table() -> None:
+    text = (
+        "Output at the plants rose in 2021.  Prices fell.  Demand grew.\n"
+        "The Ostrel plant opened in 2019 under Zavor.  The Brede plant employs 900 people.\n"
+    )
+    plants = Passage(1, "Battery plants", "", text)
+    q = "How many people does the Ostrel plant employ?"
+    assert not check_claim("It employs 900 people [1].", q, [plants], min_subject=0.2).stated
+
+
+def test_take_over_names_an_event_though_take_place_does_not() -> None:
+    deal = Passage(
+        1,
+        "Zavor Motors",
+        "",
+        "Zavor Motors signed a supply deal with Ostrel Cells in March 2018. "
+        "The annual meeting took place on 3 May 2019.",
+    )
+    q = "When did Zavor Motors take over Ostrel Cells?"
+    assert not check_claim("In March 2018 [1].", q, [deal], min_subject=0.2).stated
+
+
+def test_how_much_money_is_not_answered_with_energy_but_may_be_in_any_currency() -> None:
+    deal = Passage(
+        1,
+        "Zavor and Vellum",
+        "",
+        "Zavor agreed to buy 6 GWh of cells a year from Vellum and invested 2.1 billion "
+        "dukats in Vellum.",
+    )
+    q = "How much did Zavor invest in Vellum?"
+    assert not check_claim("Zavor invested 6 GWh of cells [1].", q, [deal], min_subject=0.2).stated
+    assert check_claim("It invested 2.1 billion dukats [1].", q, [deal], min_subject=0.2).stated

@@ -316,22 +316,31 @@ def money_for_count(question: str, figs: list[FigureUse]) -> bool:
 
 # "How much did X invest / pay / cost …": a sum of money, or a change in one (a percentage)
 _ASKS_MONEY = re.compile(
-    r"\bhow much\b.*\b(?:invest|pay|paid|cost|spen[dt]|raise|fund|charge|earn|lend|lent|borrow"
-    r"|worth|price|sell|sold|buy|bought|receive)",
+    r"\bhow much\b.*\b(?:invest(?:ed|s)?|pa(?:y|id|ys)|costs?|spen[dt]|spends|raised?|funded"
+    r"|lend|lent|borrow(?:ed)?|earn(?:ed|s)?|worth|price)\b",
     re.I,
 )
+# units of energy, power, mass, length, area or volume: never a sum of money
+_MEASURE_WORDS = (
+    "gwh mwh kwh twh gw mw kw tonnes tons kg km metres meters miles hectares acres litres"
+    " liters gallons barrels"
+)
+_MEASURES = frozenset(stem(w) for w in _MEASURE_WORDS.split())
 
 
 def money_missing(question: str, figs: list[FigureUse]) -> bool:
     """A one-part question asks how much money ("How much did Zavor invest in Ostrel?")
-    and the figure the answer gives first is neither money nor a percentage ("6 GWh of
-    cells a year")."""
+    and the figure the answer gives first is a physical quantity ("6 GWh of cells a
+    year"). Any other unit may name a currency ("2.1 billion dukats")."""
     if len(question_parts(question)) > 1 or not _ASKS_MONEY.search(question) or not figs:
         return False
-    return not (figs[0].currency or figs[0].percent)
+    first = figs[0]
+    return not (first.currency or first.percent) and first.unit in _MEASURES
 
 
-def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]) -> list[str]:
+def key_units(
+    answer: str, question: str, figs: list[FigureUse], names: set[str], titles: str = ""
+) -> list[str]:
     """The units that make the answer's key claim. A one-part question that asks for a
     figure is answered by the figures; one that asks for anything else by the first name
     the answer gives (with the words of the same proper name: "Vostra Works"), the rest of
@@ -343,14 +352,14 @@ def key_units(answer: str, question: str, figs: list[FigureUse], names: set[str]
     if _ASKS_FIGURE.search(question):
         return [u.text for u in figs] or every
     text = _MARKERS.sub(" ", answer)
-    asked = set().union(*name_phrases(question))
-    # the proper names of the answer, as runs of capitalised words; the first that is not
-    # a name the question asks about, named in full ("The Lower Lathe Flood Alleviation
-    # Scheme was designed by …" for "the Lower Lathe flood defences"), answers it
+    titled = set(re.findall(r"[\w'’-]+", titles.lower()))
+    # the proper names of the answer, as runs of capitalised words; the first whose new
+    # names are not all the title of a source, the question's subject restated in full
+    # ("The Lower Lathe Flood Alleviation Scheme was designed by …"), answers it
     for run in re.finditer(r"(?<![\w'’-])[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*", text):
         words = {re.sub(r"['’]s?$", "", w).strip("-") for w in run.group(0).lower().split()}
         key = sorted(names & words)
-        if key and not words & asked:
+        if key and not set(key) <= titled:
             return key
     return every
 

@@ -76,9 +76,9 @@ _DESCRIBES = re.compile(
 _ASKS_WHEN = re.compile(r"\b(?:when|what (?:date|day|year|month)|which (?:date|day|year))\b", re.I)
 _DATE_WORDS = frozenset(map(stem, "date day year month time exact".split()))  # noqa: SIM905
 # verbs that say when any event starts or ends, not which event it is; light verbs ("come
-# out", "take place", "go bust") carry no event at all
+# out", "take place", "go bust") carry no event at all ("take over", "make" do)
 _ASPECT = frozenset(map(stem, "begin start end finish stop".split()))  # noqa: SIM905
-_LIGHT = frozenset(map(stem, "come go get take make become happen place".split()))  # noqa: SIM905
+_LIGHT = frozenset(map(stem, "come go become happen place".split()))  # noqa: SIM905
 BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the question
 # question words that name a price: a money figure's unit checks them (the same for a
 # share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
@@ -201,7 +201,7 @@ def check_claim(
     # else that happens to share the question's common words does not answer it
     # (a name of several words is there only when all its words are)
     asked_names = name_phrases(question)  # its opening word (What, How, At…) never counts
-    units = key_units(answer, question, figs, names)
+    units = key_units(answer, question, figs, names, " ".join(p.title for p in passages))
     unfit = wrong_kind(answer, question, figs)
     if unfit:
         return ClaimCheck(False, detail=unfit)

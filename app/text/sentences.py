@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.text.tables import PROSE_GAP
+
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 PROSE_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n")
 
@@ -79,7 +81,7 @@ def _runs_on(line: str) -> bool:
     words = line.split()
     return (
         len(line) >= _WRAP_MIN
-        and not _TABLE_ROW.search(line)
+        and not (_TABLE_ROW.search(line) and not PROSE_GAP.search(line))
         and len(words) >= 2
         and _WORD_END.fullmatch(words[-1]) is not None
         and not any(c.isdigit() for c in words[-2])

@@ -23,13 +23,15 @@ import re
 _MARKDOWN_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _COLUMN_GAP = re.compile(r"\S(?: {2,}|\t+)(?=\S)")
+# prose typed with two spaces after a full stop: "Prices fell.  Demand grew." is no row
+PROSE_GAP = re.compile(r"[a-z0-9%)][.!?][\"'”’)]*(?: {2,}|\t)[\"'“‘(]?[A-Z]")
 
 
 def _kind(line: str) -> str | None:
     """``"md"`` for a Markdown table line, ``"cols"`` for a line set out in columns."""
     if _MARKDOWN_ROW.match(line):
         return "md"
-    if len(_COLUMN_GAP.findall(line)) >= 2:
+    if len(_COLUMN_GAP.findall(line)) >= 2 and not PROSE_GAP.search(line):
         return "cols"
     return None
 
