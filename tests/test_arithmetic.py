@@ -41,8 +41,31 @@ def test_a_difference_needs_exactly_two_amounts_and_skips_dates_names_and_marker
     assert plan("By how much did the price fall?", three) is None
 
 
-def test_nothing_is_done_when_no_sum_is_asked_or_the_model_got_it_right() -> None:
-    answer = "A paid £3 million and B paid £2 million, a total of £5 million [1]."
-    assert plan("How much did A and B pay in total?", answer) is None  # already right
+def test_nothing_is_done_when_no_sum_is_asked_or_the_answer_gives_one_part() -> None:
+    answer = "A paid £3 million and B paid £2 million [1]."
     assert plan("How much did A pay?", answer) is None  # no sum asked
     assert plan("How much did A and B pay in total?", "A paid £3 million [1].") is None
+    # a valuation is no part of the money raised
+    raised = "Larkworks raised $20 million [1], at a $100 million valuation."
+    assert plan("How much has Larkworks raised in total?", raised) is None
+
+
+def test_the_model_s_own_total_right_or_wrong_is_taken_out_for_the_checks() -> None:
+    right = "A paid £3 million and B paid £2 million, a total of £5 million [1]."
+    found = plan("How much did A and B pay in total?", right)
+    assert found is not None and "£5 million" not in found.checked and found.text() == "£5 million"
+    # the total said first, then its parts
+    staff = "Brightwater employs 1,200 people: 800 people in Leeds and 400 people in York [1]."
+    found = plan("How many people does Brightwater employ in total?", staff)
+    assert found is not None and found.text() == "1,200 people"
+
+
+def test_amounts_are_read_with_their_scale_and_a_plural_unit_only() -> None:
+    found = plan("How much did they get between them?", "Ostrel got €2.1bn and Vellum €500m [1].")
+    assert found is not None and found.text() == "€2.6 billion"
+    homes = "Phase 1 built 40 homes and Phase 2 built 60 homes [1]."
+    found = plan("How many homes were built in total?", homes)
+    assert found is not None and found.text() == "100 homes"
+    # only the sentence the checks verify gives parts
+    two = "Ostrel got $2 billion [1]. It gave Vellum $900 million [1]."
+    assert plan("How much did they get between them?", two) is None

@@ -134,3 +134,19 @@ def test_markers_dropped_from_a_list_leave_no_dangling_and(
     from app.answer.grounding import rewrite_markers
 
     assert rewrite_markers(sentence, keep) == shown
+
+
+@pytest.mark.parametrize(
+    ("sentence", "keep", "shown"),
+    [
+        ("Output rose [1] and [2] and wages fell.", [1], "Output rose [1] and wages fell."),
+        ("Ostrel [1] and, later, Vellum [2].", [1], "Ostrel [1] and, later, Vellum."),
+        ("Found in [2], [3] and [1].", [1], "Found in [1]."),
+        ("In [2] and [3], it rose.", [1], "In [1], it rose."),
+        ("Seen in [1] and [2].", [1, 2], "Seen in [1] and [2]."),
+    ],
+)
+def test_only_the_joiners_of_dropped_markers_go(sentence: str, keep: list[int], shown: str) -> None:
+    from app.answer.grounding import rewrite_markers
+
+    assert rewrite_markers(sentence, keep) == shown

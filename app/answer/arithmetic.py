@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.text.sentences import prose_sentences
+
 _TOTAL = re.compile(
     r"\b(?:between them|in total|altogether|combined|add(?:ing|ed)? (?:\w+ )?up|sum)\b", re.I
 )
@@ -28,16 +30,26 @@ _DIFFERENCE = re.compile(
     re.I,
 )
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_SHORT_SCALES = {"k": "thousand", "m": "million", "bn": "billion"}  # "£1.5m", "€2.1bn"
 _AMOUNT = re.compile(
     r"(?<![\w.,\[-])(?P<sym>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d\]])"
-    r"(?:\s(?P<scale>thousand|million|billion|trillion)\b)?(?:\s(?P<unit>[a-z][a-z-]*))?"
+    r"(?:(?P<short>bn|m|k)\b|\s(?P<scale>thousand|million|billion|trillion)\b)?"
+    r"(?:\s(?P<unit>[a-z][a-z-]*))?"
 )
-# the model's own result: "for a total of $163.2 million", "a difference of $300"
-_RESULT = re.compile(r"\b(?:total|sum|difference)\s+(?:of\s+|is\s+|was\s+)?(?=[$€£¥]?\s?\d)", re.I)
+# the model's own result: "for a total of $163.2 million", "a combined $3.7 billion",
+# "… $3.7 billion in total"
+_RESULT_BEFORE = re.compile(
+    r"\b(?:total(?:ling|s)?|sum|difference|combined|altogether)\s+(?:of\s+|is\s+|was\s+)?$", re.I
+)
+_RESULT_AFTER = re.compile(r"^\s*(?:in total|altogether|between them|combined)\b", re.I)
+# what is no part of a sum: "at a $100 million valuation", "worth $2 billion"
+_NOT_PART = re.compile(r"\b(?:valu(?:ation|ed at)|worth|at a)\s*$", re.I)
 _MONTHS = re.compile(
     r"january|february|march|april|may|june|july|august|september|october|november|december"
 )
-_NOT_UNITS = frozenset("a an and or of in on to from for at by with per each the its".split())  # noqa: SIM905
+# a unit is a plural noun ("homes", "dukats") or a measure ("GWh", "kg"); not "built", "in"
+_PLURALS = frozenset({"people", "children", "staff", "men", "women"})
+_MEASURE = re.compile(r"(?:[kmgt]wh|[kmg]w|kg|km|t|m|ha|mwp)", re.I)
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,10 @@ class Plan:
     def text(self) -> str:
         """The result as the parts write their amounts ("3.7 billion dukats", "$300")."""
         first = self.parts[0]
-        scale = first.scale if all(p.scale == first.scale for p in self.parts) else ""
+        # the largest scale the parts use that the result reaches ("€2.1bn" and "€500m":
+        # 2.6 billion)
+        scales = sorted({p.scale for p in self.parts if p.scale}, key=_SCALES.__getitem__)
+        scale = next((c for c in reversed(scales) if self.value >= _SCALES[c]), "")
         number = self.value / _SCALES.get(scale, 1.0)
         shown = f"{number:,.2f}".rstrip("0").rstrip(".")
         return f"{first.symbol}{shown}{' ' + scale if scale else ''}{' ' + first.unit if first.unit else ''}"
@@ -82,48 +97,66 @@ class Plan:
 def _amounts(text: str) -> list[Amount]:
     out = []
     for m in _AMOUNT.finditer(text):
-        symbol, scale = m.group("sym") or "", m.group("scale") or ""
+        symbol = m.group("sym") or ""
+        scale = m.group("scale") or ""
+        if m.group("short"):
+            if not symbol:
+                continue  # "68 m" is metres, "5k" a distance: only money has a letter scale
+            scale = _SHORT_SCALES[m.group("short")]
         unit = (m.group("unit") or "").lower()
-        if unit in _NOT_UNITS or _MONTHS.fullmatch(unit):
+        if not (
+            len(unit) > 3 and unit.endswith("s") or _MEASURE.fullmatch(unit) or unit in _PLURALS
+        ):
             unit = ""
         after = text[m.end("num") : m.end("num") + 12].lower()
-        if _MONTHS.match(after.lstrip()) or (
-            not symbol and not scale and re.fullmatch(r"(?:1[89]|20)\d\d", m.group("num"))
-        ):
-            continue  # a day of a month, or a year
+        if _MONTHS.match(after.lstrip()) or not (symbol or scale or unit):
+            continue  # a day of a month, a year, a bare number ("Llama 2", "Phase 1")
         value = float(m.group("num").replace(",", "")) * _SCALES.get(scale, 1.0)
         out.append(Amount(value, symbol, scale, unit, m.start(), m.end()))
     return out
 
 
 def plan(question: str, answer: str) -> Plan | None:
-    """What to work out for ``question`` from ``answer``, or None when it asks for no sum
-    or difference, or the answer does not give its parts (two amounts of one kind, or more
-    for a sum), or the model's own result is already right."""
+    """What to work out for ``question`` from ``answer``: None when it asks for no sum or
+    difference, or the answer's first sentence does not give the parts (two amounts of
+    one kind for a difference, two or more for a sum). The model's own result, right or
+    wrong, is taken out of :attr:`Plan.checked`: no source states it, only its parts."""
     operation = "sum" if _TOTAL.search(question) else None
     if _DIFFERENCE.search(question):
         operation = "difference"
-    if operation is None:
+    first = prose_sentences(answer)
+    if operation is None or not first:
         return None
-    text = answer
-    amounts = _amounts(text)
-    if not amounts:
+    text = answer[: first[0].end]  # the claim: the sentence the checks verify
+    amounts = [a for a in _amounts(text) if not _NOT_PART.search(text[: a.start])]
+    kinds = [a.symbol or a.unit for a in amounts]
+    if not kinds:
         return None
-    # the kind of amount most of them are ("$", "dukats"); a bare number ("Llama 2") is none
-    kinds = [a.symbol or a.unit for a in amounts if a.symbol or a.unit]
-    kind = max(kinds, key=kinds.count) if kinds else ""
+    kind = max(kinds, key=kinds.count)  # "$", "dukats": the kind most of them are
     same = [a for a in amounts if (a.symbol or a.unit) == kind]
-    results = [m.end() for m in _RESULT.finditer(text)]
-    result = next((a for a in reversed(same) if results and a.start >= results[-1]), None)
+    result = _result(text, same, operation)
     parts = tuple(a for a in same if a is not result)
     if len(parts) < 2 or (operation == "difference" and len(parts) != 2):
         return None
-    found = Plan(operation, parts, result, text)
-    if result is not None and abs(result.value - found.value) <= 1e-9 * max(1.0, found.value):
-        return None  # the model's own result is right
-    checked = text
+    checked = answer
     if result is not None:  # the clause that gives the model's result goes
-        clause = re.search(r"[,;]?[^,;.]*$", text[: result.start])
-        cut = clause.start() if clause else result.start
-        checked = (text[:cut].rstrip() + text[result.end :]).strip()
+        cut = max(text.rfind(", ", 0, result.start), text.rfind("; ", 0, result.start))
+        cut = cut if cut >= 0 else result.start
+        checked = (answer[:cut].rstrip() + answer[result.end :]).strip()
     return Plan(operation, parts, result, checked)
+
+
+def _result(text: str, same: list[Amount], operation: str) -> Amount | None:
+    """The amount that is the model's own result: said to be one ("a total of …", "… in
+    total"), or equal to the sum (or difference) of the others."""
+    for a in same:
+        if _RESULT_BEFORE.search(text[: a.start]) or _RESULT_AFTER.match(text[a.end :]):
+            return a
+    for a in same:
+        rest = [b.value for b in same if b is not a]
+        value = (
+            sum(rest) if operation == "sum" else abs(rest[0] - rest[1]) if len(rest) == 2 else None
+        )
+        if len(rest) >= 2 and value is not None and abs(a.value - value) <= 1e-9 * max(1.0, value):
+            return a
+    return None

@@ -186,6 +186,7 @@ def repair_citations(answer: str, question: str, sources: Mapping[int, str]) -> 
 def rewrite_markers(sentence: str, keep: list[int]) -> str:
     """Keep only ``keep`` in the sentence's marker groups; if none survives, ``keep`` takes
     the place of the first group."""
+    sentence = _drop_from_lists(sentence, keep)  # "[1] and [2]" losing [2] is "[1]"
     survivors = any(int(n) in keep for n in _MARKER_NUM.findall(sentence))
     first = True
 
@@ -200,8 +201,24 @@ def rewrite_markers(sentence: str, keep: list[int]) -> str:
         return lead + "".join(f"[{n}]" for n in nums) if nums else ""
 
     text = _MARKERS.sub(repl, sentence)
-    # a list of markers that lost one: "in sources [1] and [2], which" must not read
-    # "in sources [1] and, which"
-    text = re.sub(r"(\])\s*,?\s+(?:and|or|&)(?=\s*(?:[.,;:!?]|$))", r"\1", text)
-    text = re.sub(r"\b(sources?|passages?)\s+(?:and|or|&)\s+(?=\[)", r"\1 ", text)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+
+
+_JOINED = re.compile(r"\[(\d+)\](?:\s*,\s*|\s*,?\s+(?:and|or|&)\s+)\[(\d+)\]")
+
+
+def _drop_from_lists(sentence: str, keep: list[int]) -> str:
+    """Two markers joined ("[1] and [2]", "[1], [2]") where one is dropped become the one
+    kept, so "in sources [1] and [2], which" does not read "in sources [1] and, which"."""
+
+    def join(m: re.Match[str]) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        if a in keep and b in keep:
+            return m.group(0)
+        return f"[{a if a in keep else b}]"  # neither kept: the second may join the next
+
+    while True:
+        joined = _JOINED.sub(join, sentence)
+        if joined == sentence:
+            return sentence
+        sentence = joined
