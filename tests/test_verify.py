@@ -35,6 +35,11 @@ def stated(answer: str, question: str) -> bool:
     return check_claim(answer, question, [PLANT, MUSEUM]).stated
 
 
+def holds(answer: str, question: str, *passages: Passage) -> bool:
+    """Stated with the subject share the service uses (``RAGQA_CLAIM_MIN_SUBJECT``)."""
+    return check_claim(answer, question, list(passages), min_subject=0.2).stated
+
+
 def test_a_figure_stated_with_its_subject_and_unit_is_supported() -> None:
     check = check_claim(
         "The plant employs 140 people [1].", "How many people work at the plant?", [PLANT]
@@ -176,10 +181,10 @@ def test_a_two_hop_answer_rests_on_the_sentence_about_the_bridge() -> None:
 def test_the_second_hop_keeps_the_unit_and_needs_a_description() -> None:
     described = "How many cabins does the smallest boat of the company that Orrin Labs beat carry?"
     answer = "The Wren has 40 cabins [2]."
-    assert not check_claim(answer, described, FERRIES, min_subject=0.2).stated  # the unit
+    assert not holds(answer, described, *FERRIES)  # the unit
     direct = "How many passengers does an Orrin Labs boat carry?"  # no description: no hop
     answer = "An Orrin Labs boat carries 40 passengers [2]."
-    assert not check_claim(answer, direct, FERRIES, min_subject=0.2).stated
+    assert not holds(answer, direct, *FERRIES)
 
 
 def test_the_key_claim_is_the_first_name_and_what_follows_it_is_not_required() -> None:
@@ -217,16 +222,12 @@ def test_the_kind_of_figure_asked_is_checked_by_its_unit_not_by_the_wording() ->
         "The wing cost £9 million. Donors gave a further £300,000 for a garden.",
     )
     price = "What was the total price of the Harlow clinic's east wing?"
-    assert check_claim(
-        "The east wing's price was £9 million [1].", price, [clinic], min_subject=0.2
-    ).stated
+    assert holds("The east wing's price was £9 million [1].", price, clinic)
     trap = "How much did the solar panels on the east wing's roof cost?"
-    assert not check_claim(
-        "The solar panels cost £9 million [1].", trap, [clinic], min_subject=0.2
-    ).stated
+    assert not holds("The solar panels cost £9 million [1].", trap, clinic)
     # a count keeps its wording: "cost" is a subject word when the answer is not money
     count = "How many beds did the east wing's cost buy?"
-    assert not check_claim("It bought 9 beds [1].", count, [clinic], min_subject=0.2).stated
+    assert not holds("It bought 9 beds [1].", count, clinic)
 
 
 def test_a_passage_is_read_with_the_byline_the_model_saw() -> None:
@@ -313,7 +314,7 @@ def test_a_sentence_that_names_nothing_takes_its_subject_from_the_one_before() -
     other = Passage(
         1, MILL.title, "", MILL.text.replace("Turning the building", "The Skellan pier")
     )
-    assert not check_claim("It cost £3 million [1].", q, [other], min_subject=0.2).stated
+    assert not holds("It cost £3 million [1].", q, other)
 
 
 def test_the_sentence_quoted_first_states_what_the_answer_opens_with() -> None:
@@ -339,10 +340,10 @@ def test_a_name_of_several_words_is_there_only_when_all_its_words_are() -> None:
     )
     answer = "Quint Marlow Architects designed it [1]."
     q = "Who designed the new roof of Wexbury Central Library?"
-    assert not check_claim(answer, q, [report], min_subject=0.2).stated
+    assert not holds(answer, q, report)
     # asked about the building whose refit the sentence describes, the same answer stands
     q = "Who designed the refit of the Harrow Lane branch library?"
-    assert check_claim(answer, q, [report], min_subject=0.2).stated
+    assert holds(answer, q, report)
 
 
 def test_names_are_grouped_as_written() -> None:
@@ -368,8 +369,8 @@ def test_a_question_in_two_parts_has_each_part_answered_by_a_sentence_about_it()
     q = "Which yard built the Kittiwake Star, and from what date does she take over the crossing?"
     wrong = "Dunmore Yards built her. She takes over the crossing on 9 January 2025 [3]."
     right = "Dunmore Yards built her. She takes over the crossing on 3 March 2025 [3]."
-    assert not check_claim(wrong, q, [SHIP], min_subject=0.2).stated
-    assert check_claim(right, q, [SHIP], min_subject=0.2).stated
+    assert not holds(wrong, q, SHIP)
+    assert holds(right, q, SHIP)
 
 
 def test_who_did_it_is_asked_with_the_word_for_the_one_who_does_it() -> None:
@@ -428,13 +429,13 @@ def test_a_name_called_by_its_last_word_is_named_when_a_sentence_just_before_nam
         "was designed by Linden Marsh Architects. The new library was designed by Orrin Vale.",
     )
     q = "Which architects designed Dunley Academy?"
-    assert check_claim("Linden Marsh Architects [1].", q, [report], min_subject=0.2).stated
+    assert holds("Linden Marsh Architects [1].", q, report)
     # the library is not the academy, and "the academy" three sentences on is too far
-    assert not check_claim("Orrin Vale [1].", q, [report], min_subject=0.2).stated
+    assert not holds("Orrin Vale [1].", q, report)
     far = Passage(
         1, report.title, "", report.text.replace("It replaced", "It is large. It replaced")
     )
-    assert not check_claim("Linden Marsh Architects [1].", q, [far], min_subject=0.2).stated
+    assert not holds("Linden Marsh Architects [1].", q, far)
 
 
 def test_the_name_that_acts_in_the_question_must_be_the_one_that_acts_in_the_sentence() -> None:
@@ -446,11 +447,11 @@ def test_the_name_that_acts_in_the_question_must_be_the_one_that_acts_in_the_sen
         "company raised £6 million in a seed round led by Northmoor Ventures.",
     )
     q = "How much did the University of Caddis invest in Ternvale's seed round?"
-    assert not check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated
+    assert not holds("£6 million [1].", q, start_up)
     q = "How much money did the company raise in Ternvale Orbital's seed round?"
-    assert check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated
+    assert holds("£6 million [1].", q, start_up)
     q = "How much did Ternvale Orbital raise in its seed round?"
-    assert check_claim("£6 million [1].", q, [start_up], min_subject=0.2).stated
+    assert holds("£6 million [1].", q, start_up)
 
 
 def test_a_count_is_not_answered_by_a_percentage() -> None:
@@ -473,12 +474,12 @@ def test_a_name_in_another_post_does_not_answer_a_question_about_this_one() -> N
         "Its head teacher, Ben Hale, joined in March.",
     )
     q = "Which trust is Dr Ama Osei the head teacher of?"
-    assert not check_claim("The Coastline Trust [1].", q, [school], min_subject=0.2).stated
+    assert not holds("The Coastline Trust [1].", q, school)
     q = "Which trust is Dr Ama Osei the chief executive of?"
-    assert check_claim("The Coastline Trust [1].", q, [school], min_subject=0.2).stated
+    assert holds("The Coastline Trust [1].", q, school)
     q = "Who is the head teacher of Dunley Academy, and which trust runs it?"
     answer = "Ben Hale [1]. It is run by the Coastline Trust [1]."
-    assert check_claim(answer, q, [school], min_subject=0.2).stated
+    assert holds(answer, q, school)
 
 
 def test_a_question_that_asks_for_a_date_needs_one_in_the_answer() -> None:
@@ -500,9 +501,9 @@ def test_a_date_answers_when_the_sentence_says_the_event_asked_about() -> None:
     )
     answer = "1 May 2024 [1]."
     q = "On what date did Ana Ruiz sign her contract with Vantor Cells?"
-    assert not check_claim(answer, q, [news], min_subject=0.2).stated
+    assert not holds(answer, q, news)
     q = "On what date does Ana Ruiz take up her post at Vantor Cells?"
-    assert check_claim(answer, q, [news], min_subject=0.2).stated
+    assert holds(answer, q, news)
 
 
 def test_began_or_started_does_not_say_which_event_a_date_is_of() -> None:
@@ -515,9 +516,9 @@ def test_began_or_started_does_not_say_which_event_a_date_is_of() -> None:
     )
     answer = "It started on 7 June 2022 [1]."
     q = "When did the Harlow Trust's agreement start?"
-    assert not check_claim(answer, q, [reserve], min_subject=0.2).stated
+    assert not holds(answer, q, reserve)
     q = "When did the Harlow Trust's construction work start?"
-    assert check_claim(answer, q, [reserve], min_subject=0.2).stated
+    assert holds(answer, q, reserve)
 
 
 def test_the_question_s_subject_named_in_full_is_not_what_the_answer_claims() -> None:
@@ -529,9 +530,9 @@ def test_the_question_s_subject_named_in_full_is_not_what_the_answer_claims() ->
     )
     q = "Which engineering firm designed the Lower Lathe flood defences?"
     answer = "The Lower Lathe Flood Scheme was designed by Ferrand Lowe Engineering [1]."
-    assert check_claim(answer, q, [scheme], min_subject=0.2).stated
+    assert holds(answer, q, scheme)
     wrong = "The Lower Lathe Flood Scheme was designed by Harwood Partners [1]."
-    assert not check_claim(wrong, q, [scheme], min_subject=0.2).stated
+    assert not holds(wrong, q, scheme)
 
 
 def test_irregular_verb_forms_and_the_owner_match_their_verb() -> None:
@@ -544,7 +545,7 @@ def test_irregular_verb_forms_and_the_owner_match_their_verb() -> None:
         "All 40 are Volta single-deckers built by Wexley Coachworks in Ambergate.",
     )
     q = "Which manufacturer builds Harlow's battery buses?"
-    assert check_claim("Wexley Coachworks [1].", q, [fleet], min_subject=0.2).stated
+    assert holds("Wexley Coachworks [1].", q, fleet)
 
 
 def test_a_sum_of_money_written_with_a_letter_is_the_same_sum() -> None:
@@ -555,8 +556,8 @@ def test_a_sum_of_money_written_with_a_letter_is_the_same_sum() -> None:
         "Project            Budget    Opens\nDunley Primary     £18.9m    September 2025\n",
     )
     q = "What is the budget for Dunley Primary?"
-    assert check_claim("£18.9 million [1].", q, [table], min_subject=0.2).stated
-    assert not check_claim("£18.9 billion [1].", q, [table], min_subject=0.2).stated
+    assert holds("£18.9 million [1].", q, table)
+    assert not holds("£18.9 billion [1].", q, table)
     ship = Passage(2, "Ferry news", "", "The Dunley ferry is 68 m long.")
     assert not check_claim("68 million [2].", "How long is the Dunley ferry?", [ship]).stated
 
@@ -569,9 +570,9 @@ def test_an_acronym_in_the_question_is_named_by_the_words_it_stands_for() -> Non
         "At the annual general meeting in July, 88% of the members who voted backed the plan.",
     )
     q = "What share of the votes at the AGM backed the plan?"
-    assert check_claim("88% [1].", q, [coop], min_subject=0.2).stated
+    assert holds("88% [1].", q, coop)
     q = "What share of the votes at the EGM backed the plan?"
-    assert not check_claim("88% [1].", q, [coop], min_subject=0.2).stated
+    assert not holds("88% [1].", q, coop)
 
 
 def test_a_thing_described_by_what_was_done_to_it_is_a_second_hop() -> None:
@@ -589,9 +590,9 @@ def test_a_thing_described_by_what_was_done_to_it_is_a_second_hop() -> None:
         "and driver costs.",
     )
     q = "What extra fuel costs did the dairy face while the bridge designed by Josiah Penn was shut?"
-    assert check_claim("£210,000 [2].", q, [bridge, dairy], min_subject=0.2).stated
+    assert holds("£210,000 [2].", q, bridge, dairy)
     q = "What extra fuel costs did the dairy face while the bridge Josiah Penn liked was shut?"
-    assert not check_claim("£210,000 [2].", q, [bridge, dairy], min_subject=0.2).stated
+    assert not holds("£210,000 [2].", q, bridge, dairy)
 
 
 def test_a_question_with_two_when_parts_is_answered_by_a_dated_sentence_for_each() -> None:
@@ -604,17 +605,17 @@ def test_a_question_with_two_when_parts_is_answered_by_a_dated_sentence_for_each
     )
     q = "When did Scrivant take Larkworks to court, and when was the claim thrown out?"
     answer = "In November 2020. The claim was thrown out in April 2022 [1]."
-    assert check_claim(answer, q, [suit], min_subject=0.2).stated
+    assert holds(answer, q, suit)
     wrong = "In November 2020. The claim was thrown out in May 2023 [1]."
-    assert not check_claim(wrong, q, [suit], min_subject=0.2).stated
+    assert not holds(wrong, q, suit)
 
 
 def test_a_light_verb_does_not_name_the_event_a_date_is_of() -> None:
     release = Passage(1, "Dictation", "", "Larkspur 1.0, released on 5 June 2018, was slow.")
     q = "When did Larkspur 1.0 come out?"
-    assert check_claim("On 5 June 2018 [1].", q, [release], min_subject=0.2).stated
+    assert holds("On 5 June 2018 [1].", q, release)
     q = "When was Larkspur 1.0 audited?"  # an event the sentence does not name
-    assert not check_claim("On 5 June 2018 [1].", q, [release], min_subject=0.2).stated
+    assert not holds("On 5 June 2018 [1].", q, release)
 
 
 def test_insolvency_is_the_state_of_the_insolvent() -> None:
@@ -642,7 +643,7 @@ def test_how_many_is_not_answered_with_money_nor_how_much_money_with_another_uni
     q = "How much did Zavor invest in Vellum?"
     check = check_claim("Zavor invested 6 GWh of cells a year [1].", q, [wren], min_subject=0.2)
     assert not check.stated and "how much money" in check.detail
-    assert check_claim("Zavor invested $40 million [1].", q, [wren], min_subject=0.2).stated
+    assert holds("Zavor invested $40 million [1].", q, wren)
 
 
 def test_a_post_asked_for_a_person_must_be_given_to_that_person() -> None:
@@ -669,19 +670,21 @@ def test_a_name_run_that_holds_an_asked_name_still_makes_the_claim() -> None:
     )
     q = "Who is the chief executive of Larkworks?"
     wrong = "Larkworks Chief Executive Priya Okonjo-Hale joined from Brightwater [1]."
-    assert not check_claim(wrong, q, [firm], min_subject=0.2).stated
+    assert not holds(wrong, q, firm)
     right = "Larkworks Chief Executive Tomas Reyes joined from Brightwater [1]."
-    assert check_claim(right, q, [firm], min_subject=0.2).stated
+    assert holds(right, q, firm)
 
 
 def test_prose_typed_with_two_spaces_after_a_stop_is_no_table() -> None:
     text = (
         "Output at the plants rose in 2021.  Prices fell.  Demand grew.\n"
-        "The Ostrel plant opened in 2019 under Zavor.  The Brede plant employs 900 people.\n"
+        "The Ostrel plant opened in 2019 under Zavor.  The Brede plant employs 900 people.  "
+        "It is small.\n"
     )
     plants = Passage(1, "Battery plants", "", text)
     q = "How many people does the Ostrel plant employ?"
-    assert not check_claim("It employs 900 people [1].", q, [plants], min_subject=0.2).stated
+    answer = "The Ostrel plant employs 900 people [1]."
+    assert not holds(answer, q, plants)
 
 
 def test_take_over_names_an_event_though_take_place_does_not() -> None:
@@ -693,7 +696,7 @@ def test_take_over_names_an_event_though_take_place_does_not() -> None:
         "The annual meeting took place on 3 May 2019.",
     )
     q = "When did Zavor Motors take over Ostrel Cells?"
-    assert not check_claim("In March 2018 [1].", q, [deal], min_subject=0.2).stated
+    assert not holds("In March 2018 [1].", q, deal)
 
 
 def test_how_much_money_is_not_answered_with_energy_but_may_be_in_any_currency() -> None:
@@ -705,5 +708,5 @@ def test_how_much_money_is_not_answered_with_energy_but_may_be_in_any_currency()
         "dukats in Vellum.",
     )
     q = "How much did Zavor invest in Vellum?"
-    assert not check_claim("Zavor invested 6 GWh of cells [1].", q, [deal], min_subject=0.2).stated
-    assert check_claim("It invested 2.1 billion dukats [1].", q, [deal], min_subject=0.2).stated
+    assert not holds("Zavor invested 6 GWh of cells [1].", q, deal)
+    assert holds("It invested 2.1 billion dukats [1].", q, deal)
