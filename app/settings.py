@@ -167,6 +167,22 @@ class Settings(BaseSettings):
         "answer must contain (answer check `not_stated`). Higher withholds more wrong "
         "answers and more right ones; 0 checks only figures, units and names.",
     )
+    sure_certainty: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.1,
+        description="An answer whose claim the model gave every token of at least this "
+        "probability may be stated by a sentence that calls a firm by its short name "
+        '("Corran" for "Corran Telecom"; answer check `not_stated`). Above 1: never.',
+    )
+    min_certainty: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Withhold an answer when the model gave a token of its claim (the "
+        "figures and names it adds to the question) a probability below this (answer "
+        "check `unsure`). 0: never (in-process model only).",
+    )
 
     # --- HTTP service ---------------------------------------------------------------
     host: str = Field(default="127.0.0.1")

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.evaluation.dataset import load_questions  # noqa: E402
 from app.evaluation.runner import KS, score_item, summarise  # noqa: E402
+from app.llm.token_scores import TokenScore  # noqa: E402
 
 KEYS = (
     "accuracy",
@@ -77,6 +78,12 @@ def main() -> int:
         help="for runs without model_text: replay the answered rows' own answer text "
         "(an approximation: the answer as the run's version shaped it)",
     )
+    ap.add_argument(
+        "--tokens",
+        type=Path,
+        help="for runs made before answers kept model_tokens: a scripts/probe_confidence.py "
+        "output giving each question's tokens and their probabilities",
+    )
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--show", action="store_true", help="print every question")
     args = ap.parse_args()
@@ -91,6 +98,11 @@ def main() -> int:
     backend = InProcessBackend(service)  # retrieval and documents as the evaluator reads them
     items = {i.id: i for i in load_questions(args.questions)}
     old = read_rows(args.run, args.version)
+    probed = {}
+    if args.tokens:
+        for line in args.tokens.read_text("utf-8").splitlines():
+            probe = json.loads(line)
+            probed[probe["id"]] = probe["model_tokens"]
     new = []
     for row in old:
         raw = row.get("model_text")
@@ -99,7 +111,9 @@ def main() -> int:
         if not raw or row.get("error"):
             new.append(row)
             continue
-        answer = service.check_text(row["question"], raw).model_dump()
+        tokens = row.get("model_tokens") or probed.get(row["id"]) or []
+        scores = [TokenScore(t["text"], t["probability"]) for t in tokens]
+        answer = service.check_text(row["question"], raw, scores).model_dump()
         answer["timings"] = row["timings"]
         item = items[row["id"]]
         retrieved = backend.retrieve(item.question, max(KS)) if item.answerable else []

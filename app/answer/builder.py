@@ -17,6 +17,7 @@ from app.answer.checks import (
     FiguresInSources,
     ModelRefused,
     NamesInSources,
+    Unsure,
     YearStated,
 )
 from app.embedding import Embedder
@@ -60,6 +61,8 @@ def _narrowing(settings: Settings, embedder: Embedder) -> list[PostProcessor]:
 
 def answer_checks(settings: Settings) -> list[AnswerCheck]:
     checks: list[AnswerCheck] = [ModelRefused(), FiguresInSources(), NamesInSources()]
+    if settings.min_certainty > 0:
+        checks.append(Unsure(settings.min_certainty))
     if settings.verify_claims:
-        checks += [ClaimStated(settings.claim_min_subject), YearStated()]
+        checks += [ClaimStated(settings.claim_min_subject, settings.sure_certainty), YearStated()]
     return checks

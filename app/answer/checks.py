@@ -8,7 +8,7 @@ fixed refusal sentence, ``answerable`` is false, ``reason`` is the check's ``nam
 Known ``reason`` values (``Answer.reason``): ``answered``; ``empty_index`` and
 ``weak_retrieval`` (retrieval withheld the question, see
 :class:`app.retrieval.postprocess.WeakRetrievalGate`); and the names of the checks below,
-``model_refused``, ``unsupported`` and ``not_stated``.
+``model_refused``, ``unsupported``, ``unsure`` and ``not_stated``.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.answer.citations import ParsedAnswer, is_refusal
+from app.answer.claims import claim_units
 from app.answer.grounding import figures_supported, unsupported_names
 from app.answer.occasion import Setting, year_missing
 from app.answer.types import Citation
 from app.answer.verify import Passage, Sentence, check_claim, split_sentences
 from app.ingest.front_matter import source_label
+from app.llm.token_scores import TokenScore, least_sure
 from app.text.tables import Headers
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,13 @@ class AnswerContext:
     parsed: ParsedAnswer  # with invalid [n] markers removed, and the valid ones cited
     # per source, the header lines of tables whose rows it holds without them
     tables: Sequence[Headers] = ()
+    # per source, the sentence of its document just before it (``citing.lead_sentences``)
+    leads: Sequence[str] = ()
+    # each token of ``raw`` with the probability the model gave it (empty when the
+    # backend cannot say: :class:`app.llm.base.ScoresTokens`)
+    scores: Sequence[TokenScore] = ()
     # what checks found, for the stages after them (``support``: the sentences that
-    # state the answer, which the citations then point at)
+    # state the answer, which the citations then point at; ``certainty``: see Unsure)
     notes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -125,8 +132,9 @@ class ClaimStated:
 
     name = "not_stated"
 
-    def __init__(self, min_subject: float = 0.2) -> None:
+    def __init__(self, min_subject: float = 0.2, sure: float = 1.1) -> None:
         self.min_subject = min_subject
+        self.sure = sure  # see Answer.certainty: from this on, a firm's short name counts
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         # each passage is read with the label the model saw: the title, date and byline
@@ -137,14 +145,62 @@ class ClaimStated:
                 s.heading or "",
                 s.text,
                 ctx.tables[i] if i < len(ctx.tables) else (),
+                ctx.leads[i] if i < len(ctx.leads) else "",
             )
             for i, s in enumerate(ctx.sources)
         ]
         check = check_claim(ctx.parsed.text, ctx.question, passages, min_subject=self.min_subject)
+        certainty = claim_certainty(ctx)
+        if not check.stated and certainty is not None and certainty >= self.sure:
+            check = check_claim(
+                ctx.parsed.text, ctx.question, passages, min_subject=self.min_subject, lenient=True
+            )
         if check.stated:
             ctx.notes["support"] = check.support
             return None
         return Verdict(check.detail or "no sentence of the sources states the answer")
+
+
+class Unsure:
+    """The model was unsure of the words that make its claim.
+
+    The claim is what :func:`app.answer.claims.claim_units` finds in the answer's first
+    sentence: the figures and names it adds to the question (or, with neither, the words
+    it adds). Its *certainty* is the least probability the model gave any token of them
+    as it generated (:mod:`app.llm.token_scores`), kept in ``ctx.notes["certainty"]``.
+    A model that copies the figure the sources give for the very thing asked is sure of
+    it; one that picks a figure or name among several that could fit, because none is
+    given for the thing asked, is not. Below ``min_certainty`` the answer is withheld.
+    Without scores (a backend that cannot give them) the check lets the answer through.
+    """
+
+    name = "unsure"
+
+    def __init__(self, min_certainty: float) -> None:
+        self.min_certainty = min_certainty
+
+    def __call__(self, ctx: AnswerContext) -> Verdict | None:
+        certainty = claim_certainty(ctx)
+        if certainty is None or certainty >= self.min_certainty:
+            return None
+        return Verdict(
+            f"the model was unsure of its claim ({', '.join(ctx.notes['claims'])[:200]}): it "
+            f"gave one of its words a probability of {certainty:.2f}, below "
+            f"RAGQA_MIN_CERTAINTY ({self.min_certainty})"
+        )
+
+
+def claim_certainty(ctx: AnswerContext) -> float | None:
+    """The least probability the model gave a token of its claim (the figures and names
+    the answer adds to the question, or the words it adds when it has neither), kept in
+    ``ctx.notes["certainty"]``; None without scores or when no claim is found in them."""
+    if "certainty" not in ctx.notes:
+        known = "\n".join(ctx.passages)
+        figs, names, words = claim_units(ctx.parsed.text, ctx.question, known)
+        ctx.notes["claims"] = [u.text for u in figs] + sorted(names) + sorted(words)
+        ctx.notes["certainty"] = least_sure(ctx.scores, ctx.notes["claims"]) if ctx.scores else None
+    certainty: float | None = ctx.notes["certainty"]
+    return certainty
 
 
 class YearStated:
@@ -157,7 +213,7 @@ class YearStated:
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         support: list[Sentence] = ctx.notes.get("support") or []
-        settings = [_setting(s, ctx.sources) for s in support]
+        settings = [_setting(s, ctx.sources, ctx.leads) for s in support]
         year = year_missing(ctx.question, [s for s in settings if s is not None])
         if year is None:
             return None
@@ -166,15 +222,19 @@ class YearStated:
         )
 
 
-def _setting(sentence: Sentence, sources: Sequence[Citation]) -> Setting | None:
-    source = next((s for s in sources if s.number == sentence.source), None)
-    if source is None:
+def _setting(
+    sentence: Sentence, sources: Sequence[Citation], leads: Sequence[str]
+) -> Setting | None:
+    at_source = next((i for i, s in enumerate(sources) if s.number == sentence.source), None)
+    if at_source is None:
         return None
+    source = sources[at_source]
+    lead = leads[at_source] if at_source < len(leads) else ""
     sentences = split_sentences(source.number, source.text)
     at = next((i for i, s in enumerate(sentences) if s.start == sentence.start), 0)
     return Setting(
         sentence.text,
-        sentences[at - 1].text if at > 0 else "",
+        sentences[at - 1].text if at > 0 else lead,
         source.heading or "",
         source_label(source.title, source.published, source.author),
     )

@@ -17,7 +17,7 @@ from app.answer.grounding import repair_citations, rewrite_markers
 from app.answer.types import Citation
 from app.answer.verify import Sentence
 from app.retrieval.base import Hit
-from app.text.sentences import sentence_spans
+from app.text.sentences import sentence_spans, unwrapped_sentences
 from app.text.tables import Headers, missing_headers
 from app.vectorstore.snapshot import DocumentRecord
 
@@ -47,6 +47,19 @@ def lost_headers(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -
     for h in hits:
         doc = documents.get(h.chunk.doc_id)
         out.append(missing_headers(doc.text, h.chunk.start, h.chunk.text) if doc else ())
+    return out
+
+
+def lead_sentences(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -> list[str]:
+    """For each hit, the sentence of its document just before its chunk: a chunk that
+    opens with "It had 61,500 subscribers …" is read with the sentence that says what
+    "it" is, as a sentence inside a chunk is read with the one before it."""
+    out: list[str] = []
+    for h in hits:
+        doc = documents.get(h.chunk.doc_id)
+        start = h.chunk.start
+        before = unwrapped_sentences(doc.text[max(0, start - 800) : start]) if doc else []
+        out.append(before[-1].text if before else "")
     return out
 
 

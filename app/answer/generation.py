@@ -8,6 +8,10 @@ below ``doubt`` (RAGQA_REFUSAL_DOUBT), its best other opening at that word is ta
 the model goes on from there; the answer checks then decide, as for any answer, whether a
 source states what it says. The refusal's tokens are held back until the text parts from
 the refusal sentence, so a reconsidered refusal is never streamed.
+
+**The model's certainty is kept.** Given a ``scores`` list and a backend that can
+(:class:`app.llm.base.ScoresTokens`), each token of the answer is recorded with the
+probability the model gave it; a reconsidered opening counts at its own probability.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from dataclasses import dataclass
 
 from app.answer.gate import GenerationGate, Reservation
 from app.answer.types import Timings
-from app.llm.base import LLM, Reconsiders, RenderedPrompt
+from app.llm.base import LLM, Reconsiders, RenderedPrompt, ScoresTokens
+from app.llm.token_scores import TokenScore
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Reconsidering:
     refusal: str
     doubt: float
     refusal_probability: float | None = None
+    opening: str = ""  # the second choice taken, when one was
 
 
 def generate(
@@ -44,8 +50,10 @@ def generate(
     cancel: threading.Event | None = None,
     reservation: Reservation | None = None,
     reconsider: Reconsidering | None = None,
+    scores: list[TokenScore] | None = None,
 ) -> Iterator[str]:
-    """Yield the answer's pieces; fills ``timings`` (ttft, generation, tokens).
+    """Yield the answer's pieces; fills ``timings`` (ttft, generation, tokens) and, when
+    given, ``scores`` (each token of the answer with its probability).
 
     One budget (``timeout``) for waiting in the queue and generating; a client that went
     away (``cancel``) leaves the queue or stops its generation.
@@ -55,7 +63,19 @@ def generate(
     with gate.slot(timeout=deadline - time.monotonic(), cancel=cancel, reservation=reservation):
         t_gen = time.perf_counter()
 
+        parts: list[list[TokenScore]] = []
+
         def sample(p: RenderedPrompt, budget: int) -> Iterator[str]:
+            if scores is not None and isinstance(llm, ScoresTokens):
+                parts.append([])
+                return llm.stream_scored(
+                    p,
+                    parts[-1],
+                    max_tokens=budget,
+                    temperature=temperature,
+                    cancel=cancel,
+                    deadline=deadline,
+                )
             return llm.stream(
                 p, max_tokens=budget, temperature=temperature, cancel=cancel, deadline=deadline
             )
@@ -69,6 +89,12 @@ def generate(
             n += 1
             yield piece
         timings.generation_ms = round((time.perf_counter() - t_gen) * 1000, 2)
+        if scores is not None and parts:
+            taken = reconsider.refusal_probability if reconsider is not None else None
+            if taken is not None and reconsider is not None:  # the refusal was replaced
+                scores[:] = [TokenScore(reconsider.opening, taken), *parts[-1]]
+            else:
+                scores[:] = parts[0]
 
 
 def _reconsidered(
@@ -93,7 +119,7 @@ def _reconsidered(
     if choice is None or choice.probability >= how.doubt:
         yield from held
         return
-    how.refusal_probability = choice.probability
+    how.refusal_probability, how.opening = choice.probability, choice.text
     yield choice.text
     opening = RenderedPrompt(prompt.text + choice.text, prompt.tokens + choice.tokens, prompt.stop)
     yield from sample(opening, max(1, max_tokens - len(choice.tokens)))

@@ -15,30 +15,31 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from app.answer import arithmetic
 from app.answer.builder import answer_checks
 from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
-from app.answer.citing import citation_for, cite, lost_headers, short_answer
+from app.answer.citing import citation_for, cite, lead_sentences, lost_headers, short_answer
 from app.answer.examples import prompt_examples
 from app.answer.gate import GenerationGate, Reservation
 from app.answer.generation import Reconsidering, generate
 from app.answer.prompt import REFUSAL, BuiltPrompt, SourcePassage, render_prompt
-from app.answer.types import Answer, Citation, Timings
+from app.answer.question import Question, StreamEvent, labelled
+from app.answer.types import Answer, Citation, Timings, TokenProbability
 from app.embedding import Embedder, get_embedder
 from app.errors import BadInput, ModelUnavailable
-from app.ingest.front_matter import source_label
 from app.ingest.pipeline import IngestReport
 from app.llm.base import LLM, RenderedPrompt, backend_health
-from app.retrieval.base import Hit, Retrieval, RetrievalPipeline
+from app.llm.token_scores import TokenScore
+from app.retrieval.base import Hit, RetrievalPipeline
 from app.retrieval.scope import Scope
 from app.services.live_index import LiveIndex
 from app.settings import Settings
-from app.vectorstore.snapshot import DocumentRecord, Snapshot
+from app.vectorstore.snapshot import Snapshot
 
 __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "StreamEvent"]
 
@@ -46,58 +47,6 @@ __all__ = ["LLM", "WEAK_RETRIEVAL_ANSWER", "WITHHELD_ANSWER", "RagService", "Str
 # say why. (Kept under its old name too: clients and tests import it.)
 WITHHELD_ANSWER = "The indexed articles do not state the answer to this question."
 WEAK_RETRIEVAL_ANSWER = WITHHELD_ANSWER
-
-
-@dataclass
-class StreamEvent:
-    kind: Literal["sources", "token", "answer"]
-    data: Any
-
-
-@dataclass
-class _Question:
-    """One question on its way through the stages."""
-
-    question: str
-    query: str
-    history: list[dict[str, str]]
-    retrieval: Retrieval
-    pipeline: RetrievalPipeline
-    timings: Timings
-    model: str
-
-    def answer(
-        self,
-        text: str,
-        reason: str,
-        sources: list[Citation],
-        citations: Sequence[Citation] = (),
-        detail: str | None = None,
-        model_text: str | None = None,
-    ) -> Answer:
-        return Answer(
-            question=self.question,
-            answer=text,
-            answerable=reason == "answered",
-            reason=reason,
-            detail=detail,
-            citations=list(citations),
-            sources=sources,
-            timings=self.timings,
-            model=self.model,
-            retrieval_query=self.query,
-            refusal_probability=None,
-            model_text=model_text,
-        )
-
-
-def labelled(doc: DocumentRecord | None, heading: str | None) -> tuple[str, str | None]:
-    """The source's label for the model: the title with the date and author as metadata
-    (``Title (published March 4, 2024; by …)``), and the heading unless it is the title."""
-    if doc is None:
-        return "", heading
-    label = source_label(doc.title, doc.published, doc.author)
-    return label, None if heading == doc.title else heading
 
 
 class RagService:
@@ -218,7 +167,7 @@ class RagService:
         top_k: int | None,
         history: Sequence[dict[str, str]],
         scope: Scope | None = None,
-    ) -> _Question:
+    ) -> Question:
         question, k = self.validate_question(question, top_k)
         history = list(history or [])
         query = self.retrieval_query(question, history)
@@ -228,7 +177,7 @@ class RagService:
         ms = (time.perf_counter() - t0) * 1000
         timings = Timings(retrieval_ms=round(ms, 2), ttft_ms=None)
         model = self.llm.name if self.llm else "none"
-        return _Question(question, query, history, retrieval, pipeline, timings, model)
+        return Question(question, query, history, retrieval, pipeline, timings, model)
 
     def ask_stream(
         self,
@@ -265,6 +214,7 @@ class RagService:
         cap = built.max_answer_tokens
         pieces: list[str] = []
         reconsider = Reconsidering(REFUSAL, self.settings.refusal_doubt)
+        scores: list[TokenScore] = []
         for piece in generate(
             llm,
             rendered,
@@ -276,18 +226,19 @@ class RagService:
             cancel=cancel,
             reservation=reservation,
             reconsider=reconsider,
+            scores=scores,
         ):
             pieces.append(piece)
             yield StreamEvent("token", piece)
         raw = "".join(pieces).strip()
         q.timings.completion_tokens = llm.count_tokens(raw) if raw else 0
-        answer = self._finish(q, raw, sources, used)
+        answer = self._finish(q, raw, sources, used, scores)
         answer.refusal_probability = reconsider.refusal_probability
         answer.timings.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
         yield StreamEvent("answer", answer)
 
     def _withheld_by_retrieval(
-        self, q: _Question, reason: str, t_start: float
+        self, q: Question, reason: str, t_start: float
     ) -> Iterator[StreamEvent]:
         """The events of an answer retrieval withheld (an empty index, weak retrieval):
         the passages found, then the fixed answer; the model is not called."""
@@ -340,7 +291,7 @@ class RagService:
         """The exact prompt the model gets for ``hits`` (benchmarks time llama.cpp on it)."""
         return self._prompt(llm, self.snapshot, question, hits, history)
 
-    def check_text(self, question: str, raw: str) -> Answer:
+    def check_text(self, question: str, raw: str, scores: Sequence[TokenScore] = ()) -> Answer:
         """The answer checks and citations over a text the model already gave for
         ``question``: what :meth:`ask` returns when the model says ``raw`` (retrieval is
         deterministic, so the passages are the ones the model saw, unless the prompt
@@ -350,16 +301,26 @@ class RagService:
         docs = q.pipeline.snapshot.documents
         hits = q.retrieval.hits
         sources = [citation_for(i + 1, h, docs, cited=False) for i, h in enumerate(hits)]
-        return self._finish(q, raw, sources, hits)
+        return self._finish(q, raw, sources, hits, scores)
 
-    def _finish(self, q: _Question, raw: str, sources: list[Citation], hits: list[Hit]) -> Answer:
-        """Answer checks, then citations."""
+    def _finish(
+        self,
+        q: Question,
+        raw: str,
+        sources: list[Citation],
+        hits: list[Hit],
+        scores: Sequence[TokenScore] = (),
+    ) -> Answer:
+        """Answer checks, then citations; ``scores``: the model's tokens (see Unsure)."""
         parsed = parse_citations(short_answer(raw), len(sources))
         sums = arithmetic.plan(q.question, parsed.text)  # a sum asked for: ragqa adds it up
         parsed = replace(parsed, text=sums.checked) if sums else parsed
         tables = lost_headers(q.pipeline.snapshot.documents, hits)
-        ctx = AnswerContext(q.question, sources, raw, parsed, tables=tables)
+        leads = lead_sentences(q.pipeline.snapshot.documents, hits)
+        ctx = AnswerContext(q.question, sources, raw, parsed, tables, leads, scores)
         withheld = run_checks(self.checks, ctx)
+        q.certainty = ctx.notes.get("certainty")
+        q.tokens = [TokenProbability(text=t.text, probability=t.probability) for t in scores]
         if withheld is not None:
             return q.answer(
                 WITHHELD_ANSWER, withheld.reason, sources, detail=withheld.detail, model_text=raw

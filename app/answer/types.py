@@ -38,6 +38,11 @@ class Citation(BaseModel):
     )
 
 
+class TokenProbability(BaseModel):
+    text: str
+    probability: float
+
+
 class Timings(BaseModel):
     retrieval_ms: float = 0.0
     prompt_tokens: int = 0
@@ -55,7 +60,7 @@ class Answer(BaseModel):
         "answered",
         description="Why the answer is what it is: `answered`; or why it was withheld: "
         "`empty_index`, `weak_retrieval` (retrieval), or the name of the answer check "
-        "that withheld it (`model_refused`, `unsupported`, `not_stated`; see "
+        "that withheld it (`model_refused`, `unsupported`, `unsure`, `not_stated`; see "
         "app/answer/checks.py).",
     )
     detail: str | None = Field(
@@ -79,6 +84,17 @@ class Answer(BaseModel):
         description="The model's own text, before the answer checks (None when the model "
         "was not called). For a withheld answer, the text that was withheld; a stream "
         "sends the same text as its tokens.",
+    )
+    certainty: float | None = Field(
+        None,
+        description="How sure the model was of its claim: the least probability it gave a "
+        "token of the figures and names its answer adds to the question (answer check "
+        "`unsure`). None when the backend cannot say or the answer claims nothing.",
+    )
+    model_tokens: list[TokenProbability] | None = Field(
+        None,
+        description="model_text's tokens, each with the probability the model gave it "
+        "(in-process model only).",
     )
 
 

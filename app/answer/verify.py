@@ -56,6 +56,7 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
+from app.answer.naming import agent_of, heads_of, named, names_nothing, short_forms
 from app.answer.occasion import date_units
 from app.text.sentences import unwrapped_sentences
 from app.text.tables import Headers, row_read
@@ -103,6 +104,7 @@ class Passage:
     heading: str
     text: str
     tables: Headers = ()  # header lines of tables whose rows it holds without them
+    before: str = ""  # its document's sentence just before it
 
 
 @dataclass
@@ -124,6 +126,7 @@ def _candidates(
     figs: list[FigureUse],
     names: set[str],
     words: set[str],
+    lenient: bool = False,
 ) -> list[_Candidate]:
     """Every sentence of the passages, with how far it is about the question and which
     of the answer's units (or what share of its words) it states."""
@@ -132,8 +135,9 @@ def _candidates(
     by_part = [w - kinds for w in map(subject_words, question_parts(question))]
     subjects = [w for w in by_part if w]
     candidates: list[_Candidate] = []
-    heads = _heads(question, asked_names)
-    agent = _agent(question)
+    heads = heads_of(question, asked_names)
+    shorts = short_forms(question, asked_names, _joined(passages)) if lenient else []
+    agent = agent_of(question)
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
     for passage in passages:
@@ -148,35 +152,48 @@ def _candidates(
         own_parts = [subject - title_stems for subject in by_part]
         label_words = whole_words(label.lower())
         for i, s in enumerate(sents):
-            context = s.text
-            if i > 0 and (_REFERS_BACK.match(s.text) or _names_nothing(s, passage.text)):
-                context = f"{sents[i - 1].text} {context}"
+            context = _context(s, sents[i - 1].text if i > 0 else passage.before, passage.text)
             window = _stems(context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             read = label_words | whole_words(context.lower())
             if acronyms:  # "AGM" is named by "the annual general meeting"
                 read |= initials(context) & acronyms
-            named = _named(read, s.text, sents[max(0, i - 2) : i], heads, agent)
+            read |= {w for n, f in shorts if f in read for w in n}
+            found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
             parts = tuple(
-                (len(o & window) / len(o) if o else 1.0) if named and fit else 0.0
+                (len(o & window) / len(o) if o else 1.0) if found and fit else 0.0
                 for o, fit in zip(own_parts, fits, strict=True)
             )
             about = max(
                 (v for v, b in zip(parts, by_part, strict=True) if b),
-                default=float(named and all(fits)),
+                default=float(found and all(fits)),
             )
-            lowered = s.text.lower()
             # a table row is read cell by cell with its header: "20" under "Chargers"
             cells = row_read(passage.text, s.start, passage.tables) or [s.text]
             covered = {u.text for u in figs if any(figure_stated(u, c) for c in cells)}
-            covered |= {n for n in names if n in lowered}
+            covered |= {n for n in names if n in s.text.lower()}
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             candidates.append((s, about, covered, word_share, read_with, share, parts, window))
     return candidates
+
+
+def _joined(passages: Sequence[Passage]) -> str:
+    return "\n".join(p.text for p in passages)
+
+
+def _context(sentence: Sentence, previous: str, text: str) -> str:
+    """The sentence, read with the one before it (``previous``, from the document when the
+    passage opens with it) when it opens with a pronoun or names nothing."""
+    if previous and (
+        _REFERS_BACK.match(sentence.text)
+        or names_nothing(sentence.text, sentence.start, sentence.end, text)
+    ):
+        return f"{previous} {sentence.text}"
+    return sentence.text
 
 
 def check_claim(
@@ -186,6 +203,7 @@ def check_claim(
     *,
     min_subject: float = 0.34,
     min_words: float = 0.6,
+    lenient: bool = False,
 ) -> ClaimCheck:
     """Find the sentence(s) of ``passages`` that state the answer.
 
@@ -193,9 +211,10 @@ def check_claim(
     document's title gives) that a supporting sentence must contain, counting the sentence
     before it when it opens with a pronoun and its section heading; ``min_words``, for
     answers without figures or names, the share of the answer's added words the sentence
-    must contain.
+    must contain. ``lenient``: a firm may be named by its short name (:func:`app.answer.naming.short_forms`),
+    for an answer the model was sure of (:class:`app.answer.checks.ClaimStated`).
     """
-    known = "\n".join(p.text for p in passages)
+    known = _joined(passages)
     figs, names, words = claim_units(answer, question, known)
     # the names the question asks about ("GPT-4", "Sequoia"): a sentence about something
     # else that happens to share the question's common words does not answer it
@@ -207,7 +226,7 @@ def check_claim(
         return ClaimCheck(False, detail=unfit)
     if not units and not words:
         return ClaimCheck(False, detail="the answer adds nothing to the question")
-    candidates = _candidates(passages, question, asked_names, figs, names, words)
+    candidates = _candidates(passages, question, asked_names, figs, names, words, lenient)
     if not candidates:
         return ClaimCheck(False, [], units or sorted(words), "no source text to check against")
     if not units:
@@ -295,56 +314,6 @@ def _date_unstated(
     if any(dates <= c[2] for c in relevant if c[6][dated[0]] >= min_subject):
         return set()
     return dates
-
-
-_AGENT = re.compile(
-    r"\b(?:(?:did|does|do|will|would|has|have|had|can|could)\s+(?:the\s+)?|(?:is|was|were|are)\s+)"
-    r"([A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
-)
-
-
-def _agent(question: str) -> frozenset[str] | None:
-    """The name that acts in the question ("How much did the University of Caddisford
-    invest …", "When did Kellan Foods start …"): a sentence about another one's deed does
-    not answer it. None when a name does not follow the verb ("Which Meta executive said …")
-    or is only a possessive ("What are Meta's models called?")."""
-    m = _AGENT.search(question)
-    if m is None or re.search(r"['’]s?$", m.group(1)):
-        return None
-    return frozenset(w for w in whole_words(m.group(1).lower()) if w != "of")
-
-
-def _heads(question: str, asked_names: list[frozenset[str]]) -> list[tuple[frozenset[str], str]]:
-    """Each name the question asks about with its last word as the question writes it,
-    the noun a text uses for it once named ("Scarrowby Academy": "academy")."""
-    order = {w: i for i, w in enumerate(re.findall(r"[\w-]+", question.lower()))}
-    return [(n, max(n, key=lambda w: order.get(w, -1))) for n in asked_names]
-
-
-def _named(
-    read: set[str],
-    text: str,
-    before: Sequence[Sentence],
-    heads: list[tuple[frozenset[str], str]],
-    agent: frozenset[str] | None,
-) -> bool:
-    """Does the sentence, read with its label and context (``read``), name what the
-    question asks about: one of its names, and the one that acts in it (``agent``) if
-    any? A name also counts when the sentence calls it by its last word ("The academy
-    was designed by …") and one of the two sentences before it names it in full."""
-    present = {n for n, _ in heads if n <= read}
-    said = whole_words(" ".join(s.text for s in before).lower())
-    lowered = text.lower()
-    present |= {n for n, h in heads if n <= said and re.search(rf"\bthe {re.escape(h)}\b", lowered)}
-    if heads and not present:
-        return False
-    return agent is None or agent <= read or agent in present
-
-
-def _names_nothing(sentence: Sentence, text: str) -> bool:
-    """The sentence names nothing: its opening word counts as a name only when the rest
-    of the passage writes it capitalised too."""
-    return not names_in(sentence.text, text[: sentence.start] + text[sentence.end :])
 
 
 def _cover(

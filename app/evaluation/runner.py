@@ -186,6 +186,8 @@ def score_item(
         "detail": answer.get("detail"),
         "model_text": answer.get("model_text"),
         "refusal_probability": answer.get("refusal_probability"),
+        "certainty": answer.get("certainty"),
+        "model_tokens": answer.get("model_tokens"),
         "timings": answer["timings"],
         "citations": [{k: c.get(k) for k in CITATION_FIELDS} for c in answer["citations"]],
         "retrieved": [

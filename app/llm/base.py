@@ -8,7 +8,9 @@ abilities are small protocols of their own, checked with ``isinstance``:
   (``GET /health`` shows it as ``model_server``);
 - :class:`Remote`: generation happens on another machine (``is_remote = True``);
 - :class:`Reconsiders`: the backend can say how sure the model was of the opening of a text
-  it just gave, and what it would most likely have said instead.
+  it just gave, and what it would most likely have said instead;
+- :class:`ScoresTokens`: the backend can say how sure the model was of every token it
+  generated (:mod:`app.llm.token_scores`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from app.llm.token_scores import TokenScore
 
 Message = dict[str, str]
 
@@ -93,6 +97,24 @@ class Reconsiders(Protocol):
     ) -> SecondChoice | None:
         """For ``text``, which the model just gave for ``prompt``: the least likely of the
         tokens of its first ``words`` words, and the model's best other token there."""
+        ...
+
+
+@runtime_checkable
+class ScoresTokens(Protocol):
+    """Optional: :meth:`LLM.stream`, recording each generated token with its probability."""
+
+    def stream_scored(
+        self,
+        prompt: RenderedPrompt,
+        scores: list[TokenScore],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[str]:
+        """As ``stream``; when the generation ends, ``scores`` holds its tokens."""
         ...
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from app.errors import Cancelled, GenerationTimeout, ModelUnavailable
 from app.llm.base import Message, RenderedPrompt, SecondChoice
 from app.llm.chat_format import model_formatter
+from app.llm.token_scores import TokenScore, TokenScorer
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +144,49 @@ class LocalLLM:
         deadline: float | None = None,
     ) -> Iterator[str]:
         """Yield text pieces. The caller must hold the generation gate."""
+        return self._stream(prompt, max_tokens, temperature, cancel, deadline, None)
+
+    def stream_scored(
+        self,
+        prompt: RenderedPrompt,
+        scores: list[TokenScore],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[str]:
+        """As :meth:`stream`; when it ends, ``scores`` holds each generated token with the
+        probability the model gave it (:mod:`app.llm.token_scores`)."""
+        return self._stream(prompt, max_tokens, temperature, cancel, deadline, scores)
+
+    def _stream(
+        self,
+        prompt: RenderedPrompt,
+        max_tokens: int,
+        temperature: float,
+        cancel: threading.Event | None,
+        deadline: float | None,
+        scores: list[TokenScore] | None,
+    ) -> Iterator[str]:
         max_tokens = min(max_tokens, self.n_ctx - len(prompt.tokens))
         if max_tokens < 1:
             raise ValueError("prompt leaves no room to answer")  # the prompt builder prevents it
+        scorer = None
+        if scores is not None:
+            import numpy as np
+            from llama_cpp import StoppingCriteriaList
+
+            llama = self.llama
+            scorer = TokenScorer(
+                lambda: np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)),
+                self._detok,
+                len(prompt.tokens),
+            )
         with self._state_lock:
             chunks = self.llama.create_completion(
                 prompt.tokens,
+                stopping_criteria=None if scorer is None else StoppingCriteriaList([scorer]),
                 max_tokens=max_tokens,
                 temperature=temperature,
                 top_p=1.0 if temperature == 0 else 0.95,
@@ -173,6 +211,8 @@ class LocalLLM:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
+                if scorer is not None and scores is not None:
+                    scores[:] = scorer.finish()
 
     # --- reconsidering ------------------------------------------------------------------
     def second_choice(

@@ -1,0 +1,80 @@
+"""Does a sentence name what the question asks about? The names a question asks about,
+the one that acts in it, the nouns and short names a text calls them by once named.
+Used by :mod:`app.answer.verify`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from app.answer.claims import name_phrases, names_in
+from app.text.words import whole_words
+
+_AGENT = re.compile(
+    r"\b(?:(?:did|does|do|will|would|has|have|had|can|could)\s+(?:the\s+)?|(?:is|was|were|are)\s+)"
+    r"([A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
+)
+
+
+def agent_of(question: str) -> frozenset[str] | None:
+    """The name that acts in the question ("How much did the University of Caddisford
+    invest …", "When did Kellan Foods start …"): a sentence about another one's deed does
+    not answer it. None when a name does not follow the verb ("Which Meta executive said …")
+    or is only a possessive ("What are Meta's models called?")."""
+    m = _AGENT.search(question)
+    if m is None or re.search(r"['’]s?$", m.group(1)):
+        return None
+    return frozenset(w for w in whole_words(m.group(1).lower()) if w != "of")
+
+
+def heads_of(question: str, asked_names: list[frozenset[str]]) -> list[tuple[frozenset[str], str]]:
+    """Each name the question asks about with its last word as the question writes it,
+    the noun a text uses for it once named ("Scarrowby Academy": "academy")."""
+    order = {w: i for i, w in enumerate(re.findall(r"[\w-]+", question.lower()))}
+    return [(n, max(n, key=lambda w: order.get(w, -1))) for n in asked_names]
+
+
+def short_forms(
+    question: str, asked_names: list[frozenset[str]], known: str
+) -> list[tuple[frozenset[str], str]]:
+    """Each name of several words the question asks about, with its first word, when the
+    sources may call it by that word alone ("Corran" for "Corran Telecom"): the sources
+    write that word on its own as a name, and no other name of theirs begins with it
+    ("Sable" is not short for "Sable Silicon" where the sources also name the "Sable S7")."""
+    order = {w: i for i, w in reversed(list(enumerate(re.findall(r"[\w'’-]+", question.lower()))))}
+    theirs = name_phrases(known)
+    out = []
+    for name in asked_names:
+        if len(name) < 2:
+            continue
+        first = min(name, key=lambda w: order.get(w, len(order)))
+        others = [p for p in theirs if first in p and not p <= name]
+        if not others and frozenset({first}) in theirs:
+            out.append((name, first))
+    return out
+
+
+def named(
+    read: set[str],
+    text: str,
+    before: Sequence[str],
+    heads: list[tuple[frozenset[str], str]],
+    agent: frozenset[str] | None,
+) -> bool:
+    """Does the sentence, read with its label and context (``read``), name what the
+    question asks about: one of its names, and the one that acts in it (``agent``) if
+    any? A name also counts when the sentence calls it by its last word ("The academy
+    was designed by …") and one of the two sentences before it names it in full."""
+    present = {n for n, _ in heads if n <= read}
+    said = whole_words(" ".join(before).lower())
+    lowered = text.lower()
+    present |= {n for n, h in heads if n <= said and re.search(rf"\bthe {re.escape(h)}\b", lowered)}
+    if heads and not present:
+        return False
+    return agent is None or agent <= read or agent in present
+
+
+def names_nothing(sentence: str, start: int, end: int, text: str) -> bool:
+    """The sentence (``text[start:end]``) names nothing: its opening word counts as a
+    name only when the rest of the passage writes it capitalised too."""
+    return not names_in(sentence, text[:start] + text[end:])

@@ -1,0 +1,93 @@
+"""How the claim check reads long essays, where the thing a sentence is about was named
+sentences earlier.
+
+- A chunk cut from the middle of a paragraph may open with "It had 61,500 subscribers":
+  that sentence is read with its document's sentence just before the chunk, as a sentence
+  inside a chunk is read with the one before it.
+- An essay names a firm in full once ("Corran Telecom") and then by its first word
+  ("Corran"). The short name counts only for an answer the model was sure of (see
+  tests/test_certainty.py), only when the sources write that word alone as a name, and
+  never when another of their names begins with it ("Sable Silicon", "Sable S7").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answer.checks import AnswerContext, ClaimStated, YearStated
+from app.answer.citations import parse_citations
+from app.answer.types import Citation
+from app.answer.verify import Passage, check_claim
+from app.llm.token_scores import TokenScore
+
+pytestmark = pytest.mark.unit
+
+LEAD = "By the end of 2023 Halbrook Fibre had laid 1,240 kilometres of cable."
+CHUNK = "It had 61,500 subscribers of its own. Take-up was 43% of the homes passed."
+ESSAY = (
+    "Corran Telecom was the state telephone company. Most lines still belonged to Corran, "
+    "which was privatised in 1997. Its chief executive, Ambrose Keetley, refused to build "
+    "fibre there."
+)
+
+
+def test_a_chunk_opening_with_it_is_read_with_the_sentence_before_the_chunk() -> None:
+    q = "How many subscribers of its own did Halbrook Fibre have?"
+    answer = "Halbrook Fibre had 61,500 subscribers of its own [1]."
+    assert not check_claim(answer, q, [Passage(1, "Fibre", "", CHUNK)], min_subject=0.2).stated
+    check = check_claim(answer, q, [Passage(1, "Fibre", "", CHUNK, before=LEAD)], min_subject=0.2)
+    assert check.stated and check.support[0].text.startswith("It had 61,500")
+
+
+def test_the_sentence_before_the_chunk_does_not_name_what_a_named_sentence_is_about() -> None:
+    chunk = "Vellum Cells had 9,000 customers. It sold 2 GWh."
+    q = "How many customers did Halbrook Fibre have?"
+    passage = Passage(1, "Cells", "", chunk, before=LEAD)
+    assert not check_claim("Halbrook Fibre had 9,000 customers [1].", q, [passage]).stated
+
+
+def _ctx(
+    question: str, answer: str, source: str, certainty: float, lead: str = ""
+) -> AnswerContext:
+    cite = Citation(
+        number=1,
+        doc_id="d",
+        title="An essay",
+        source="e.txt",
+        chunk_id="d:0",
+        start=0,
+        end=len(source),
+        text=source,
+        score=0.5,
+    )
+    scores = [TokenScore(w, certainty) for w in answer.split(" ")]
+    scores = [TokenScore(s.text + " ", s.probability) for s in scores]
+    parsed = parse_citations(answer, 1)
+    return AnswerContext(question, [cite], answer, parsed, (), (lead,), scores)
+
+
+def test_a_firm_is_named_by_its_short_name_when_the_model_was_sure() -> None:
+    q = "In what year was Corran Telecom privatised?"
+    answer = "Corran Telecom was privatised in 1997 [1]."
+    check = ClaimStated(0.2, sure=0.9)
+    assert check(_ctx(q, answer, ESSAY, certainty=0.99)) is None
+    assert check(_ctx(q, answer, ESSAY, certainty=0.6)) is not None  # unsure: strict
+    assert ClaimStated(0.2)(_ctx(q, answer, ESSAY, certainty=0.99)) is not None  # off
+
+
+def test_a_short_name_shared_by_two_of_the_sources_names_names_neither() -> None:
+    text = "Sable Silicon designs cores. The Sable S7 came out in 2019. Sable shipped 3.6 billion."
+    q = "How many cores did Sable Silicon ship?"
+    passage = Passage(1, "Cores", "", text)
+    answer = "Sable Silicon shipped 3.6 billion cores [1]."
+    assert not check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
+
+
+def test_the_year_a_chunk_opening_with_it_is_about_comes_from_the_sentence_before() -> None:
+    q = "How many subscribers of its own did Halbrook Fibre have at the end of 2023?"
+    answer = "Halbrook Fibre had 61,500 subscribers of its own [1]."
+    ctx = _ctx(q, answer, CHUNK, certainty=0.99, lead=LEAD)
+    assert ClaimStated(0.2)(ctx) is None
+    assert YearStated()(ctx) is None
+    bare = _ctx(q, answer, CHUNK, certainty=0.99, lead="It grew fast.")
+    assert ClaimStated(0.2)(bare) is not None
