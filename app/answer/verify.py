@@ -56,6 +56,7 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
+from app.answer.mismatch import contradiction
 from app.answer.naming import agent_of, heads_of, named, names_nothing, short_forms
 from app.answer.occasion import date_units
 from app.text.sentences import unwrapped_sentences
@@ -221,7 +222,7 @@ def check_claim(
     # (a name of several words is there only when all its words are)
     asked_names = name_phrases(question)  # its opening word (What, How, At…) never counts
     units = key_units(answer, question, figs, names, " ".join(p.title for p in passages))
-    unfit = wrong_kind(answer, question, figs)
+    unfit = wrong_kind(answer, question, figs) or contradiction(answer, question, figs, names)
     if unfit:
         return ClaimCheck(False, detail=unfit)
     if not units and not words:

@@ -1,0 +1,81 @@
+"""Answers that do not answer the question on their face, whatever the sources say.
+
+A small model asked about something the sources never give still answers, with the
+nearest thing they do give, and its own words then show the swap:
+
+- asked *who*, it names no one the question does not already name ("Who took over from
+  Teodora Vance?" → "Teodora Vance took over from her position …");
+- asked for a person's post *at* one organisation, it gives a post at another ("What is
+  Gideon Thrale's job at HalbrookNet?" → "… an economist at the Pallister Institute");
+- asked how many *of* a whole, it gives a part larger than the whole ("14,000 of
+  Tellurion's 610 contributors");
+- asked for a stake or a share, it gives a count of things ("14,000 paying customers").
+
+Each is read from the question and the answer's first sentence alone, so it holds on any
+text. :func:`contradiction` says which, or "".
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.answer.claims import FigureUse, answer_proper, question_parts
+
+_NAME = r"[A-Z][\w'’&.-]*(?:\s+(?:of\s+|for\s+|&\s+)?[A-Z][\w'’&.-]*)*"
+# "What is X's job at Y", "What does X do at Y", "What position does X hold at Y"
+_POST_AT = re.compile(
+    rf"\b(?:job|role|position|post|title|do|does|work|works)\b.*?\bat\s+(?:the\s+)?({_NAME})"
+)
+_AT = re.compile(rf"\b(?:at|with|for)\s+(?:the\s+)?({_NAME})")
+_PART_OF = re.compile(
+    r"(?<![\w.,$€£¥])(\d[\d,]*(?:\.\d+)?)\s+(?:of|out of)\s+(?:the\s+|its\s+|their\s+|"
+    r"[A-Z][\w'’-]*['’]s?\s+){0,3}(\d[\d,]*(?:\.\d+)?)(?![\d,.]*\s*(?:%|per|thousand|million|"
+    r"billion|trillion|bn|m\b|k\b))"
+)
+_ASKS_SHARE = re.compile(
+    r"\b(?:how (?:big|large) a (?:stake|share)|what (?:[\w-]+ ){0,2}?(?:stake|share|"
+    r"percentage|proportion|fraction))\b",
+    re.I,
+)
+
+
+def contradiction(answer: str, question: str, figs: list[FigureUse], names: set[str]) -> str:
+    """Why the answer, as written, does not answer the question ("" when nothing shows)."""
+    claim = answer_proper(answer, question)
+    one_part = len(question_parts(question)) == 1
+    if one_part and re.match(r"\s*who\b", question, re.I) and not names:
+        return "the question asks who; the answer names no one the question does not"
+    elsewhere = _post_elsewhere(claim, question)
+    if elsewhere:
+        return elsewhere
+    for part, whole in _PART_OF.findall(claim):
+        if _value(part) > _value(whole):
+            return f"the answer gives {part} of {whole}: a part larger than its whole"
+    if one_part and _ASKS_SHARE.search(question) and figs:
+        first = figs[0]
+        if not first.percent and not first.currency and first.unit is not None:
+            return "the question asks for a stake or share; the answer gives a count"
+    return ""
+
+
+def _post_elsewhere(claim: str, question: str) -> str:
+    asked = _POST_AT.search(question)
+    if asked is None:
+        return ""
+    place = _words(asked.group(1))
+    for m in _AT.finditer(claim):
+        given = _words(m.group(1))
+        if given and not given & place and not given <= _words(question):
+            return (
+                f"the question asks about a post at {asked.group(1)}; the answer gives one "
+                f"at {m.group(1)}"
+            )
+    return ""
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in re.findall(r"[\w'’&-]+", name.lower()) if w not in ("of", "for", "&")}
+
+
+def _value(number: str) -> float:
+    return float(number.replace(",", ""))

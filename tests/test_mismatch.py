@@ -1,0 +1,55 @@
+"""Answers that do not answer the question on their face (app/answer/mismatch.py).
+
+Asked about something the sources never give, a small model answers with the nearest
+thing they do give, and its own words show the swap. Each case below is one the bundled
+model wrote for a trap question; each right answer beside it must still pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.answer.claims import claim_units
+from app.answer.mismatch import contradiction
+
+pytestmark = pytest.mark.unit
+
+
+def why(answer: str, question: str) -> str:
+    figs, names, _ = claim_units(answer, question)
+    return contradiction(answer, question, figs, names)
+
+
+def test_asked_who_an_answer_that_names_no_one_new_names_no_one() -> None:
+    q = "Who took over from Teodora Vance as head of HalbrookNet?"
+    assert "asks who" in why("Teodora Vance took over from her position in 2018 [1].", q)
+    assert why("Imre Baptiste took over from Teodora Vance in 2018 [1].", q) == ""
+
+
+def test_a_post_at_another_organisation_is_no_post_at_the_one_asked() -> None:
+    q = "What is Gideon Thrale's job at HalbrookNet?"
+    bad = "Gideon Thrale is an economist at the Pallister Institute, a research centre [1]."
+    assert "Pallister Institute" in why(bad, q)
+    assert why("Gideon Thrale is the chief engineer at HalbrookNet [1].", q) == ""
+    q2 = "What does Miloš Tichý do at Lekora Pharma?"
+    assert why("Miloš Tichý is an analyst at Hradby Investment Bank [1].", q2)
+    assert why("Miloš Tichý is head of quality at Lekora [1].", q2) == ""  # its short name
+
+
+def test_a_part_larger_than_its_whole_is_no_part() -> None:
+    q = "How many of Tellurion's 610 contributors are Halvard employees?"
+    assert "larger than its whole" in why("14,000 of Tellurion's 610 contributors [1].", q)
+    assert why("140 of Tellurion's 610 contributors work for Halvard [1].", q) == ""
+    # scales, shares and rates are not parts of a count
+    assert why("3.6 billion of the 11 billion cores were Sable designs [1].", q) == ""
+    assert why("80% of the 20 staff are engineers [1].", "What share are engineers?") == ""
+    assert why("$5 million of the $3 billion budget [1].", "How much went to roads?") == ""
+
+
+def test_a_stake_or_share_is_not_answered_with_a_count_of_things() -> None:
+    q = "How big a stake does Halvard hold in Orrery Labs?"
+    assert "stake or share" in why("Halvard held about 14,000 paying customers [1].", q)
+    assert why("Halvard holds 12% of Orrery Labs [1].", q) == ""
+    assert why("Halvard holds a $40 million stake [1].", q) == ""
+    share = "What proportion of HalbrookNet's revenue comes from business customers?"
+    assert why("18% of HalbrookNet's revenue comes from business customers [1].", share) == ""
