@@ -91,3 +91,41 @@ def test_the_year_a_chunk_opening_with_it_is_about_comes_from_the_sentence_befor
     assert YearStated()(ctx) is None
     bare = _ctx(q, answer, CHUNK, certainty=0.99, lead="It grew fast.")
     assert ClaimStated(0.2)(bare) is not None
+
+
+ORRERY = (
+    "In 2013 Sandqvist and Farrelly founded Orrery Labs to sell support. The company raised "
+    "a Series A of $12 million in 2014, led by Fenwick Row Ventures. In 2017 it launched "
+    "Orrery Cloud, and in July 2019 it raised a Series C at a valuation of $1.1 billion."
+)
+
+
+def test_a_sure_answer_is_read_back_through_the_company_and_a_fronted_it() -> None:
+    q = "At what valuation did Orrery Labs raise its Series C?"
+    answer = "Orrery Labs raised its Series C at a valuation of $1.1 billion [1]."
+    passage = Passage(1, "Databases", "", ORRERY)
+    assert not check_claim(answer, q, [passage], min_subject=0.2).stated
+    assert check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
+
+
+def test_a_person_is_named_by_a_surname_the_sources_use_alone() -> None:
+    text = (
+        "Benedikt Sandqvist ran the firm for years. By 2022 the board of Orrery Labs wanted "
+        "a change: Sandqvist stepped down as chief executive and was replaced by Marguerite "
+        "Osei-Tanner."
+    )
+    q = "Who took over from Benedikt Sandqvist as chief executive of Orrery Labs?"
+    answer = "Marguerite Osei-Tanner took over from Benedikt Sandqvist [1]."
+    passage = Passage(1, "Databases", "", text)
+    assert check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
+
+
+def test_the_fund_written_with_a_capital_is_the_fund_asked_about() -> None:
+    text = "Prices fell. In 2023 the Fund spent only 410 million osmarks on corvalidine."
+    q = "How much did the National Health Insurance Fund spend on corvalidine in 2023?"
+    answer = "The National Health Insurance Fund spent 410 million osmarks in 2023 [1]."
+    passage = Passage(1, "Generic drugs", "", text)
+    assert not check_claim(answer, q, [passage], min_subject=0.2).stated
+    assert check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
+    lower = Passage(1, "Generic drugs", "", text.replace("the Fund", "the fund"))
+    assert not check_claim(answer, q, [lower], min_subject=0.2, lenient=True).stated

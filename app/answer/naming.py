@@ -37,20 +37,22 @@ def heads_of(question: str, asked_names: list[frozenset[str]]) -> list[tuple[fro
 def short_forms(
     question: str, asked_names: list[frozenset[str]], known: str
 ) -> list[tuple[frozenset[str], str]]:
-    """Each name of several words the question asks about, with its first word, when the
-    sources may call it by that word alone ("Corran" for "Corran Telecom"): the sources
-    write that word on its own as a name, and no other name of theirs begins with it
-    ("Sable" is not short for "Sable Silicon" where the sources also name the "Sable S7")."""
+    """Each name of several words the question asks about, with its first or last word,
+    when the sources may call it by that word alone ("Corran" for "Corran Telecom",
+    "Sandqvist" for "Benedikt Sandqvist"): the sources write that word on its own as a
+    name, and no other name of theirs holds it ("Sable" is not short for "Sable Silicon"
+    where the sources also name the "Sable S7")."""
     order = {w: i for i, w in reversed(list(enumerate(re.findall(r"[\w'’-]+", question.lower()))))}
     theirs = name_phrases(known)
     out = []
     for name in asked_names:
         if len(name) < 2:
             continue
-        first = min(name, key=lambda w: order.get(w, len(order)))
-        others = [p for p in theirs if first in p and not p <= name]
-        if not others and frozenset({first}) in theirs:
-            out.append((name, first))
+        ends = sorted(name, key=lambda w: order.get(w, len(order)))
+        for word in {ends[0], ends[-1]}:
+            others = [p for p in theirs if word in p and not p <= name]
+            if not others and frozenset({word}) in theirs:
+                out.append((name, word))
     return out
 
 

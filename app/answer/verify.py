@@ -70,6 +70,15 @@ _REFERS_BACK = re.compile(
     r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
 )
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
+# a pronoun after an opening phrase: "In July 2019 it raised …", "By 2020 its revenue …"
+# or a thing the text named before, called by its kind: "The company raised …"
+_FRONTED = re.compile(
+    r"(?:(?:in|on|by|at|from|since|after|before|during|until|then|later|today)\b[^,.;]{0,40}?"
+    r",?\s+(?:it|its|they|their|he|she|his|her)\b"
+    r"|the (?:company|firm|group|business|start-up|startup|network|bank|fund|maker|lab|project"
+    r"|city|council|operator|insurer|carrier|developer|university|charity|club|school)\b)",
+    re.I,
+)
 _DESCRIBES = re.compile(
     r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where"
     r"|\w+ed by|\w+ing the)\b",
@@ -153,14 +162,11 @@ def _candidates(
         own_parts = [subject - title_stems for subject in by_part]
         label_words = whole_words(label.lower())
         for i, s in enumerate(sents):
-            context = _context(s, sents[i - 1].text if i > 0 else passage.before, passage.text)
+            context = _context(sents, i, passage.before, passage.text, lenient)
             window = _stems(context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
-            read = label_words | whole_words(context.lower())
-            if acronyms:  # "AGM" is named by "the annual general meeting"
-                read |= initials(context) & acronyms
-            read |= {w for n, f in shorts if f in read for w in n}
+            read = _read(label_words, context, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
@@ -182,19 +188,44 @@ def _candidates(
     return candidates
 
 
+def _read(
+    label_words: set[str],
+    context: str,
+    acronyms: set[str],
+    shorts: list[tuple[frozenset[str], str]],
+    defined: list[tuple[frozenset[str], str]],
+) -> set[str]:
+    """The words a sentence is read with: its label's and its context's, the names an
+    acronym stands for ("AGM": the annual general meeting), a name its short form stands
+    for ("Corran"), and one its capitalised last word stands for ("the Fund")."""
+    read = label_words | whole_words(context.lower())
+    if acronyms:
+        read |= initials(context) & acronyms
+    read |= {w for n, f in shorts if f in read for w in n}
+    return read | {w for n, h in defined if f"the {h.capitalize()}" in context for w in n}
+
+
 def _joined(passages: Sequence[Passage]) -> str:
     return "\n".join(p.text for p in passages)
 
 
-def _context(sentence: Sentence, previous: str, text: str) -> str:
-    """The sentence, read with the one before it (``previous``, from the document when the
-    passage opens with it) when it opens with a pronoun or names nothing."""
-    if previous and (
-        _REFERS_BACK.match(sentence.text)
-        or names_nothing(sentence.text, sentence.start, sentence.end, text)
-    ):
-        return f"{previous} {sentence.text}"
-    return sentence.text
+def _context(sents: list[Sentence], i: int, before: str, text: str, lenient: bool) -> str:
+    """Sentence ``i``, read with the one before it (``before``, from the document, when
+    the passage opens with it) when it opens with a pronoun or names nothing. ``lenient``:
+    also when a pronoun follows an opening phrase ("In 2019 it raised …"), and back
+    through up to three such sentences ("It … It … Its …")."""
+    parts, k = [sents[i].text], i
+    for _ in range(3 if lenient else 1):
+        s = sents[k]
+        refers = _REFERS_BACK.match(s.text) or names_nothing(s.text, s.start, s.end, text)
+        previous = sents[k - 1].text if k > 0 else before
+        if not previous or not (refers or (lenient and _FRONTED.match(s.text))):
+            break
+        parts.insert(0, previous)
+        if k == 0:
+            break
+        k -= 1
+    return " ".join(parts)
 
 
 def check_claim(
