@@ -56,8 +56,18 @@ def main() -> int:
     out = args.run / "summary-rescored.json"
     out.write_text(json.dumps({"rules": "app/evaluation as of this commit", **summary}, indent=1))
     overall = summary["overall"]
-    for key in ("n", "accuracy", "exact_match", "f1", "refusal_correct", "false_refusal",
-                "citation_precision", "sentence_citation_precision", "hit@5", "total_ms_p50"):
+    for key in (
+        "n",
+        "accuracy",
+        "exact_match",
+        "f1",
+        "refusal_correct",
+        "false_refusal",
+        "citation_precision",
+        "sentence_citation_precision",
+        "hit@5",
+        "total_ms_p50",
+    ):
         print(f"{key:30} {overall.get(key)}")
     print(f"wrote {out}")
     return 0

@@ -35,14 +35,16 @@ def test_a_chunk_opening_with_it_is_read_with_the_sentence_before_the_chunk() ->
     q = "How many subscribers of its own did Halbrook Fibre have?"
     answer = "Halbrook Fibre had 61,500 subscribers of its own [1]."
     assert not check_claim(answer, q, [Passage(1, "Fibre", "", CHUNK)], min_subject=0.2).stated
-    check = check_claim(answer, q, [Passage(1, "Fibre", "", CHUNK, before=LEAD)], min_subject=0.2)
+    check = check_claim(
+        answer, q, [Passage(1, "Fibre", "", CHUNK, before=(LEAD,))], min_subject=0.2
+    )
     assert check.stated and check.support[0].text.startswith("It had 61,500")
 
 
 def test_the_sentence_before_the_chunk_does_not_name_what_a_named_sentence_is_about() -> None:
     chunk = "Vellum Cells had 9,000 customers. It sold 2 GWh."
     q = "How many customers did Halbrook Fibre have?"
-    passage = Passage(1, "Cells", "", chunk, before=LEAD)
+    passage = Passage(1, "Cells", "", chunk, before=(LEAD,))
     assert not check_claim("Halbrook Fibre had 9,000 customers [1].", q, [passage]).stated
 
 
@@ -63,7 +65,7 @@ def _ctx(
     scores = [TokenScore(w, certainty) for w in answer.split(" ")]
     scores = [TokenScore(s.text + " ", s.probability) for s in scores]
     parsed = parse_citations(answer, 1)
-    return AnswerContext(question, [cite], answer, parsed, (), (lead,), scores)
+    return AnswerContext(question, [cite], answer, parsed, (), ((lead,),), scores)
 
 
 def test_a_firm_is_named_by_its_short_name_when_the_model_was_sure() -> None:

@@ -657,8 +657,10 @@ def test_a_post_asked_for_a_person_must_be_given_to_that_person() -> None:
     q = "What is Priya Okonjo-Hale's job at Larkworks?"
     wrong = check_claim("She is the chief operating officer [1].", q, [firm], min_subject=0.2)
     assert not wrong.stated
-    right = check_claim("She is an analyst at Marlowe Insight [1].", q, [firm], min_subject=0.2)
-    assert right.stated
+    # her post is at another firm: the question asks about one she does not hold there
+    # (app/answer/mismatch.py), so this is no answer to it either
+    elsewhere = check_claim("She is an analyst at Marlowe Insight [1].", q, [firm], min_subject=0.2)
+    assert not elsewhere.stated and "Marlowe Insight" in elsewhere.detail
 
 
 def test_a_name_run_that_holds_an_asked_name_still_makes_the_claim() -> None:

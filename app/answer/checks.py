@@ -42,7 +42,7 @@ class AnswerContext:
     # per source, the header lines of tables whose rows it holds without them
     tables: Sequence[Headers] = ()
     # per source, the sentence of its document just before it (``citing.lead_sentences``)
-    leads: Sequence[str] = ()
+    leads: Sequence[tuple[str, ...]] = ()
     # each token of ``raw`` with the probability the model gave it (empty when the
     # backend cannot say: :class:`app.llm.base.ScoresTokens`)
     scores: Sequence[TokenScore] = ()
@@ -145,7 +145,7 @@ class ClaimStated:
                 s.heading or "",
                 s.text,
                 ctx.tables[i] if i < len(ctx.tables) else (),
-                ctx.leads[i] if i < len(ctx.leads) else "",
+                ctx.leads[i] if i < len(ctx.leads) else (),
             )
             for i, s in enumerate(ctx.sources)
         ]
@@ -223,13 +223,13 @@ class YearStated:
 
 
 def _setting(
-    sentence: Sentence, sources: Sequence[Citation], leads: Sequence[str]
+    sentence: Sentence, sources: Sequence[Citation], leads: Sequence[tuple[str, ...]]
 ) -> Setting | None:
     at_source = next((i for i, s in enumerate(sources) if s.number == sentence.source), None)
     if at_source is None:
         return None
     source = sources[at_source]
-    lead = leads[at_source] if at_source < len(leads) else ""
+    lead = leads[at_source][-1] if at_source < len(leads) and leads[at_source] else ""
     sentences = split_sentences(source.number, source.text)
     at = next((i for i, s in enumerate(sentences) if s.start == sentence.start), 0)
     return Setting(

@@ -50,16 +50,18 @@ def lost_headers(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -
     return out
 
 
-def lead_sentences(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -> list[str]:
-    """For each hit, the sentence of its document just before its chunk: a chunk that
-    opens with "It had 61,500 subscribers …" is read with the sentence that says what
-    "it" is, as a sentence inside a chunk is read with the one before it."""
-    out: list[str] = []
+def lead_sentences(
+    documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]
+) -> list[tuple[str, ...]]:
+    """For each hit, the (up to three) sentences of its document just before its chunk:
+    a chunk that opens with "It had 61,500 subscribers …" is read with the sentence that
+    says what "it" is, as a sentence inside a chunk is read with the one before it."""
+    out: list[tuple[str, ...]] = []
     for h in hits:
         doc = documents.get(h.chunk.doc_id)
         start = h.chunk.start
-        before = unwrapped_sentences(doc.text[max(0, start - 800) : start]) if doc else []
-        out.append(before[-1].text if before else "")
+        before = unwrapped_sentences(doc.text[max(0, start - 1500) : start]) if doc else []
+        out.append(tuple(s.text for s in before[1:][-3:]))  # the first may be cut
     return out
 
 

@@ -114,7 +114,7 @@ class Passage:
     heading: str
     text: str
     tables: Headers = ()  # header lines of tables whose rows it holds without them
-    before: str = ""  # its document's sentence just before it
+    before: tuple[str, ...] = ()  # its document's sentences just before it (up to three)
 
 
 @dataclass
@@ -209,22 +209,30 @@ def _joined(passages: Sequence[Passage]) -> str:
     return "\n".join(p.text for p in passages)
 
 
-def _context(sents: list[Sentence], i: int, before: str, text: str, lenient: bool) -> str:
-    """Sentence ``i``, read with the one before it (``before``, from the document, when
-    the passage opens with it) when it opens with a pronoun or names nothing. ``lenient``:
-    also when a pronoun follows an opening phrase ("In 2019 it raised …"), and back
-    through up to three such sentences ("It … It … Its …")."""
-    parts, k = [sents[i].text], i
+def _context(
+    sents: list[Sentence], i: int, before: tuple[str, ...], text: str, lenient: bool
+) -> str:
+    """Sentence ``i``, read with the one before it (from ``before``, the document's
+    sentences before the passage, when the passage opens with it) when it opens with a
+    pronoun or names nothing. ``lenient``: also when a pronoun follows an opening phrase
+    ("In July 2019 it raised …") or it calls a thing by its kind ("The company …"), and
+    back through up to three such sentences ("It … It … Its …")."""
+    texts = [*before, *(s.text for s in sents)]
+    j = len(before) + i
+    parts = [texts[j]]
     for _ in range(3 if lenient else 1):
-        s = sents[k]
-        refers = _REFERS_BACK.match(s.text) or names_nothing(s.text, s.start, s.end, text)
-        previous = sents[k - 1].text if k > 0 else before
-        if not previous or not (refers or (lenient and _FRONTED.match(s.text))):
+        here, k = texts[j], j - len(before)
+        nothing = (
+            names_nothing(here, sents[k].start, sents[k].end, text)
+            if k >= 0
+            else not names_in(here)
+        )
+        if j == 0 or not (
+            _REFERS_BACK.match(here) or nothing or (lenient and _FRONTED.match(here))
+        ):
             break
-        parts.insert(0, previous)
-        if k == 0:
-            break
-        k -= 1
+        j -= 1
+        parts.insert(0, texts[j])
     return " ".join(parts)
 
 
