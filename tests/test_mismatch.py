@@ -34,6 +34,9 @@ def test_a_post_at_another_organisation_is_no_post_at_the_one_asked() -> None:
     q2 = "What does Miloš Tichý do at Lekora Pharma?"
     assert why("Miloš Tichý is an analyst at Hradby Investment Bank [1].", q2)
     assert why("Miloš Tichý is head of quality at Lekora [1].", q2) == ""  # its short name
+    # the post at the place asked, then a past one elsewhere: no contradiction
+    q3 = "What is Arthur Mensch's role at Mistral AI?"
+    assert why("He is chief executive of Mistral AI, who worked at Google DeepMind [1].", q3) == ""
 
 
 def test_a_part_larger_than_its_whole_is_no_part() -> None:

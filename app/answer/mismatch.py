@@ -63,13 +63,15 @@ def _post_elsewhere(claim: str, question: str) -> str:
     if asked is None:
         return ""
     place = _words(asked.group(1))
-    for m in _AT.finditer(claim):
-        given = _words(m.group(1))
-        if given and not given & place and not given <= _words(question):
-            return (
-                f"the question asks about a post at {asked.group(1)}; the answer gives one "
-                f"at {m.group(1)}"
-            )
+    m = _AT.search(claim)  # the first place the answer puts the post
+    if m is None or place & _words(claim[: m.start()]):
+        return ""  # "… the CEO of Mistral AI, who worked at DeepMind": asked place first
+    given = _words(m.group(1))
+    if given and not given & place and not given <= _words(question):
+        return (
+            f"the question asks about a post at {asked.group(1)}; the answer gives one "
+            f"at {m.group(1)}"
+        )
     return ""
 
 
