@@ -2,8 +2,9 @@
 sentences earlier.
 
 - A chunk cut from the middle of a paragraph may open with "It had 61,500 subscribers":
-  that sentence is read with its document's sentence just before the chunk, as a sentence
-  inside a chunk is read with the one before it.
+  for an answer the model was sure of, that sentence is read with its document's
+  sentences just before the chunk, as a sentence inside a chunk is read with the one
+  before it.
 - An essay names a firm in full once ("Corran Telecom") and then by its first word
   ("Corran"). The short name counts only for an answer the model was sure of (see
   tests/test_certainty.py), only when the sources write that word alone as a name, and
@@ -34,11 +35,14 @@ ESSAY = (
 def test_a_chunk_opening_with_it_is_read_with_the_sentence_before_the_chunk() -> None:
     q = "How many subscribers of its own did Halbrook Fibre have?"
     answer = "Halbrook Fibre had 61,500 subscribers of its own [1]."
-    assert not check_claim(answer, q, [Passage(1, "Fibre", "", CHUNK)], min_subject=0.2).stated
-    check = check_claim(
-        answer, q, [Passage(1, "Fibre", "", CHUNK, before=(LEAD,))], min_subject=0.2
-    )
+    led = Passage(1, "Fibre", "", CHUNK, before=(LEAD,))
+    bare = Passage(1, "Fibre", "", CHUNK)
+    assert not check_claim(answer, q, [bare], min_subject=0.2, lenient=True).stated
+    check = check_claim(answer, q, [led], min_subject=0.2, lenient=True)
     assert check.stated and check.support[0].text.startswith("It had 61,500")
+    # read strictly, the sentences before the chunk do not count (they let a trap of the
+    # first held-out set through: docs/EVALUATION.md)
+    assert not check_claim(answer, q, [led], min_subject=0.2).stated
 
 
 def test_the_sentence_before_the_chunk_does_not_name_what_a_named_sentence_is_about() -> None:
@@ -89,10 +93,10 @@ def test_the_year_a_chunk_opening_with_it_is_about_comes_from_the_sentence_befor
     q = "How many subscribers of its own did Halbrook Fibre have at the end of 2023?"
     answer = "Halbrook Fibre had 61,500 subscribers of its own [1]."
     ctx = _ctx(q, answer, CHUNK, certainty=0.99, lead=LEAD)
-    assert ClaimStated(0.2)(ctx) is None
+    assert ClaimStated(0.2, sure=0.9)(ctx) is None
     assert YearStated()(ctx) is None
     bare = _ctx(q, answer, CHUNK, certainty=0.99, lead="It grew fast.")
-    assert ClaimStated(0.2)(bare) is not None
+    assert ClaimStated(0.2, sure=0.9)(bare) is not None
 
 
 ORRERY = (

