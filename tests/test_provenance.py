@@ -78,12 +78,14 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-agent.json"  # main and today's code, one run, quiet
-NOW = "docs/eval/dev-agent/summary.json"
+SIDE = "bench/results/compare-dev-s29.json"  # main and today's code, one run, quiet
+NOW = "docs/eval/dev-s29/summary.json"  # a full run with token probabilities
 HELDOUT = "docs/eval/heldout-rows/summary.json"  # heldout-agent's texts, today's checks
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-run/summary.json"  # a full run at e3d5a3f
-HELDOUT3_NOW = "docs/eval/heldout3-now/summary.json"
+HELDOUT3_NOW = "docs/eval/heldout3-s29-now/summary.json"  # heldout3-s29, final checks
+DEV5 = "docs/eval/dev5-first/summary.json"
+DEV5_NOW = "docs/eval/dev5-now/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
@@ -107,7 +109,12 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (HELDOUT3, "overall.n", lambda v: f"holds {v:.0f} questions over three long essays"),
     (HELDOUT3, "overall.accuracy", lambda v: f"answer accuracy {v:.3f} and refusal accuracy 0.520"),
     (HELDOUT3, "overall.refusal_correct", lambda v: f"refusal accuracy {v:.3f} on its first run"),
-    (HELDOUT3_NOW, "overall.accuracy", lambda v: f"({v:.3f} and 0.520 with today's checks)"),
+    (HELDOUT3_NOW, "overall.accuracy", lambda v: f"({v:.3f} and"),
+    (HELDOUT3_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} with today's checks)"),
+    (DEV5, "overall.accuracy", lambda v: f"dev5 scored {v:.3f} and"),
+    (DEV5, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run"),
+    (DEV5_NOW, "overall.accuracy", lambda v: f"{v:.3f} and"),
+    (DEV5_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it"),
     (DEV4, "overall.accuracy", lambda v: f"same form ({v:.3f} and"),
     (DEV4, "overall.refusal_correct", lambda v: f"and {v:.3f} there)"),
     (SIDE, "summary.new.mean_prompt_tokens", lambda v: f"{v:,.0f} prompt tokens (mean)"),
