@@ -525,7 +525,7 @@ def test_an_answer_given_after_a_doubted_refusal_says_so(page: Any) -> None:
         answer = {
             "question": "q", "answer": "It sails at six [1].", "answerable": True,
             "reason": "answered", "citations": [source], "sources": [source], "model": "m",
-            "refusal_probability": probability,
+            "refusal_probability": probability, "certainty": probability and 0.97,
         }  # fmt: skip
         events = [
             ("sources", [source]),
@@ -541,11 +541,13 @@ def test_an_answer_given_after_a_doubted_refusal_says_so(page: Any) -> None:
         ask(page, "When does the ferry sail?")
         answer = wait_answer(page, n, timeout=10_000)
         line = answer.locator(".reconsidered-line")
+        sure = answer.locator(".certainty-line")  # the model's certainty of its claim
         if probability is None:
-            assert line.count() == 0
+            assert line.count() == 0 and sure.count() == 0
         else:
             assert "first leaned towards saying the sources do not answer" in line.inner_text()
             assert "0.43" in line.inner_text()
+            assert "certainty of its claim: 0.97" in sure.inner_text()
         page.unroute("**/api/ask/stream")
 
 

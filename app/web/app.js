@@ -343,6 +343,12 @@
         if (citations.some((c) => c.inferred)) line.append("— attached by similarity");
         turn.extraEl.append(line);
       }
+      if (result.certainty != null) {
+        const c = Number(result.certainty).toFixed(2);
+        turn.extraEl.append(
+          h("p", { class: "certainty-line", text: `The model's certainty of its claim: ${c} (the least probability it gave a word of the figures and names it answered with; a sure model can still be wrong).` }),
+        );
+      }
       if (result.refusal_probability != null) {
         const p = Number(result.refusal_probability).toFixed(2);
         turn.extraEl.append(
