@@ -1,12 +1,11 @@
 """Probe: how sure was the model of the words that make its claim?
 
-Replays a finished eval run: for each question the model answered, the same prompt (the
-run's retrieved passages) and then the model's own text, one token at a time, reading the
-probability the model gave each of its tokens. Printed per question, beside whether the
-answer was right, wrong or a trap: the least probability over the tokens of the claim's
-figures and names (:func:`app.answer.claims.claim_units`), over the answer's first
-sentence, and the mean log-probability. A trap answered from a figure the sources give
-for something else may be a figure the model was less sure of.
+Replays a finished eval run made before answers kept their tokens: for each question the
+model answered, the same prompt (retrieved again: rows keep no retrieved list for traps)
+and then the model's own text, one token at a time, reading the probability the model gave
+each token. Printed per question, beside whether the answer was right, wrong or a trap:
+its ``certainty`` as :class:`app.answer.checks.Unsure` computes it and its
+``model_tokens``, which ``scripts/replay_checks.py --tokens`` reads.
 
     python scripts/probe_confidence.py docs/eval/dev4-first/results.jsonl --index IDX > out.jsonl
 """
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -26,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.llm.local import LocalLLM  # noqa: E402
+from app.llm.token_scores import TokenScore, least_sure  # noqa: E402
 
 
 def token_probabilities(llm: LocalLLM, prompt: list[int], tokens: list[int]) -> list[float]:
@@ -51,16 +50,6 @@ def token_probabilities(llm: LocalLLM, prompt: list[int], tokens: list[int]) -> 
     return out
 
 
-def spans_of(text: str, needles: set[str]) -> list[tuple[int, int]]:
-    low = text.lower()
-    spans = []
-    for n in needles:
-        i = low.find(n.lower())
-        if i >= 0:
-            spans.append((i, i + len(n)))
-    return spans
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("results", type=Path)
@@ -78,13 +67,10 @@ def main() -> int:
     assert isinstance(llm, LocalLLM)
     service = RagService(settings, llm=llm)
     service.open_index()
-    refusal = service.settings.refusal_text if hasattr(service.settings, "refusal_text") else ""
     for line in args.results.read_text("utf-8").splitlines():
         row = json.loads(line)
         text = row.get("model_text") or ""
         if not text.strip() or row.get("reason") in {"model_refused", "weak_retrieval"}:
-            continue
-        if refusal and text.strip() == refusal:
             continue
         # the run's own retrieval, again (rows keep no retrieved list for traps)
         retrieval = service.index.retrieval.run(row["question"], args.top_k, None)
@@ -99,21 +85,10 @@ def main() -> int:
         t0 = time.perf_counter()
         tokens = llm.tokenize(text)
         probs = token_probabilities(llm, rendered.tokens, tokens)
+        scores = [TokenScore(llm._detok([t]), p) for t, p in zip(tokens, probs, strict=True)]
         known = "\n".join(s.text for s in built.sources)
-        figs, names, _ = claim_units(text, row["question"], known)
-        units = {u.text for u in figs} | names
-        spans = spans_of(text, units)
-        # character offsets of each token, to find the tokens of each unit
-        pos, claim_p = 0, []
-        first_end = next((i for i, ch in enumerate(text) if ch in ".\n" and i > 10), len(text))
-        first_p = []
-        for tok, p in zip(tokens, probs, strict=True):
-            piece = llm._detok([tok])
-            start, pos = pos, pos + len(piece)
-            if any(start < b and pos > a for a, b in spans):
-                claim_p.append(p)
-            if start < first_end:
-                first_p.append(p)
+        figs, names, words = claim_units(text, row["question"], known)
+        claims = [u.text for u in figs] + sorted(names) + sorted(words)  # as checks.Unsure
         kind = (
             "trap"
             if row["type"] == "unanswerable"
@@ -126,18 +101,10 @@ def main() -> int:
                     "kind": kind,
                     "shown": row["answerable_pred"],
                     "reason": row["reason"],
-                    "claim_min": round(min(claim_p), 4) if claim_p else None,
-                    "claim_mean_lp": round(sum(map(math.log, claim_p)) / len(claim_p), 4)
-                    if claim_p
-                    else None,
-                    "first_min": round(min(first_p), 4) if first_p else None,
-                    "mean_lp": round(sum(math.log(max(p, 1e-12)) for p in probs) / len(probs), 4)
-                    if probs
-                    else None,
-                    "units": sorted(units),
+                    "certainty": least_sure(scores, claims),
+                    "claims": claims,
                     "model_tokens": [
-                        {"text": llm._detok([t]), "probability": round(p, 5)}
-                        for t, p in zip(tokens, probs, strict=True)
+                        {"text": t.text, "probability": round(t.probability, 5)} for t in scores
                     ],
                     "s": round(time.perf_counter() - t0, 1),
                 }

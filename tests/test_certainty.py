@@ -12,15 +12,24 @@ with scores written out by hand.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 import pytest
 
 from app.answer.checks import AnswerContext, Unsure
-from app.answer.citations import parse_citations
-from app.answer.types import Citation
+from app.answer.gate import GenerationGate
+from app.answer.generation import Reconsidering, generate
+from app.answer.prompt import REFUSAL
+from app.answer.types import Timings
+from app.llm.base import RenderedPrompt
 from app.llm.local import LocalLLM
 from app.llm.model_files import tiny_model_path
 from app.llm.token_scores import TokenScore, TokenScorer, least_sure
+from tests.support import answer_context, one_source
+from tests.test_reconsider import PROMPT, REFUSAL_PIECES, UNSURE, ScriptedModel
 
 PASSAGE = "Vellum raised 3.4 billion dukats in 2023. Arkon charges 2,140 dukats per kWh."
 
@@ -84,18 +93,8 @@ def test_each_token_gets_the_probability_of_the_row_it_was_taken_from() -> None:
 
 
 def _ctx(answer: str, scores: list[TokenScore], question: str) -> AnswerContext:
-    source = Citation(
-        number=1,
-        doc_id="d",
-        title="Batteries",
-        source="b.txt",
-        chunk_id="d:0",
-        start=0,
-        end=len(PASSAGE),
-        text=PASSAGE,
-        score=0.5,
-    )
-    return AnswerContext(question, [source], answer, parse_citations(answer, 1), scores=scores)
+    ctx = answer_context(question, [one_source(PASSAGE, "Batteries")], answer)
+    return replace(ctx, scores=scores)
 
 
 def _spelled(text: str, unsure_of: str, p: float) -> list[TokenScore]:
@@ -167,3 +166,38 @@ def test_plain_streaming_is_unchanged_by_scoring(tiny: LocalLLM) -> None:
     plain = "".join(tiny.stream(prompt, max_tokens=12))
     scores: list[TokenScore] = []
     assert "".join(tiny.stream_scored(prompt, scores, max_tokens=12)) == plain
+
+
+# --- a reconsidered refusal -------------------------------------------------------------
+
+
+class ScoredScript(ScriptedModel):
+    """The scripted model of tests/test_reconsider.py, scoring each piece it says at 0.9."""
+
+    def stream_scored(
+        self, prompt: RenderedPrompt, scores: list[TokenScore], **kw: Any
+    ) -> Iterator[str]:
+        for piece in self.stream(prompt, **kw):
+            scores.append(TokenScore(piece, 0.9))
+            yield piece
+
+
+def _scored(model: ScoredScript) -> list[TokenScore]:
+    scores: list[TokenScore] = []
+    pieces = generate(
+        model, PROMPT, GenerationGate(), Timings(), max_tokens=64, temperature=0.0,
+        timeout=30.0, reconsider=Reconsidering(REFUSAL, 0.5), scores=scores,
+    )  # fmt: skip
+    list(pieces)
+    return scores
+
+
+def test_a_reconsidered_opening_counts_at_its_own_probability() -> None:
+    scores = _scored(ScoredScript(REFUSAL_PIECES, UNSURE, " to [1], six."))
+    # the refusal's own tokens are dropped; the second choice keeps its probability
+    assert scores == [TokenScore("According", 0.43), TokenScore(" to [1], six.", 0.9)]
+
+
+def test_an_answer_given_at_once_keeps_its_own_scores() -> None:
+    scores = _scored(ScoredScript(["According", " to [1], six."], UNSURE))
+    assert scores == [TokenScore("According", 0.9), TokenScore(" to [1], six.", 0.9)]

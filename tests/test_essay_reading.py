@@ -13,13 +13,14 @@ sentences earlier.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.answer.checks import AnswerContext, ClaimStated, YearStated
-from app.answer.citations import parse_citations
-from app.answer.types import Citation
 from app.answer.verify import Passage, check_claim
 from app.llm.token_scores import TokenScore
+from tests.support import answer_context, one_source
 
 pytestmark = pytest.mark.unit
 
@@ -49,27 +50,18 @@ def test_the_sentence_before_the_chunk_does_not_name_what_a_named_sentence_is_ab
     chunk = "Vellum Cells had 9,000 customers. It sold 2 GWh."
     q = "How many customers did Halbrook Fibre have?"
     passage = Passage(1, "Cells", "", chunk, before=(LEAD,))
-    assert not check_claim("Halbrook Fibre had 9,000 customers [1].", q, [passage]).stated
+    answer = "Halbrook Fibre had 9,000 customers [1]."
+    assert not check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
 
 
 def _ctx(
     question: str, answer: str, source: str, certainty: float, lead: str = ""
 ) -> AnswerContext:
-    cite = Citation(
-        number=1,
-        doc_id="d",
-        title="An essay",
-        source="e.txt",
-        chunk_id="d:0",
-        start=0,
-        end=len(source),
-        text=source,
-        score=0.5,
-    )
-    scores = [TokenScore(w, certainty) for w in answer.split(" ")]
-    scores = [TokenScore(s.text + " ", s.probability) for s in scores]
-    parsed = parse_citations(answer, 1)
-    return AnswerContext(question, [cite], answer, parsed, (), ((lead,),), scores)
+    """What the checks see: the model sure of every word of ``answer`` at ``certainty``,
+    ``lead`` the document's sentence before ``source``."""
+    scores = [TokenScore(w + " ", certainty) for w in answer.split(" ")]
+    ctx = answer_context(question, [one_source(source, "An essay")], answer)
+    return replace(ctx, leads=((lead,),), scores=scores)
 
 
 def test_a_firm_is_named_by_its_short_name_when_the_model_was_sure() -> None:

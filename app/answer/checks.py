@@ -41,7 +41,8 @@ class AnswerContext:
     parsed: ParsedAnswer  # with invalid [n] markers removed, and the valid ones cited
     # per source, the header lines of tables whose rows it holds without them
     tables: Sequence[Headers] = ()
-    # per source, the sentence of its document just before it (``citing.lead_sentences``)
+    # per source, the (up to three) sentences of its document just before it
+    # (``citing.lead_sentences``)
     leads: Sequence[tuple[str, ...]] = ()
     # each token of ``raw`` with the probability the model gave it (empty when the
     # backend cannot say: :class:`app.llm.base.ScoresTokens`)
@@ -127,14 +128,17 @@ class ClaimStated:
     adds to the question, or the words it adds when it has neither. One sentence (two for
     a two-part question) must state them and be about what the question asks, see
     :mod:`app.answer.verify`. The sentences found are kept in ``ctx.notes["support"]`` so
-    that the citations point at them.
+    that the citations point at them. A claim the model was at least ``sure`` of
+    (:func:`claim_certainty`) that no sentence states is looked for again with the
+    lenient reading (``check_claim(lenient=True)``: short names, "the Fund", sentences
+    that refer back).
     """
 
     name = "not_stated"
 
     def __init__(self, min_subject: float = 0.2, sure: float = 1.1) -> None:
         self.min_subject = min_subject
-        self.sure = sure  # see Answer.certainty: from this on, a firm's short name counts
+        self.sure = sure  # a claim this certain is read again leniently when withheld
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         # each passage is read with the label the model saw: the title, date and byline
@@ -195,10 +199,12 @@ def claim_certainty(ctx: AnswerContext) -> float | None:
     the answer adds to the question, or the words it adds when it has neither), kept in
     ``ctx.notes["certainty"]``; None without scores or when no claim is found in them."""
     if "certainty" not in ctx.notes:
-        known = "\n".join(ctx.passages)
-        figs, names, words = claim_units(ctx.parsed.text, ctx.question, known)
-        ctx.notes["claims"] = [u.text for u in figs] + sorted(names) + sorted(words)
-        ctx.notes["certainty"] = least_sure(ctx.scores, ctx.notes["claims"]) if ctx.scores else None
+        ctx.notes["certainty"] = None
+        if ctx.scores:  # no claim to find without them
+            known = "\n".join(ctx.passages)
+            figs, names, words = claim_units(ctx.parsed.text, ctx.question, known)
+            ctx.notes["claims"] = [u.text for u in figs] + sorted(names) + sorted(words)
+            ctx.notes["certainty"] = least_sure(ctx.scores, ctx.notes["claims"])
     certainty: float | None = ctx.notes["certainty"]
     return certainty
 

@@ -90,9 +90,10 @@ def generate(
             yield piece
         timings.generation_ms = round((time.perf_counter() - t_gen) * 1000, 2)
         if scores is not None and parts:
-            taken = reconsider.refusal_probability if reconsider is not None else None
-            if taken is not None and reconsider is not None:  # the refusal was replaced
-                scores[:] = [TokenScore(reconsider.opening, taken), *parts[-1]]
+            if reconsider is not None and reconsider.refusal_probability is not None:
+                # the refusal was replaced: its second choice, then what followed it
+                opening = TokenScore(reconsider.opening, reconsider.refusal_probability)
+                scores[:] = [opening, *parts[-1]]
             else:
                 scores[:] = parts[0]
 
