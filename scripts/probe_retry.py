@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.answer import verify  # noqa: E402
+from app.answer import reading, verify  # noqa: E402
 from app.answer.prompt import SourcePassage, build_messages  # noqa: E402
 from app.answer.service import RagService  # noqa: E402
 from app.evaluation.dataset import load_questions  # noqa: E402
@@ -48,7 +48,7 @@ def focused_sources(
             continue
         seen.add(sentence.text)
         p = by_number[sentence.source]
-        sents = verify.split_sentences(p.number, p.text)
+        sents = reading.split_sentences(p.number, p.text)
         i = next(k for k, s in enumerate(sents) if s.start == sentence.start)
         text = f"{sents[i - 1].text} {sentence.text}" if i > 0 else sentence.text
         out.append(

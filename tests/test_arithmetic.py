@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.arithmetic import plan
+from app.answer.arithmetic import asks_difference, difference_stated, one_of_a_total, plan
+from app.answer.claims import figure_uses
+from app.answer.verify import Passage, check_claim
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +71,43 @@ def test_amounts_are_read_with_their_scale_and_a_plural_unit_only() -> None:
     # only the sentence the checks verify gives parts
     two = "Ostrel got $2 billion [1]. It gave Vellum $900 million [1]."
     assert plan("How much did they get between them?", two) is None
+
+
+def test_the_model_s_result_is_its_last_total_when_it_says_total_twice() -> None:
+    found = plan(
+        "Adding up its seed, Series A and Series B, how much has Larkworks raised?",
+        "Larkworks raised a total of $4.2 million in its seed round, $31 million in its "
+        "Series A and $88 million in its Series B, for a total of $163.2 million [1].",
+    )
+    assert found is not None and found.text() == "$123.2 million"
+    assert "$4.2 million" in found.checked and "163.2" not in found.checked
+
+
+def test_a_drop_asked_by_how_many_is_stated_by_a_sentence_s_from_and_to() -> None:
+    sentence = "Its customers fell from 88,000 in 2017 to 51,000 at the end of 2023."
+    (drop,) = figure_uses("They dropped by 37,000 [1].")
+    (other,) = figure_uses("They dropped by 38,000 [1].")
+    assert difference_stated(drop, sentence)
+    assert not difference_stated(other, sentence)
+    # years are no amounts: 2023 - 2017 does not state a drop of 6
+    (six,) = figure_uses("They dropped by 6 [1].")
+    assert not difference_stated(six, sentence)
+    assert asks_difference("By how many did Corran's customers drop between 2017 and 2023?")
+    q = "By how many did Corran's broadband customers in Halbrook drop between 2017 and 2023?"
+    text = "Corran's broadband customers in Halbrook fell from 88,000 in 2017 to 51,000 in 2023."
+    answer = "Corran's broadband customers in Halbrook dropped by 37,000 [1]."
+    assert check_claim(answer, q, [Passage(1, "Fibre", "", text)], min_subject=0.2).stated
+
+
+def test_a_total_of_several_is_not_the_figure_of_one_of_them() -> None:
+    text = (
+        "Quaymark Broadband and Skelter Networks had between them 11,200 customers on the "
+        "network by the end of 2023."
+    )
+    passage = [Passage(1, "Fibre", "", text)]
+    one = "How many customers does Skelter Networks have on the network?"
+    assert not check_claim("Skelter Networks had 11,200 customers [1].", one, passage).stated
+    both = "How many customers did Quaymark Broadband and Skelter Networks have on the network?"
+    assert check_claim("They had 11,200 customers [1].", both, passage, min_subject=0.2).stated
+    (use,) = figure_uses("Skelter Networks had 11,200 customers [1].")
+    assert one_of_a_total(use, text, one) and not one_of_a_total(use, text, both)

@@ -127,3 +127,32 @@ def test_the_fund_written_with_a_capital_is_the_fund_asked_about() -> None:
     assert check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
     lower = Passage(1, "Generic drugs", "", text.replace("the Fund", "the fund"))
     assert not check_claim(answer, q, [lower], min_subject=0.2, lenient=True).stated
+
+
+def test_a_sure_answer_may_take_its_subject_from_the_sentence_s_paragraph() -> None:
+    # an essay names the firm once in a paragraph; the sentence with the fact does not
+    text = (
+        "The council set up a company, which trades as HalbrookNet, to lay fibre. Its "
+        "prices were low.\n\nConstruction began in September 2017. The first customers "
+        "were connected on 2 July 2018. HalbrookNet charged $55 a month.\n\nThen came Ostley. "
+        "The first customers there were connected in 2021."
+    )
+    q = "When were HalbrookNet's first customers hooked up?"
+    answer = "The first customers were hooked up on 2 July 2018 [1]."
+    passage = Passage(1, "Fibre", "", text)
+    assert not check_claim(answer, q, [passage], min_subject=0.2).stated
+    check = check_claim(answer, q, [passage], min_subject=0.2, lenient=True)
+    assert check.stated and check.support[0].text.startswith("The first customers were")
+    # the paragraph about Ostley does not name HalbrookNet: its date is not HalbrookNet's
+    wrong = "The first customers were hooked up in 2021 [1]."
+    assert not check_claim(wrong, q, [passage], min_subject=0.2, lenient=True).stated
+
+
+def test_a_chunk_that_opens_inside_a_paragraph_reads_it_on_from_before_the_chunk() -> None:
+    lead = "In 2017 the city set up HalbrookNet to lay fibre."
+    chunk = "The first managing director was Teodora Vance, an engineer from Corran."
+    q = "Who was the first person to run HalbrookNet as managing director?"
+    answer = "The first managing director of HalbrookNet was Teodora Vance [1]."
+    led = Passage(1, "Fibre", "", chunk, before=(lead,))
+    assert check_claim(answer, q, [led], min_subject=0.2, lenient=True).stated
+    assert not check_claim(answer, q, [Passage(1, "Fibre", "", chunk)], lenient=True).stated

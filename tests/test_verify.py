@@ -248,7 +248,7 @@ def test_a_passage_is_read_with_the_byline_the_model_saw() -> None:
 
 
 def test_a_pdf_sentence_wrapped_over_lines_is_one_sentence_and_table_rows_stay_apart() -> None:
-    from app.answer.verify import split_sentences
+    from app.answer.reading import split_sentences
 
     text = (
         "2. The founders\n"
@@ -279,7 +279,7 @@ def test_a_pdf_sentence_wrapped_over_lines_is_one_sentence_and_table_rows_stay_a
 
 
 def test_a_sentence_that_starts_late_on_a_wrapped_line_is_kept_whole() -> None:
-    from app.answer.verify import split_sentences
+    from app.answer.reading import split_sentences
 
     # the line is long, though the part of it after the full stop is short
     text = (
@@ -712,3 +712,38 @@ def test_how_much_money_is_not_answered_with_energy_but_may_be_in_any_currency()
     q = "How much did Zavor invest in Vellum?"
     assert not holds("Zavor invested 6 GWh of cells [1].", q, deal)
     assert holds("It invested 2.1 billion dukats [1].", q, deal)
+
+
+def test_a_figure_in_a_clause_after_a_semicolon_belongs_to_that_clause_s_name() -> None:
+    text = (
+        "Besides Lekora there was Medora Generics from Ruvno; then the small family company "
+        "Farmaval from Pessel; and Brenner-Hallam itself, which offered Corvel for 380 "
+        "osmarks a pack."
+    )
+    passage = Passage(1, "Tender", "", text)
+    q = "What price per pack did Farmaval offer in the tender?"
+    assert not holds("Farmaval offered 380 osmarks a pack [1].", q, passage)
+    q = "What price per pack did Brenner-Hallam offer for Corvel in the tender?"
+    assert holds("Brenner-Hallam offered 380 osmarks a pack [1].", q, passage)
+
+
+def test_a_clause_that_points_back_with_a_pronoun_is_read_with_the_one_before() -> None:
+    text = (
+        "Benedikt Sandqvist stepped down as chief executive of Orrery Labs in 2022; the "
+        "board replaced him with Marguerite Osei-Tanner."
+    )
+    q = "Who took over from Benedikt Sandqvist as chief executive of Orrery Labs?"
+    answer = "Marguerite Osei-Tanner took over as chief executive [1]."
+    assert holds(answer, q, Passage(1, "Databases", "", text))
+
+
+def test_a_part_that_only_asks_the_year_is_about_what_the_other_part_asks() -> None:
+    text = "In 2013 Sandqvist and Farrelly founded Orrery Labs to sell support contracts."
+    q = "Who founded Orrery Labs, and in what year?"
+    answer = "Sandqvist and Farrelly founded Orrery Labs in 2013 [1]."
+    assert holds(answer, q, Passage(1, "Databases", "", text))
+    assert not holds(
+        "Sandqvist and Farrelly founded Orrery Labs in 2014 [1].",
+        q,
+        Passage(1, "Databases", "", text),
+    )

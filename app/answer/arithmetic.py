@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.answer.claims import FigureUse, figure_uses, name_phrases
 from app.text.sentences import prose_sentences
 
 _TOTAL = re.compile(
@@ -29,6 +30,7 @@ _DIFFERENCE = re.compile(
     r"\bby how (?:much|many)\b|\bhow (?:much|many) (?:\w+ )?(?:more|less|fewer)\b|\bdifference\b",
     re.I,
 )
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _SHORT_SCALES = {"k": "thousand", "m": "million", "bn": "billion"}  # "£1.5m", "€2.1bn"
 _AMOUNT = re.compile(
@@ -149,9 +151,13 @@ def plan(question: str, answer: str) -> Plan | None:
 def _result(text: str, same: list[Amount], operation: str) -> Amount | None:
     """The amount that is the model's own result: said to be one ("a total of …", "… in
     total"), or equal to the sum (or difference) of the others."""
-    for a in same:
-        if _RESULT_BEFORE.search(text[: a.start]) or _RESULT_AFTER.match(text[a.end :]):
-            return a
+    said = [
+        a
+        for a in same
+        if _RESULT_BEFORE.search(text[: a.start]) or _RESULT_AFTER.match(text[a.end :])
+    ]
+    if said:  # the last one: "raised a total of $4.2 million in seed, …, for a total of $163.2"
+        return said[-1]
     for a in same:
         rest = [b.value for b in same if b is not a]
         value = (
@@ -160,3 +166,52 @@ def _result(text: str, same: list[Amount], operation: str) -> Amount | None:
         if len(rest) >= 2 and value is not None and abs(a.value - value) <= 1e-9 * max(1.0, value):
             return a
     return None
+
+
+def asks_difference(question: str) -> bool:
+    return bool(_DIFFERENCE.search(question))
+
+
+def difference_stated(result: FigureUse, sentence: str) -> bool:
+    """The sentence gives two figures of one kind whose difference is ``result``: "fell
+    from 88,000 in 2017 to 51,000" states a drop of 37,000 (for a question that asks by
+    how much; years are no amounts)."""
+    if result.figure.prefix or result.figure.number.count(".") > 1:
+        return False
+    value = float(result.figure.number)
+    amounts = [
+        float(u.figure.number)
+        for u in figure_uses(sentence)
+        if u.percent == result.percent
+        and u.currency == result.currency
+        and not u.figure.prefix
+        and u.figure.number.count(".") < 2
+        and not _YEAR.fullmatch(u.text.strip())
+    ]
+    return any(
+        abs(abs(a - b) - value) <= 1e-9 * max(1.0, value)
+        for i, a in enumerate(amounts)
+        for b in amounts[i + 1 :]
+    )
+
+
+_JOINT = re.compile(r"\b(?:between them|jointly|combined|together)\b(?! with)", re.I)
+
+
+def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
+    """The sentence gives the figure as the total of several it names ("Quaymark and
+    Skelter had between them 11,200 customers"), while the question asks about one of
+    them: it does not state that one's share."""
+    if _TOTAL.search(question) or re.search(r"\band\b", question):
+        return False
+    asked = name_phrases(question)
+    for m in re.finditer(re.escape(result.text.strip()), sentence):
+        before = sentence[: m.start()]
+        if not _JOINT.search(sentence[max(0, m.start() - 25) : m.end() + 25]):
+            continue
+        named = name_phrases(before)
+        ours = [n for n in named if any(a <= n for a in asked)]
+        others = [n for n in named if not any(a & n for a in asked)]
+        if ours and others and re.search(r"\band\b", before):
+            return True
+    return False

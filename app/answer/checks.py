@@ -22,8 +22,9 @@ from app.answer.citations import ParsedAnswer, is_refusal
 from app.answer.claims import claim_units
 from app.answer.grounding import figures_supported, unsupported_names
 from app.answer.occasion import Setting, year_missing
+from app.answer.reading import split_sentences
 from app.answer.types import Citation
-from app.answer.verify import Passage, Sentence, check_claim, split_sentences
+from app.answer.verify import Passage, Sentence, check_claim
 from app.ingest.front_matter import source_label
 from app.llm.token_scores import TokenScore, least_sure
 from app.text.tables import Headers

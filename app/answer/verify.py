@@ -44,6 +44,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from app.answer.arithmetic import asks_difference, difference_stated, one_of_a_total
 from app.answer.claims import (
     FigureUse,
     claim_units,
@@ -61,31 +62,22 @@ from app.answer.naming import (
     agent_of,
     heads_of,
     named,
-    names_nothing,
     read_words,
     short_forms,
 )
 from app.answer.occasion import date_units
-from app.text.sentences import unwrapped_sentences
-from app.text.tables import Headers, row_read
+from app.answer.reading import (
+    Passage,
+    Sentence,
+    clause_sentences,
+    context_of,
+    paragraph_of,
+)
+from app.text.tables import row_read
 from app.text.words import content_stems as _stems
 from app.text.words import stem, subject_words, whole_words
 
-# a sentence that opens with a pronoun takes its subject from the sentence before; so does
-# one that names nothing ("Turning the hall into a library cost £2.4 million.")
-_REFERS_BACK = re.compile(
-    r"(?:it|its|they|their|this|these|that|those|he|she|his|her|there|the same)\b", re.I
-)
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
-# a pronoun after an opening phrase: "In July 2019 it raised …", "By 2020 its revenue …"
-# or a thing the text named before, called by its kind: "The company raised …"
-_FRONTED = re.compile(
-    r"(?:(?:in|on|by|at|from|since|after|before|during|until|then|later|today)\b[^,.;]{0,40}?"
-    r",?\s+(?:it|its|they|their|he|she|his|her)\b"
-    r"|the (?:company|firm|group|business|start-up|startup|network|bank|fund|maker|lab|project"
-    r"|city|council|operator|insurer|carrier|developer|university|charity|club|school)\b)",
-    re.I,
-)
 _DESCRIBES = re.compile(
     r"\bthe (?:[\w'’-]+ ){1,3}?(?:that|whose|which|who|where"
     r"|\w+ed by|\w+ing the)\b",
@@ -103,37 +95,12 @@ BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the que
 _PRICE_WORDS = frozenset(map(stem, "price cost paid pay spend spent worth value".split()))  # noqa: SIM905
 
 
-@dataclass(frozen=True)
-class Sentence:
-    source: int  # the [n] of the passage it comes from
-    start: int  # character offsets into the passage text
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A source as the model saw it: its number, its document's title, the heading of its
-    section ("" when none), its text and the table headers the prompt put back in it."""
-
-    number: int
-    title: str
-    heading: str
-    text: str
-    tables: Headers = ()  # header lines of tables whose rows it holds without them
-    before: tuple[str, ...] = ()  # its document's sentences just before it (up to three)
-
-
 @dataclass
 class ClaimCheck:
     stated: bool
     support: list[Sentence] = field(default_factory=list)  # best first
     missing: list[str] = field(default_factory=list)  # claim units no sentence states
     detail: str = ""
-
-
-def split_sentences(number: int, text: str) -> list[Sentence]:
-    return [Sentence(number, s.start, s.end, s.text) for s in unwrapped_sentences(text)]
 
 
 def _candidates(
@@ -149,7 +116,11 @@ def _candidates(
     of the answer's units (or what share of its words) it states."""
     # words naming the kind of figure asked are checked by its unit, not by the wording
     kinds = _PRICE_WORDS if any(u.currency for u in figs) else frozenset()
-    by_part = [w - kinds for w in map(subject_words, question_parts(question))]
+    # a part that only asks when ("…, and in what year?") is about what the rest asks about
+    by_part = [
+        set() if w <= _DATE_WORDS else w - kinds
+        for w in map(subject_words, question_parts(question))
+    ]
     subjects = [w for w in by_part if w]
     candidates: list[_Candidate] = []
     heads = heads_of(question, asked_names)
@@ -158,7 +129,7 @@ def _candidates(
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
     for passage in passages:
-        sents = split_sentences(passage.number, passage.text)
+        sents = clause_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
         # subject words the document's title gives are true of every sentence in it, so
         # they prove nothing about this one: only the rest is counted. A section heading
@@ -169,11 +140,13 @@ def _candidates(
         own_parts = [subject - title_stems for subject in by_part]
         label_words = whole_words(label.lower())
         for i, s in enumerate(sents):
-            context = _context(sents, i, passage.before, passage.text, lenient)
+            context = context_of(sents, i, passage.before, passage.text, lenient)
             window = _stems(context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
-            read = read_words(label_words, context, acronyms, shorts, heads if lenient else [])
+            # lenient: an essay's paragraph names its subject once; the sentence may not
+            naming = f"{context} {paragraph_of(passage, s)}" if lenient else context
+            read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
@@ -186,46 +159,30 @@ def _candidates(
                 (v for v, b in zip(parts, by_part, strict=True) if b),
                 default=float(found and all(fits)),
             )
-            # a table row is read cell by cell with its header: "20" under "Chargers"
-            cells = row_read(passage.text, s.start, passage.tables) or [s.text]
-            covered = {u.text for u in figs if any(figure_stated(u, c) for c in cells)}
-            covered |= {n for n in names if n in s.text.lower()}
+            covered = _covered(passage, s, figs, names, question)
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             candidates.append((s, about, covered, word_share, read_with, share, parts, window))
     return candidates
 
 
+def _covered(
+    passage: Passage, s: Sentence, figs: list[FigureUse], names: set[str], question: str
+) -> set[str]:
+    """The answer's figures and names the sentence states."""
+    # a table row is read cell by cell with its header: "20" under "Chargers"
+    cells = row_read(passage.text, s.start, passage.tables) or [s.text]
+    covered = {
+        u.text
+        for u in figs
+        if any(figure_stated(u, c) for c in cells) and not one_of_a_total(u, s.text, question)
+    }
+    if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
+        covered |= {u.text for u in figs if difference_stated(u, s.text)}
+    return covered | {n for n in names if n in s.text.lower()}
+
+
 def _joined(passages: Sequence[Passage]) -> str:
     return "\n".join(p.text for p in passages)
-
-
-def _context(
-    sents: list[Sentence], i: int, before: tuple[str, ...], text: str, lenient: bool
-) -> str:
-    """Sentence ``i``, read with the one before it when it opens with a pronoun or names
-    nothing. ``lenient``: also when a pronoun follows an opening phrase ("In July 2019 it
-    raised …") or it calls a thing by its kind ("The company …"), back through up to three
-    such sentences ("It … It … Its …"), and on into ``before``, the document's sentences
-    before the passage, when the passage opens with such a sentence. (Read strictly too,
-    the document's sentences let a trap of the first held-out set through.)"""
-    before = before if lenient else ()  # strict: the chunk's own sentences only
-    texts = [*before, *(s.text for s in sents)]
-    j = len(before) + i
-    parts = [texts[j]]
-    for _ in range(3 if lenient else 1):
-        here, k = texts[j], j - len(before)
-        nothing = (
-            names_nothing(here, sents[k].start, sents[k].end, text)
-            if k >= 0
-            else not names_in(here)
-        )
-        if j == 0 or not (
-            _REFERS_BACK.match(here) or nothing or (lenient and _FRONTED.match(here))
-        ):
-            break
-        j -= 1
-        parts.insert(0, texts[j])
-    return " ".join(parts)
 
 
 def check_claim(

@@ -109,3 +109,35 @@ def unwrapped_sentences(text: str) -> list[Sentence]:
 def first_sentence(text: str) -> str:
     spans = sentence_spans(text)
     return spans[0].text if spans else ""
+
+
+_SEMICOLON = re.compile(r";\s+")
+_POINTS_BACK = re.compile(r"\b(?:he|she|him|her|his|it|its|they|them|their)\b", re.I)
+
+
+def clauses(sentence: Sentence) -> list[Sentence]:
+    """The sentence cut at each semicolon after which the clause stands alone: in "…,
+    then Farmaval from Pessel; and Brenner-Hallam itself, which offered Corvel for 380
+    osmarks" the figure is Brenner-Hallam's, not Farmaval's. A clause that points back
+    with a pronoun ("…; the board replaced him with …") stays with the one before."""
+    out, start = [], 0
+    text = sentence.text
+    cuts = [
+        m
+        for m in _SEMICOLON.finditer(text)
+        if not _POINTS_BACK.search(text[m.end() :].split(";")[0])
+    ]
+    for m in [*cuts, None]:
+        end = m.start() if m else len(text)
+        if text[start:end].strip():
+            out.append(Sentence(sentence.start + start, sentence.start + end, text[start:end]))
+        start = m.end() if m else start
+    return out
+
+
+def paragraph(text: str, start: int, end: int) -> tuple[str, bool]:
+    """The paragraph (between blank lines) of ``text`` that holds ``text[start:end]``, and
+    whether it may have begun before ``text`` (no blank line before it)."""
+    first = text.rfind("\n\n", 0, start)
+    last = text.find("\n\n", end)
+    return text[first + 2 if first >= 0 else 0 : last if last >= 0 else len(text)], first < 0
