@@ -56,3 +56,22 @@ def test_a_stake_or_share_is_not_answered_with_a_count_of_things() -> None:
     assert why("Halvard holds a $40 million stake [1].", q) == ""
     share = "What proportion of HalbrookNet's revenue comes from business customers?"
     assert why("18% of HalbrookNet's revenue comes from business customers [1].", share) == ""
+
+
+def test_asked_one_dimension_an_answer_in_another_does_not_answer() -> None:
+    q = "How tall are the new concrete flood walls on the Lathe?"
+    assert "height" in why("The new flood walls on the Lathe are 1.9 km long [1].", q)
+    assert why("The new flood walls on the Lathe are 1.8 metres high [1].", q) == ""
+    assert why("The walls reach a height of 1.8 metres [1].", q) == ""
+    q2 = "How long is the new runway at Quarrendon?"
+    assert "length" in why("The runway is 45 metres wide [1].", q2)
+    assert why("The runway is 2,400 metres long [1].", q2) == ""
+
+
+def test_asked_for_a_post_an_answer_that_gives_a_holding_does_not_answer() -> None:
+    q = "What role does Benedikt Ashworth-Nkemelu have at the Westmarch Regional Bank?"
+    bad = "Benedikt Ashworth-Nkemelu holds 72% of the shares in the Westmarch Regional Bank [4]."
+    assert "holding" in why(bad, q)
+    assert why("Benedikt Ashworth-Nkemelu is the chairman of the bank [1].", q) == ""
+    # a stake asked for is answered by one
+    assert why("Halvard holds 12% of Orrery Labs [1].", "How big a stake does Halvard hold?") == ""

@@ -747,3 +747,23 @@ def test_a_part_that_only_asks_the_year_is_about_what_the_other_part_asks() -> N
         q,
         Passage(1, "Databases", "", text),
     )
+
+
+def test_asked_when_an_answer_without_a_date_gives_none() -> None:
+    q = "When did Tellurion release its new storage engine?"
+    assert quantity_missing("The most telling development came last year [4].", q)
+    assert not quantity_missing("It came out in the autumn [1].", q)
+    assert not quantity_missing("Tellurion released it in March 2024 [1].", q)
+    assert not quantity_missing("It came out in 2024 [1].", q)
+    # "when" inside a question asks for no date
+    assert not quantity_missing(
+        "The licence applies [1].", "Which licence applies when the code is sold?"
+    )
+
+
+def test_a_sum_of_money_does_not_state_a_count_of_the_same_figure() -> None:
+    stadium = Passage(1, "Lathe Meadows", "", "The Lathe Meadows stadium cost £118 million.")
+    q = "What is the capacity of the Lathe Meadows stadium?"
+    assert not holds("The Lathe Meadows stadium holds 118 million seats [1].", q, stadium)
+    q2 = "How much did the Lathe Meadows stadium cost?"
+    assert holds("The Lathe Meadows stadium cost 118 million pounds [1].", q2, stadium)

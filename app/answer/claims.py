@@ -52,6 +52,8 @@ _ASKS_FIGURE = re.compile(
     re.I,
 )
 _ASKS_DATE = re.compile(r"\b(?:what|which) (?:date|day|year|month)\b", re.I)
+_ASKS_WHEN = re.compile(r"^\s*when\b", re.I)
+_SEASON = re.compile(r"\b(?:spring|summer|autumn|fall|winter)\b", re.I)
 _CALENDAR = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november"
     r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -172,6 +174,11 @@ def figure_uses(text: str) -> list[FigureUse]:
     return uses
 
 
+_MONEY_WORDS = frozenset(
+    map(stem, "dollar pound euro yen yuan franc krona rupee sterling cent penny pence".split())  # noqa: SIM905
+)
+
+
 def figure_stated(use: FigureUse, sentence: str) -> bool:
     """The sentence gives the same figure with a compatible unit: the answer's unit
     follows the figure, or occurs in the sentence without belonging to another figure
@@ -187,6 +194,8 @@ def figure_stated(use: FigureUse, sentence: str) -> bool:
             continue  # 42% is not 42 of anything
         if use.currency and not other.currency:
             continue
+        if other.currency and not use.currency and use.unit and use.unit not in _MONEY_WORDS:
+            continue  # "£118 million" is no "118 million seats"
         if use.unit is None:
             return True
         # the answer's unit must follow the figure in the sentence (within a few words)
@@ -235,12 +244,15 @@ def answer_proper(answer: str, question: str) -> str:
 def quantity_missing(answer: str, question: str) -> bool:
     """A one-part question asks for a quantity ("How many …", "What share …") or a date
     ("On what date …", "In which year …") and the answer's claim gives none: no figure, no
-    number in words, and for a date no month or weekday ("in the spring" is no date)."""
+    number in words, and for a date no month or weekday ("in the spring" is no date;
+    asked only "When …?", a season answers, "last year" does not)."""
     if len(question_parts(question)) > 1:
         return False
     claim = _MARKERS.sub(" ", answer_proper(answer, question))
     if _ASKS_DATE.search(question):
         return not (re.search(r"\d", claim) or _CALENDAR.search(claim))
+    if _ASKS_WHEN.search(question):  # a season will do; "last year" or "recently" will not
+        return not (re.search(r"\d", claim) or _CALENDAR.search(claim) or _SEASON.search(claim))
     if not _ASKS_QUANTITY.search(question):
         return False
     return not (re.search(r"\d", claim) or _NUMBER_WORDS.search(claim))

@@ -9,7 +9,11 @@ nearest thing they do give, and its own words then show the swap:
   Gideon Thrale's job at HalbrookNet?" → "… an economist at the Pallister Institute");
 - asked how many *of* a whole, it gives a part larger than the whole ("14,000 of
   Tellurion's 610 contributors");
-- asked for a stake or a share, it gives a count of things ("14,000 paying customers").
+- asked for a stake or a share, it gives a count of things ("14,000 paying customers");
+- asked how tall, long, wide or deep, it gives another measure ("How tall are the walls?"
+  → "1.9 km long");
+- asked what post or role a person has, it gives a holding instead ("What role does X
+  have at the bank?" → "X holds 72% of the shares").
 
 Each is read from the question and the answer's first sentence alone, so it holds on any
 text. :func:`contradiction` says which, or "".
@@ -37,6 +41,30 @@ _ASKS_SHARE = re.compile(
     r"percentage|proportion|fraction))\b",
     re.I,
 )
+# "how tall", "what height": the dimension asked, and the words an answer gives it with
+_DIMENSIONS = {
+    "height": r"tall|high|height",
+    "length": r"long|length",
+    "width": r"wide|width|broad",
+    "depth": r"deep|depth",
+}
+_ASKS_POST = re.compile(
+    r"\b(?:what|which) (?:role|position|post|job|title)\b|\bwhat does \w+(?: \w+)? do\b", re.I
+)
+
+
+def _dimension(text: str, asked: bool) -> str | None:
+    """The dimension a question asks ("how tall", "what is the height") or, ``asked``
+    False, the one an answer's figure is given in ("1.9 km long", "a height of 4 m")."""
+    for name, words in _DIMENSIONS.items():
+        pattern = (
+            rf"\bhow (?:{words})\b|\bwhat (?:is |was |are |were )?(?:the )?(?:{words})\b"
+            if asked
+            else rf"\d[\d.,]*\s*(?:[a-z]+\s+)?(?:{words})\b|\b(?:{words}) of (?:about |some )?\d"
+        )
+        if re.search(pattern, text, re.I):
+            return name
+    return None
 
 
 def contradiction(answer: str, question: str, figs: list[FigureUse], names: set[str]) -> str:
@@ -51,6 +79,11 @@ def contradiction(answer: str, question: str, figs: list[FigureUse], names: set[
     for part, whole in _PART_OF.findall(claim):
         if _value(part) > _value(whole):
             return f"the answer gives {part} of {whole}: a part larger than its whole"
+    asked, given = _dimension(question, True), _dimension(claim, False)
+    if one_part and asked and given and asked != given:
+        return f"the question asks for a {asked}; the answer gives a {given}"
+    if one_part and _ASKS_POST.search(question) and any(f.percent for f in figs):
+        return "the question asks for a post; the answer gives a holding"
     if one_part and _ASKS_SHARE.search(question) and figs:
         first = figs[0]
         if not first.percent and not first.currency and first.unit is not None:
