@@ -767,3 +767,15 @@ def test_a_sum_of_money_does_not_state_a_count_of_the_same_figure() -> None:
     assert not holds("The Lathe Meadows stadium holds 118 million seats [1].", q, stadium)
     q2 = "How much did the Lathe Meadows stadium cost?"
     assert holds("The Lathe Meadows stadium cost 118 million pounds [1].", q2, stadium)
+
+
+def test_a_sentence_about_another_of_a_series_is_not_about_the_one_asked() -> None:
+    text = (
+        "Larkworks' seed round of $4.2 million, led by Pellucid Ventures, closed in 2019. "
+        "Its Series B of $88 million was led by Osgood Partners."
+    )
+    rounds = Passage(1, "Larkworks", "", text)
+    q = "How much did Pellucid Ventures put into the Larkworks Series B?"
+    assert not holds("Pellucid Ventures invested $4.2 million in the Series B [1].", q, rounds)
+    q2 = "How much did Larkworks raise in its Series B?"
+    assert holds("Larkworks raised $88 million in its Series B [1].", q2, rounds)
