@@ -779,3 +779,17 @@ def test_a_sentence_about_another_of_a_series_is_not_about_the_one_asked() -> No
     assert not holds("Pellucid Ventures invested $4.2 million in the Series B [1].", q, rounds)
     q2 = "How much did Larkworks raise in its Series B?"
     assert holds("Larkworks raised $88 million in its Series B [1].", q2, rounds)
+
+
+def test_a_post_asked_at_an_organisation_needs_a_sentence_that_names_it() -> None:
+    text = (
+        "Lekora, the drug company, put it to me most clearly. Its head of information "
+        "technology, Radek Vojtek, said Lekora sponsors Tellurion. The Commons Software "
+        "Trust, which governs Tellurion, is chaired by Ines Marchetti-Lund."
+    )
+    trust = Passage(1, "Forks", "", text)
+    q = "What position does Radek Vojtek hold at the Commons Software Trust?"
+    answer = "Radek Vojtek is head of information technology at the Commons Software Trust [1]."
+    assert not holds(answer, q, trust)
+    q2 = "What position does Ines Marchetti-Lund hold at the Commons Software Trust?"
+    assert holds("Ines Marchetti-Lund chairs the Commons Software Trust [1].", q2, trust)

@@ -91,6 +91,13 @@ def contradiction(answer: str, question: str, figs: list[FigureUse], names: set[
     return ""
 
 
+def post_place(question: str) -> frozenset[str]:
+    """The words of the organisation a question asks a person's post at ("What position
+    does Radek Vojtek hold at the Commons Software Trust?"), or none."""
+    asked = _POST_AT.search(question)
+    return frozenset(_words(asked.group(1))) if asked else frozenset()
+
+
 def _post_elsewhere(claim: str, question: str) -> str:
     asked = _POST_AT.search(question)
     if asked is None:

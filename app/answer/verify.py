@@ -57,7 +57,7 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
-from app.answer.mismatch import contradiction
+from app.answer.mismatch import contradiction, post_place
 from app.answer.naming import (
     agent_of,
     heads_of,
@@ -128,6 +128,7 @@ def _candidates(
     agent = agent_of(question)
     # "Series B", "Phase 2", "Route X9": a sentence about another of the series is not about it
     versioned = [n for n in asked_names if any(len(w) == 1 or w.isdigit() for w in n)]
+    place = post_place(question)  # a post asked at an organisation: a sentence that names it
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
     for passage in passages:
@@ -150,7 +151,7 @@ def _candidates(
             naming = f"{context} {paragraph_of(passage, s)}" if lenient else context
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
-            found = found and all(v <= read for v in versioned)
+            found = found and all(v <= read for v in versioned) and place <= read
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
