@@ -793,3 +793,13 @@ def test_a_post_asked_at_an_organisation_needs_a_sentence_that_names_it() -> Non
     assert not holds(answer, q, trust)
     q2 = "What position does Ines Marchetti-Lund hold at the Commons Software Trust?"
     assert holds("Ines Marchetti-Lund chairs the Commons Software Trust [1].", q2, trust)
+
+
+def test_a_named_thing_with_a_that_clause_is_no_description_to_bridge_from() -> None:
+    text = (
+        "Larkworks' Series B of $88 million was announced in 2023. Larkworks' seed round of "
+        "$4.2 million, led by Pellucid Ventures, closed in 2019."
+    )
+    rounds = Passage(1, "Larkworks", "", text)
+    q = "Which investor led the Series B that Larkworks raised?"
+    assert not holds("The Series B was led by Pellucid Ventures [1].", q, rounds)

@@ -185,6 +185,12 @@ def _covered(
     return covered | {n for n in names if n in s.text.lower()}
 
 
+def _describes(question: str) -> bool:
+    """The question names its subject by a description ("the company that …"), not by a
+    name ("the Series B that Larkworks raised" is named: it needs no bridge)."""
+    return any(not re.search(r"\b[A-Z]", m.group(0)[4:]) for m in _DESCRIBES.finditer(question))
+
+
 def _joined(passages: Sequence[Passage]) -> str:
     return "\n".join(p.text for p in passages)
 
@@ -229,7 +235,7 @@ def check_claim(
     support, remaining = _cover(relevant, set(units), answer)
     if not remaining:
         remaining = _date_unstated(question, units, relevant, min_subject)
-    if remaining and _DESCRIBES.search(question):
+    if remaining and _describes(question):
         bridged, via = _bridged(candidates, min_subject, question, known)
         more, remaining = _cover(bridged, remaining)
         if more and not remaining:
