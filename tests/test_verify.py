@@ -803,3 +803,18 @@ def test_a_named_thing_with_a_that_clause_is_no_description_to_bridge_from() -> 
     rounds = Passage(1, "Larkworks", "", text)
     q = "Which investor led the Series B that Larkworks raised?"
     assert not holds("The Series B was led by Pellucid Ventures [1].", q, rounds)
+
+
+def test_a_two_part_answer_in_words_may_rest_on_a_sentence_for_each_part() -> None:
+    text = (
+        "On the Castell Index, the monthly ranking of databases, Orrery stood ninth in 2020. "
+        "Its licence changed twice. On the Castell Index Orrery had fallen to twelfth by the "
+        "end of 2024."
+    )
+    ranks = Passage(1, "Databases", "", text)
+    q = "Where did Orrery rank on the Castell Index in 2020, and where by the end of 2024?"
+    answer = "Orrery ranked ninth on the Castell Index in 2020 and fell to twelfth by 2024 [1]."
+    check = check_claim(answer, q, [ranks], min_subject=0.2)
+    assert check.stated and len(check.support) == 2
+    quoted = " ".join(s.text for s in check.support)
+    assert "2020" in quoted and "2024" in quoted  # the year each part asks about

@@ -266,10 +266,17 @@ def _words_stated(
         if not candidates:
             return ClaimCheck(False, [], sorted(words), "no sentence gives the post to them")
     best = max(candidates, key=lambda c: (c[3] >= min_words and c[1] >= min_subject, c[3] + c[1]))
-    ok = best[3] >= min_words and best[1] >= min_subject
+    support, held = [best[0]], words & _stems(best[0].text)
+    if len(question_parts(question)) > 1:  # a two-part answer may rest on a sentence each
+        about = [c for c in candidates if c[1] >= min_subject and c is not best]
+        second = max(about, key=lambda c: len((words & _stems(c[0].text)) - held), default=None)
+        if best[1] >= min_subject and second and (words & _stems(second[0].text)) - held:
+            support.append(second[0])
+            held |= words & _stems(second[0].text)
+    ok = len(held) >= min_words * len(words) and best[1] >= min_subject
     return ClaimCheck(
         ok,
-        [best[0]] if ok else [],
+        support if ok else [],
         [] if ok else sorted(words),
         "" if ok else "no sentence about the question holds the answer's words",
     )
