@@ -114,21 +114,13 @@ def _candidates(
 ) -> list[_Candidate]:
     """Every sentence of the passages, with how far it is about the question and which
     of the answer's units (or what share of its words) it states."""
-    # words naming the kind of figure asked are checked by its unit, not by the wording
-    kinds = _PRICE_WORDS if any(u.currency for u in figs) else frozenset()
-    # a part that only asks when ("…, and in what year?") is about what the rest asks about
-    by_part = [
-        set() if w <= _DATE_WORDS else w - kinds
-        for w in map(subject_words, question_parts(question))
-    ]
+    by_part = _subject_parts(question, figs)
     subjects = [w for w in by_part if w]
     candidates: list[_Candidate] = []
     heads = heads_of(question, asked_names)
     shorts = short_forms(question, asked_names, _joined(passages)) if lenient else []
     agent = agent_of(question)
-    # "Series B", "Phase 2", "Route X9": a sentence about another of the series is not about it
-    versioned = [n for n in asked_names if any(len(w) == 1 or w.isdigit() for w in n)]
-    place = post_place(question)  # a post asked at an organisation: a sentence that names it
+    must = _must_name(question, asked_names)
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
     for passage in passages:
@@ -151,7 +143,7 @@ def _candidates(
             naming = f"{context} {paragraph_of(passage, s)}" if lenient else context
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
-            found = found and all(v <= read for v in versioned) and place <= read
+            found = found and all(m <= read for m in must)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
@@ -167,6 +159,26 @@ def _candidates(
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             candidates.append((s, about, covered, word_share, read_with, share, parts, window))
     return candidates
+
+
+def _subject_parts(question: str, figs: list[FigureUse]) -> list[set[str]]:
+    """The subject words of each part of the question. Words naming the kind of figure
+    asked ("price") are checked by its unit, not by the wording; a part that only asks
+    when ("…, and in what year?") is about what the rest asks about."""
+    kinds = _PRICE_WORDS if any(u.currency for u in figs) else frozenset()
+    return [
+        set() if w <= _DATE_WORDS else w - kinds
+        for w in map(subject_words, question_parts(question))
+    ]
+
+
+def _must_name(question: str, asked_names: list[frozenset[str]]) -> list[frozenset[str]]:
+    """Names a sentence must be read with to be about the question: the one of a series
+    the question names ("Series B", "Phase 2", "Route X9"; a sentence about another of the
+    series is not about it), and the organisation a post is asked at."""
+    must = [n for n in asked_names if any(len(w) == 1 or w.isdigit() for w in n)]
+    place = post_place(question)
+    return [*must, place] if place else must
 
 
 def _covered(
