@@ -156,3 +156,28 @@ def test_a_chunk_that_opens_inside_a_paragraph_reads_it_on_from_before_the_chunk
     led = Passage(1, "Fibre", "", chunk, before=(lead,))
     assert check_claim(answer, q, [led], min_subject=0.2, lenient=True).stated
     assert not check_claim(answer, q, [Passage(1, "Fibre", "", chunk)], lenient=True).stated
+
+
+def test_a_sure_answer_reads_back_through_over_the_season_it() -> None:
+    text = (
+        "Fellwing cancelled flights by the dozen. Over the winter season it flew only 71% of "
+        "its Kingsreach slots, well short of the 80% it needed."
+    )
+    q = "What proportion of its Kingsreach slots did Fellwing fly in the winter season?"
+    answer = "Fellwing flew only 71% of its Kingsreach slots [1]."
+    passage = Passage(1, "Airlines", "", text)
+    assert not check_claim(answer, q, [passage], min_subject=0.2).stated
+    assert check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
+
+
+def test_a_sentence_that_opens_with_a_post_may_take_the_country_from_its_paragraph() -> None:
+    text = (
+        "The government of Dorvania chose the side of the farmers. The Minister of "
+        "Agriculture, Dănuț Oprescu, announced a law on farm-saved seed."
+    )
+    q = "Who is Dorvania's minister of agriculture?"
+    answer = "Dorvania's minister of agriculture is Dănuț Oprescu [1]."
+    passage = Passage(1, "Seeds", "", text)
+    assert check_claim(answer, q, [passage], min_subject=0.2, lenient=True).stated
+    other = Passage(1, "Seeds", "", text.replace("Dorvania", "Varesia"))
+    assert not check_claim(answer, q, [other], min_subject=0.2, lenient=True).stated

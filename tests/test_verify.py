@@ -818,3 +818,21 @@ def test_a_two_part_answer_in_words_may_rest_on_a_sentence_for_each_part() -> No
     assert check.stated and len(check.support) == 2
     quoted = " ".join(s.text for s in check.support)
     assert "2020" in quoted and "2024" in quoted  # the year each part asks about
+
+
+def test_british_and_american_spellings_and_a_deed_s_noun_match() -> None:
+    assert stem("kilometres") == stem("kilometers") and stem("metre") == stem("meter")
+    assert stem("privatised") == stem("privatized") and stem("flights") == stem("flying")
+    canal = Passage(1, "Canals", "", "The Greywater Canal is 94 kilometres long.")
+    assert holds(
+        "The Greywater Canal is 94 kilometers long [1].", "How long is the Greywater Canal?", canal
+    )
+    moved = Passage(
+        1,
+        "Airlines",
+        "",
+        "Fellwing was given eleven slots, and on 26 October 2008 it moved its Carrowmere "
+        "flights from Ashby Field to Kingsreach.",
+    )
+    q = "On what date did Fellwing start flying its Carrowmere service into Kingsreach?"
+    assert holds("Fellwing started flying into Kingsreach on 26 October 2008 [1].", q, moved)

@@ -19,11 +19,44 @@ _REFERS_BACK = re.compile(
 # a pronoun after an opening phrase: "In July 2019 it raised …", "By 2020 its revenue …"
 # or a thing the text named before, called by its kind: "The company raised …"
 _FRONTED = re.compile(
-    r"(?:(?:in|on|by|at|from|since|after|before|during|until|then|later|today)\b[^,.;]{0,40}?"
+    r"(?:(?:in|on|by|at|from|since|after|before|during|until|then|later|today|over|through"
+    r"|throughout|within|across|last|that|this|each|every)\b[^,.;]{0,40}?"
     r",?\s+(?:it|its|they|their|he|she|his|her)\b"
     r"|the (?:company|firm|group|business|start-up|startup|network|bank|fund|maker|lab|project"
     r"|city|council|operator|insurer|carrier|developer|university|charity|club|school)\b)",
     re.I,
+)
+
+
+# words of a post written with capitals ("The Minister of Agriculture, Dănuț Oprescu, …"):
+# a sentence that opens with one opens with no name of its own
+_TITLES = frozenset(
+    [
+        "minister",
+        "ministry",
+        "president",
+        "chair",
+        "chairman",
+        "chairwoman",
+        "director",
+        "mayor",
+        "governor",
+        "secretary",
+        "chief",
+        "executive",
+        "head",
+        "officer",
+        "manager",
+        "commissioner",
+        "deputy",
+        "agriculture",
+        "finance",
+        "health",
+        "transport",
+        "interior",
+        "justice",
+        "education",
+    ]
 )
 
 
@@ -67,7 +100,7 @@ def paragraph_of(passage: Passage, sentence: Sentence) -> str:
     its own ("Vellum Cells had 9,000 customers" is about Vellum Cells, whatever its
     paragraph names)."""
     opening = " ".join(sentence.text.split()[:4])
-    if names_in(opening, passage.text):
+    if names_in(opening, passage.text) - _TITLES:  # "The Minister of Agriculture" is a post
         return ""
     own, opens = paragraph(passage.text, sentence.start, sentence.end)
     return " ".join([*passage.before, own]) if opens else own

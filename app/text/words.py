@@ -22,8 +22,9 @@ approximately around exactly least called named known tell give given use used u
 # fmt: on
 
 
-# irregular verb forms, and nouns for the one who does it too short for the rule below:
-# "built by" answers "which firm builds", "owned by" answers "who is the owner"
+# irregular verb forms, nouns for the one who does it too short for the rule below, and
+# nouns for the deed: "built by" answers "which firm builds", "owned by" answers "who is
+# the owner", "flights" answers "when did it start flying"
 # fmt: off
 _IRREGULAR = dict(pair.split(":") for pair in """
 built:build paid:pay sold:sell made:make won:win held:hold ran:run began:begin begun:begin
@@ -32,6 +33,7 @@ taken:take brought:bring spent:spend drew:draw drawn:draw wrote:write written:wr
 chose:choose chosen:choose sent:send lent:lend kept:keep lost:lose told:tell shown:show
 flew:fly flown:fly stood:stand struck:strike became:become taught:teach caught:catch
 sought:seek fought:fight thought:think threw:throw thrown:throw owner:own owners:own
+flight:fly flights:fly sale:sell sales:sell growth:grow loss:lose losses:lose choice:choose
 """.split())  # noqa: SIM905
 # fmt: on
 
@@ -43,6 +45,10 @@ def stem(word: str) -> str:
     w = _IRREGULAR.get(w, w)
     if len(w) <= 3 or w[0].isdigit():
         return w
+    # British and American spellings alike: "kilometres" and "kilometers", "privatised"
+    # and "privatized"
+    w = re.sub(r"(?<=[a-z]{2})tre(s?)$", r"ter\1", w)
+    w = re.sub(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$", r"is\1", w)
     if re.search(r"[a-z]{5}[ae]ncy$", w):  # "insolvency" with "insolvent", not "currency"
         w = w[:-2] + "t"
     for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ly", "")):
