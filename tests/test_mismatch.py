@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from app.answer.claims import claim_units
-from app.answer.mismatch import contradiction
+from app.answer.mismatch import contradiction, transfer_reversed
 
 pytestmark = pytest.mark.unit
 
@@ -75,3 +75,25 @@ def test_asked_for_a_post_an_answer_that_gives_a_holding_does_not_answer() -> No
     assert why("Benedikt Ashworth-Nkemelu is the chairman of the bank [1].", q) == ""
     # a stake asked for is answered by one
     assert why("Halvard holds 12% of Orrery Labs [1].", "How big a stake does Halvard hold?") == ""
+
+
+def test_asked_what_one_pays_the_other_an_answer_about_a_charge_does_not_answer() -> None:
+    q = "How much does Carrowmere Airport pay Fellwing for each departing passenger?"
+    assert "charged" in why("Carrowmere Airport charges Fellwing $14 for every passenger [1].", q)
+    assert why("Carrowmere Airport pays Fellwing $14 for every passenger [1].", q) == ""
+
+
+def test_a_source_sentence_where_the_payee_pays_does_not_say_what_the_payer_pays() -> None:
+    q = "How much did the cooperative have to pay Anselby in legal costs?"
+    court = (
+        "The High Court declared the seed the old variety and ordered Anselby to pay the "
+        "costs of the cooperative, 3.8 million dorins."
+    )
+    assert transfer_reversed(q, court)
+    assert not transfer_reversed(q, "The cooperative had to pay Anselby 3.8 million dorins.")
+    q2 = "How much does Halvard give the Commons Software Trust each year?"
+    assert not transfer_reversed(q2, "Halvard gives the Commons Software Trust $1.2 million.")
+    q3 = "How much does the Commons Software Trust pay Halvard each year?"
+    assert transfer_reversed(q3, "Halvard gives the Commons Software Trust $1.2 million.")
+    # a question that names no payee is not read this way
+    assert not transfer_reversed("How much does Amberline pay for a new bus?", court)

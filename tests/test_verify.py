@@ -836,3 +836,24 @@ def test_british_and_american_spellings_and_a_deed_s_noun_match() -> None:
     )
     q = "On what date did Fellwing start flying its Carrowmere service into Kingsreach?"
     assert holds("Fellwing started flying into Kingsreach on 26 October 2008 [1].", q, moved)
+
+
+def test_the_date_of_an_event_comes_from_a_sentence_that_says_the_event_itself() -> None:
+    text = (
+        "In March 2024 Pellam offered $118 million for the whole of Fellwing. It now pays its "
+        "pilots 18% more than it did in 2021."
+    )
+    offer = Passage(1, "Airlines", "", text)
+    q = "When did Pellam make its $118 million offer for Fellwing?"
+    assert not holds("Pellam made its offer for Fellwing in 2021 [1].", q, offer)
+    assert holds("Pellam made its offer for Fellwing in March 2024 [1].", q, offer)
+
+
+def test_a_post_asked_for_a_named_person_comes_from_a_sentence_that_names_them() -> None:
+    text = (
+        "Dermot Achterberg spoke for the airline. Fellwing signed an interline agreement in "
+        "2010 with Pellam Air, whose former chief executive ran the slot office at Kingsreach."
+    )
+    q = "What is Dermot Achterberg's job at Pellam Air?"
+    answer = "Dermot Achterberg is the former chief executive of Pellam Air, at Kingsreach [1]."
+    assert not holds(answer, q, Passage(1, "Airlines", "", text))

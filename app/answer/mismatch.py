@@ -13,7 +13,12 @@ nearest thing they do give, and its own words then show the swap:
 - asked how tall, long, wide or deep, it gives another measure ("How tall are the walls?"
   → "1.9 km long");
 - asked what post or role a person has, it gives a holding instead ("What role does X
-  have at the bank?" → "X holds 72% of the shares").
+  have at the bank?" → "X holds 72% of the shares");
+- asked what one party pays another, it says what one charges or receives ("How much does
+  the airport pay Fellwing?" → "The airport charges Fellwing $14").
+
+:func:`transfer_reversed` reads a source sentence the same way: "Halvard gives the Trust
+$1.2 million" does not say what the Trust pays Halvard.
 
 Each is read from the question and the answer's first sentence alone, so it holds on any
 text. :func:`contradiction` says which, or "".
@@ -53,6 +58,48 @@ _ASKS_POST = re.compile(
 )
 
 
+_PARTY = r"(?:the\s+[a-z][\w-]*|(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+(?:&\s+)?[A-Z][\w'’&.-]*)*)"
+_ASKS_TRANSFER = re.compile(
+    rf"\b(?:does|did|do|will|would|should)\s+(?P<payer>{_PARTY})\s+(?:have to\s+)?"
+    rf"(?:pay|give|lend|owe)\s+(?P<payee>{_PARTY})"
+)
+_TRANSFER = re.compile(
+    r"\b(?:pay|pays|paid|paying|give|gives|gave|given|giving|lend|lends|lent|lending|owe|owes"
+    r"|owed)\b",
+    re.I,
+)
+_CONVERSE = re.compile(r"\b(?:charg|receiv|earn|collect|get|gets|got|bill)\w*", re.I)
+
+
+def _parties(question: str) -> tuple[set[str], set[str]] | None:
+    """Who pays and who is paid in "How much does A pay B …?", as words; None otherwise."""
+    m = _ASKS_TRANSFER.search(question)
+    if m is None:
+        return None
+    return _words(m.group("payer")) - {"the"}, _words(m.group("payee")) - {"the"}
+
+
+def transfer_reversed(question: str, sentence: str) -> bool:
+    """The sentence has the question's payee paying (or giving, lending) rather than its
+    payer: the party named nearest before the verb is the one the question says is paid
+    ("… ordered Anselby to pay the costs of the cooperative" for "How much did the
+    cooperative have to pay Anselby?")."""
+    parties = _parties(question)
+    if parties is None:
+        return False
+    payer, payee = parties
+    for verb in _TRANSFER.finditer(sentence):
+        before = sentence[max(0, verb.start() - 60) : verb.start()].lower()
+        at = {
+            w: m.start() for w in payer | payee for m in re.finditer(rf"\b{re.escape(w)}\b", before)
+        }
+        last_payer = max((at[w] for w in payer if w in at), default=-1)
+        last_payee = max((at[w] for w in payee if w in at), default=-1)
+        if last_payee > last_payer:
+            return True
+    return False
+
+
 def _dimension(text: str, asked: bool) -> str | None:
     """The dimension a question asks ("how tall", "what is the height") or, ``asked``
     False, the one an answer's figure is given in ("1.9 km long", "a height of 4 m")."""
@@ -82,6 +129,8 @@ def contradiction(answer: str, question: str, figs: list[FigureUse], names: set[
     asked, given = _dimension(question, True), _dimension(claim, False)
     if one_part and asked and given and asked != given:
         return f"the question asks for a {asked}; the answer gives a {given}"
+    if one_part and _parties(question) and not _TRANSFER.search(claim) and _CONVERSE.search(claim):
+        return "the question asks what one pays the other; the answer gives what is charged or received"
     if one_part and _ASKS_POST.search(question) and any(f.percent for f in figs):
         return "the question asks for a post; the answer gives a holding"
     if one_part and _ASKS_SHARE.search(question) and figs:

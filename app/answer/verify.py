@@ -57,7 +57,7 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
-from app.answer.mismatch import contradiction, post_place
+from app.answer.mismatch import contradiction, post_place, transfer_reversed
 from app.answer.naming import (
     agent_of,
     heads_of,
@@ -175,10 +175,12 @@ def _subject_parts(question: str, figs: list[FigureUse]) -> list[set[str]]:
 def _must_name(question: str, asked_names: list[frozenset[str]]) -> list[frozenset[str]]:
     """Names a sentence must be read with to be about the question: the one of a series
     the question names ("Series B", "Phase 2", "Route X9"; a sentence about another of the
-    series is not about it), and the organisation a post is asked at."""
+    series is not about it), the organisation a post is asked at, and the person whose post
+    it is (by surname: "What is Dermot Achterberg's job?")."""
     must = [n for n in asked_names if any(len(w) == 1 or w.isdigit() for w in n)]
     place = post_place(question)
-    return [*must, place] if place else must
+    owner = sorted(role_owner(question), key=question.lower().find)
+    return must + [m for m in (place, frozenset(owner[-1:])) if m]
 
 
 def _covered(
@@ -192,6 +194,8 @@ def _covered(
         for u in figs
         if any(figure_stated(u, c) for c in cells) and not one_of_a_total(u, s.text, question)
     }
+    if transfer_reversed(question, s.text):  # "Halvard gives the Trust …": not what it pays
+        covered = set()
     if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
         covered |= {u.text for u in figs if difference_stated(u, s.text)}
     return covered | {n for n in names if n in s.text.lower()}
@@ -320,7 +324,7 @@ def _date_unstated(
     for i in dated:
         events = subject_words(parts[i]) - named - _DATE_WORDS - _LIGHT
         events = events - _ASPECT or events  # "began" dates any event: the agreement is one
-        if events and not any(dates & c[2] and events & c[7] for c in relevant):
+        if events and not any(dates & c[2] and events & _stems(c[0].text) for c in relevant):
             return dates
     if len(parts) < 2:
         return set()
