@@ -857,3 +857,16 @@ def test_a_post_asked_for_a_named_person_comes_from_a_sentence_that_names_them()
     q = "What is Dermot Achterberg's job at Pellam Air?"
     answer = "Dermot Achterberg is the former chief executive of Pellam Air, at Kingsreach [1]."
     assert not holds(answer, q, Passage(1, "Airlines", "", text))
+
+
+def test_a_plural_compound_is_counted_in_its_last_part() -> None:
+    locks = Passage(
+        1,
+        "Canal",
+        "",
+        "The Greywater Canal Authority found that 9 of its 14 locks need new gates.",
+    )
+    q = "How many lock-keepers does the Greywater Canal Authority employ?"
+    assert not holds("The Greywater Canal Authority employs 14 lock-keepers [1].", q, locks)
+    q2 = "How many locks does the Greywater Canal Authority run?"
+    assert holds("The Greywater Canal Authority runs 14 locks [1].", q2, locks)

@@ -165,7 +165,9 @@ def figure_uses(text: str) -> list[FigureUse]:
         )
         unit = None
         if words and not percent:
-            first = words[0].lower().split("-")[0]  # "human-labelled" → human
+            parts = words[0].lower().split("-")
+            # "human-labelled" → human; a plural compound is its last part: "lock-keepers"
+            first = parts[-1] if len(parts) > 1 and parts[-1].endswith("s") else parts[0]
             if first not in _STOP and first not in ("percent", "cent"):
                 unit = stem(first)
         following = tuple(stem(p) for w in words[:4] for p in w.split("-") if p)
