@@ -870,3 +870,17 @@ def test_a_plural_compound_is_counted_in_its_last_part() -> None:
     assert not holds("The Greywater Canal Authority employs 14 lock-keepers [1].", q, locks)
     q2 = "How many locks does the Greywater Canal Authority run?"
     assert holds("The Greywater Canal Authority runs 14 locks [1].", q2, locks)
+
+
+def test_the_sentence_with_the_year_the_question_names_is_chosen_first() -> None:
+    text = (
+        "The authority raised the bulk toll from $2.10 to $3.40 per tonne from 1 April 2024. "
+        "After the ruling "
+        "it charged $2.75 per tonne from 1 April 2025 and the full $3.40 from 1 April 2026."
+    )
+    tolls = Passage(1, "Canal", "", text)
+    q = "What was the canal's bulk toll per tonne before the increase, and what will it be from April 2026?"
+    check = check_claim(
+        "It was $2.10, and it will be $3.40 from April 2026 [1].", q, [tolls], min_subject=0.2
+    )
+    assert check.stated and any("2026" in s.text for s in check.support)

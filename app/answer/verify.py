@@ -248,7 +248,7 @@ def check_claim(
         return _words_stated(candidates, question, words, min_words, min_subject)
     # up to two sentences that are about the question and together state every unit
     relevant = [c for c in candidates if c[1] >= min_subject and c[2]]
-    support, remaining = _cover(relevant, set(units), answer)
+    support, remaining = _cover(relevant, set(units), answer, question)
     if not remaining:
         remaining = _date_unstated(question, units, relevant, min_subject)
     if remaining and _describes(question):
@@ -339,12 +339,19 @@ def _date_unstated(
 
 
 def _cover(
-    relevant: list[_Candidate], remaining: set[str], answer: str = ""
+    relevant: list[_Candidate], remaining: set[str], answer: str = "", question: str = ""
 ) -> tuple[list[Sentence], set[str]]:
     """At most two sentences, most covering first, that together state ``remaining``;
     returned in the order the answer gives their units (the fact it opens with first,
-    not a year it adds about where it read it), so the first is the one quoted."""
-    ranked = sorted(relevant, key=lambda c: (len(c[2]), c[1]), reverse=True)
+    not a year it adds about where it read it), so the first is the one quoted. A
+    sentence that gives a year the question names comes before one that does not ("…,
+    and what will it be from April 2026?")."""
+    years = set(re.findall(r"\b(?:19|20)\d\d\b", question))
+    ranked = sorted(
+        relevant,
+        key=lambda c: (any(y in c[0].text for y in years), len(c[2]), c[1]),
+        reverse=True,
+    )
     remaining = set(remaining)
     chosen: list[tuple[int, Sentence]] = []
     lowered = answer.lower()
