@@ -159,9 +159,10 @@ def test_a_chunk_that_opens_inside_a_paragraph_reads_it_on_from_before_the_chunk
 
 
 def test_a_sure_answer_reads_back_through_over_the_season_it() -> None:
+    # the sentence before, in the paragraph before: its paragraph does not name Fellwing
     text = (
-        "Fellwing cancelled flights by the dozen. Over the winter season it flew only 71% of "
-        "its Kingsreach slots, well short of the 80% it needed."
+        "Fellwing cancelled flights by the dozen.\n\nOver the winter season it flew only 71% "
+        "of its Kingsreach slots, well short of the 80% it needed."
     )
     q = "What proportion of its Kingsreach slots did Fellwing fly in the winter season?"
     answer = "Fellwing flew only 71% of its Kingsreach slots [1]."

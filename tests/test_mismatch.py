@@ -97,3 +97,23 @@ def test_a_source_sentence_where_the_payee_pays_does_not_say_what_the_payer_pays
     assert transfer_reversed(q3, "Halvard gives the Commons Software Trust $1.2 million.")
     # a question that names no payee is not read this way
     assert not transfer_reversed("How much does Amberline pay for a new bus?", court)
+
+
+def test_the_paying_rules_read_who_does_what_not_just_the_words() -> None:
+    q = "How much does Carrowmere Airport pay Fellwing a year?"
+    # "billion" is no bill; the payee receiving is the question's own direction
+    assert why("Carrowmere Airport pays Fellwing $1.2 billion a year [1].", q) == ""
+    assert why("The sum is $1.2 billion a year [1].", q) == ""
+    assert why("Fellwing receives $14 per passenger from Carrowmere Airport [1].", q) == ""
+    # passive: the payee before "is paid … by" is the question's payee
+    assert not transfer_reversed(q, "Fellwing is paid $14 per passenger by Carrowmere Airport.")
+
+
+def test_an_answer_that_gives_the_dimension_asked_among_others_answers() -> None:
+    q = "How wide is the Quarrendon runway?"
+    assert why("The runway is 45 metres wide and 2,400 metres long [1].", q) == ""
+
+
+def test_what_a_body_does_with_something_is_no_post() -> None:
+    q = "What does the council do with the tourist levy?"
+    assert why("The council spends 15% of the tourist levy on roads [1].", q) == ""

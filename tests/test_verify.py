@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.claims import name_phrases, quantity_missing, question_parts
+from app.answer.arithmetic import difference_stated, one_of_a_total
+from app.answer.claims import figure_uses, name_phrases, quantity_missing, question_parts
 from app.answer.verify import Passage, check_claim
 from app.text.sentences import prose_sentences
 from app.text.words import stem
@@ -884,3 +885,46 @@ def test_the_sentence_with_the_year_the_question_names_is_chosen_first() -> None
         "It was $2.10, and it will be $3.40 from April 2026 [1].", q, [tolls], min_subject=0.2
     )
     assert check.stated and any("2026" in s.text for s in check.support)
+
+
+def test_only_the_figures_after_a_reversed_paying_verb_are_not_stated() -> None:
+    q = "How much does Carrowmere Airport pay Fellwing for each passenger?"
+    both = Passage(
+        1,
+        "Airlines",
+        "",
+        "Carrowmere Airport pays Fellwing $14 for each passenger, and Fellwing pays "
+        "Carrowmere Airport a $2 fee.",
+    )
+    assert holds("Carrowmere Airport pays Fellwing $14 for each passenger [1].", q, both)
+    assert not holds("Carrowmere Airport pays Fellwing $2 for each passenger [1].", q, both)
+
+
+def test_when_opening_a_clause_is_no_question_for_a_date_and_to_fall_is_no_season() -> None:
+    q = "When Fellwing lost its Kingsreach slots, how many did it have?"
+    assert not quantity_missing("It had eleven slots [1].", q)
+    assert quantity_missing("Sales began to fall after the recall [1].", "When did sales fall?")
+    assert not quantity_missing("Sales fell in the fall [1].", "When did sales fall?")
+
+
+def test_a_difference_is_of_two_figures_of_one_kind() -> None:
+    (twenty,) = figure_uses("They fell by 20 [1].")
+    assert not difference_stated(twenty, "Corran had 30 staff and 50 stores in 2023.")
+    assert difference_stated(twenty, "Corran's stores fell from 50 to 30.")
+
+
+def test_a_figure_inside_a_larger_one_is_not_that_one() -> None:
+    text = "Skelter had 1,200 customers in 2023, and Quaymark and Skelter had between them 11,200."
+    (use,) = figure_uses("Skelter had 1,200 customers [1].")
+    assert not one_of_a_total(use, text, "How many customers did Skelter have in 2023?")
+
+
+def test_a_clause_that_opens_with_a_name_is_cut_even_with_its_in_it() -> None:
+    text = (
+        "Medora Generics offered Corvel for 410 osmarks a pack; Farmaval offered its own "
+        "generic for 380 osmarks a pack."
+    )
+    tender = Passage(1, "Tender", "", text)
+    q = "What price per pack did Medora Generics offer in the tender?"
+    assert not holds("Medora Generics offered 380 osmarks a pack [1].", q, tender)
+    assert holds("Medora Generics offered 410 osmarks a pack [1].", q, tender)

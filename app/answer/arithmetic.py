@@ -180,18 +180,20 @@ def difference_stated(result: FigureUse, sentence: str) -> bool:
         return False
     value = float(result.figure.number)
     amounts = [
-        float(u.figure.number)
+        (float(u.figure.number), u.unit)
         for u in figure_uses(sentence)
         if u.percent == result.percent
         and u.currency == result.currency
         and not u.figure.prefix
         and u.figure.number.count(".") < 2
         and not _YEAR.fullmatch(u.text.strip())
+        and (u.unit is None or result.unit is None or u.unit == result.unit)
     ]
     return any(
         abs(abs(a - b) - value) <= 1e-9 * max(1.0, value)
-        for i, a in enumerate(amounts)
-        for b in amounts[i + 1 :]
+        for i, (a, unit_a) in enumerate(amounts)
+        for b, unit_b in amounts[i + 1 :]
+        if unit_a == unit_b or unit_a is None or unit_b is None  # not 30 staff and 50 stores
     )
 
 
@@ -205,7 +207,7 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     if _TOTAL.search(question) or re.search(r"\band\b", question):
         return False
     asked = name_phrases(question)
-    for m in re.finditer(re.escape(result.text.strip()), sentence):
+    for m in re.finditer(rf"(?<![\d.,]){re.escape(result.text.strip())}(?![\d]|[.,]\d)", sentence):
         before = sentence[: m.start()]
         if not _JOINT.search(sentence[max(0, m.start() - 25) : m.end() + 25]):
             continue

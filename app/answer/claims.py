@@ -52,8 +52,11 @@ _ASKS_FIGURE = re.compile(
     re.I,
 )
 _ASKS_DATE = re.compile(r"\b(?:what|which) (?:date|day|year|month)\b", re.I)
-_ASKS_WHEN = re.compile(r"^\s*when\b", re.I)
-_SEASON = re.compile(r"\b(?:spring|summer|autumn|fall|winter)\b", re.I)
+# "When did …?", not "When Fellwing lost its slots, how many did it have?"
+_ASKS_WHEN = re.compile(
+    r"^\s*when\s+(?:did|does|do|was|were|is|are|will|would|has|have|had|can|could)\b", re.I
+)
+_SEASON = re.compile(r"\b(?:spring|summer|autumn|winter)\b|\b(?:in|the|last|that)\s+fall\b", re.I)
 _CALENDAR = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november"
     r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -167,7 +170,8 @@ def figure_uses(text: str) -> list[FigureUse]:
         if words and not percent:
             parts = words[0].lower().split("-")
             # "human-labelled" → human; a plural compound is its last part: "lock-keepers"
-            first = parts[-1] if len(parts) > 1 and parts[-1].endswith("s") else parts[0]
+            plural = parts[-1].endswith("s") and not parts[-1].endswith(("ss", "us"))
+            first = parts[-1] if len(parts) > 1 and plural else parts[0]
             if first not in _STOP and first not in ("percent", "cent"):
                 unit = stem(first)
         following = tuple(stem(p) for w in words[:4] for p in w.split("-") if p)

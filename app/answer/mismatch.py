@@ -54,7 +54,9 @@ _DIMENSIONS = {
     "depth": r"deep|depth",
 }
 _ASKS_POST = re.compile(
-    r"\b(?:what|which) (?:role|position|post|job|title)\b|\bwhat does \w+(?: \w+)? do\b", re.I
+    r"\b(?:what|which) (?:role|position|post|job|title)\b"
+    r"|\bwhat does \w+(?: \w+)? do(?:\s+(?:at|for)\b|\s*\?)",  # not "do with the levy"
+    re.I,
 )
 
 
@@ -68,7 +70,11 @@ _TRANSFER = re.compile(
     r"|owed)\b",
     re.I,
 )
-_CONVERSE = re.compile(r"\b(?:charg|receiv|earn|collect|get|gets|got|bill)\w*", re.I)
+_CONVERSE = re.compile(
+    r"\b(?:charg\w*|receiv\w*|earn\w*|collect\w*|gets?|got|bill(?:s|ed|ing)?)\b", re.I
+)
+# "is paid … by": the one before the verb is the payee, as the question has it
+_PASSIVE = re.compile(r"\b(?:is|was|are|were|be|been|being)\s+(?:\w+\s+)?$", re.I)
 
 
 def _parties(question: str) -> tuple[set[str], set[str]] | None:
@@ -79,25 +85,61 @@ def _parties(question: str) -> tuple[set[str], set[str]] | None:
     return _words(m.group("payer")) - {"the"}, _words(m.group("payee")) - {"the"}
 
 
-def transfer_reversed(question: str, sentence: str) -> bool:
-    """The sentence has the question's payee paying (or giving, lending) rather than its
-    payer: the party named nearest before the verb is the one the question says is paid
-    ("… ordered Anselby to pay the costs of the cooperative" for "How much did the
-    cooperative have to pay Anselby?")."""
+def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
+    """Each paying (giving, lending) verb of the sentence, with whether it has the
+    question's payee paying rather than its payer: the party named nearest before an
+    active verb is the one who pays ("… ordered Anselby to pay the costs of the
+    cooperative" for "How much did the cooperative have to pay Anselby?"). Empty when the
+    question asks no "how much does A pay B"."""
     parties = _parties(question)
     if parties is None:
-        return False
+        return []
     payer, payee = parties
+    out = []
     for verb in _TRANSFER.finditer(sentence):
         before = sentence[max(0, verb.start() - 60) : verb.start()].lower()
-        at = {
-            w: m.start() for w in payer | payee for m in re.finditer(rf"\b{re.escape(w)}\b", before)
-        }
-        last_payer = max((at[w] for w in payer if w in at), default=-1)
-        last_payee = max((at[w] for w in payee if w in at), default=-1)
-        if last_payee > last_payer:
-            return True
-    return False
+        if _PASSIVE.search(before):
+            out.append((verb.start(), False))  # "Fellwing is paid $14 by the airport"
+            continue
+        last_payer = _last(payer, before)
+        last_payee = _last(payee, before)
+        out.append((verb.start(), last_payee > last_payer))
+    return out
+
+
+def transfer_reversed(question: str, sentence: str) -> bool:
+    """Some paying verb of the sentence has the question's payee paying."""
+    return any(rev for _, rev in reversed_transfers(question, sentence))
+
+
+def _last(words: set[str], text: str) -> int:
+    """Where the last of ``words`` is written in ``text``, or -1."""
+    return max(
+        (m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", text)),
+        default=-1,
+    )
+
+
+def _converse_by_payer(claim: str, question: str) -> bool:
+    """The answer has the question's payer charging or receiving instead of paying:
+    "Carrowmere Airport charges Fellwing $14" (not "Fellwing receives $14 from it")."""
+    parties = _parties(question)
+    if parties is None or _TRANSFER.search(claim):
+        return False
+    m = _CONVERSE.search(claim)
+    if m is None:
+        return False
+    before = claim[: m.start()].lower()
+    return _last(parties[0], before) > _last(parties[1], before)
+
+
+def _gives(claim: str, dimension: str) -> bool:
+    """The answer gives a figure in ``dimension`` (anywhere: "45 metres wide and 2,400
+    metres long" gives a width)."""
+    words = _DIMENSIONS[dimension]
+    return bool(
+        re.search(rf"\d[\d.,]*\s*(?:[a-z]+\s+)?(?:{words})\b|\b(?:{words}) of", claim, re.I)
+    )
 
 
 def _dimension(text: str, asked: bool) -> str | None:
@@ -127,9 +169,9 @@ def contradiction(answer: str, question: str, figs: list[FigureUse], names: set[
         if _value(part) > _value(whole):
             return f"the answer gives {part} of {whole}: a part larger than its whole"
     asked, given = _dimension(question, True), _dimension(claim, False)
-    if one_part and asked and given and asked != given:
+    if one_part and asked and given and asked != given and not _gives(claim, asked):
         return f"the question asks for a {asked}; the answer gives a {given}"
-    if one_part and _parties(question) and not _TRANSFER.search(claim) and _CONVERSE.search(claim):
+    if one_part and _converse_by_payer(claim, question):
         return "the question asks what one pays the other; the answer gives what is charged or received"
     if one_part and _ASKS_POST.search(question) and any(f.percent for f in figs):
         return "the question asks for a post; the answer gives a holding"

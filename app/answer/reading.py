@@ -20,7 +20,7 @@ _REFERS_BACK = re.compile(
 # or a thing the text named before, called by its kind: "The company raised …"
 _FRONTED = re.compile(
     r"(?:(?:in|on|by|at|from|since|after|before|during|until|then|later|today|over|through"
-    r"|throughout|within|across|last|that|this|each|every)\b[^,.;]{0,40}?"
+    r"|throughout|within|across|last|each|every)\b[^,.;]{0,40}?"
     r",?\s+(?:it|its|they|their|he|she|his|her)\b"
     r"|the (?:company|firm|group|business|start-up|startup|network|bank|fund|maker|lab|project"
     r"|city|council|operator|insurer|carrier|developer|university|charity|club|school)\b)",
@@ -122,7 +122,9 @@ def context_of(
     for _ in range(3 if lenient else 1):
         here, k = texts[j], j - len(before)
         nothing = (
+            # a clause after a semicolon opens mid-sentence: its capital is a name's
             names_nothing(here, sents[k].start, sents[k].end, text)
+            and not text[: sents[k].start].rstrip().endswith(";")
             if k >= 0
             else not names_in(here)
         )

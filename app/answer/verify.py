@@ -57,7 +57,7 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
-from app.answer.mismatch import contradiction, post_place, transfer_reversed
+from app.answer.mismatch import contradiction, post_place, reversed_transfers
 from app.answer.naming import (
     agent_of,
     heads_of,
@@ -174,7 +174,7 @@ def _subject_parts(question: str, figs: list[FigureUse]) -> list[set[str]]:
 
 def _must_name(question: str, asked_names: list[frozenset[str]]) -> list[frozenset[str]]:
     """Names a sentence must be read with to be about the question: the one of a series
-    the question names ("Series B", "Phase 2", "Route X9"; a sentence about another of the
+    the question names ("Series B", "Phase 2"; a sentence about another of the
     series is not about it), the organisation a post is asked at, and the person whose post
     it is (by surname: "What is Dermot Achterberg's job?")."""
     must = [n for n in asked_names if any(len(w) == 1 or w.isdigit() for w in n)]
@@ -194,11 +194,20 @@ def _covered(
         for u in figs
         if any(figure_stated(u, c) for c in cells) and not one_of_a_total(u, s.text, question)
     }
-    if transfer_reversed(question, s.text):  # "Halvard gives the Trust …": not what it pays
-        covered = set()
+    verbs = reversed_transfers(question, s.text)
+    if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
+        covered = {u for u in covered if not _after_reversed(s.text, u, verbs)}
     if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
         covered |= {u.text for u in figs if difference_stated(u, s.text)}
     return covered | {n for n in names if n in s.text.lower()}
+
+
+def _after_reversed(text: str, figure: str, verbs: list[tuple[int, bool]]) -> bool:
+    """The figure is written after a paying verb that has the wrong party paying, with no
+    other paying verb between (in "A pays B $14, and B pays A a $2 fee" only $2 is B's)."""
+    at = text.find(figure)
+    last = [rev for start, rev in verbs if start < at]
+    return at >= 0 and bool(last) and last[-1]
 
 
 def _describes(question: str) -> bool:

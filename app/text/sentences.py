@@ -122,17 +122,20 @@ def clauses(sentence: Sentence) -> list[Sentence]:
     with a pronoun ("…; the board replaced him with …") stays with the one before."""
     out, start = [], 0
     text = sentence.text
-    cuts = [
-        m
-        for m in _SEMICOLON.finditer(text)
-        if not _POINTS_BACK.search(text[m.end() :].split(";")[0])
-    ]
+    cuts = [m for m in _SEMICOLON.finditer(text) if _stands_alone(text[m.end() :].split(";")[0])]
     for m in [*cuts, None]:
         end = m.start() if m else len(text)
         if text[start:end].strip():
             out.append(Sentence(sentence.start + start, sentence.start + end, text[start:end]))
         start = m.end() if m else start
     return out
+
+
+def _stands_alone(clause: str) -> bool:
+    """A clause after a semicolon has a subject of its own: it opens with a name ("Farmaval
+    offered its own generic …"), or it has no pronoun that points back (as "the board
+    replaced him …" has)."""
+    return clause[:1].isupper() or not _POINTS_BACK.search(clause)
 
 
 def paragraph(text: str, start: int, end: int) -> tuple[str, bool]:

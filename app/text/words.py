@@ -47,7 +47,7 @@ def stem(word: str) -> str:
         return w
     # British and American spellings alike: "kilometres" and "kilometers", "privatised"
     # and "privatized"
-    w = re.sub(r"(?<=[a-z]{2})tre(s?)$", r"ter\1", w)
+    w = re.sub(r"(met|lit)re(s?)$", r"\1er\2", w)  # not "centre", which would be "cent"
     w = re.sub(r"(?<=[a-z]{3})iz(e|es|ed|ing|ation|ations)$", r"is\1", w)
     if re.search(r"[a-z]{5}[ae]ncy$", w):  # "insolvency" with "insolvent", not "currency"
         w = w[:-2] + "t"
