@@ -10,9 +10,14 @@ from __future__ import annotations
 import pytest
 
 from app.answer.claims import claim_units
-from app.answer.mismatch import contradiction, transfer_reversed
+from app.answer.mismatch import contradiction, reversed_transfers
 
 pytestmark = pytest.mark.unit
+
+
+def transfer_reversed(question: str, sentence: str) -> bool:
+    """Some paying verb of the sentence has the question's payee paying."""
+    return any(rev for _, rev in reversed_transfers(question, sentence))
 
 
 def why(answer: str, question: str) -> str:

@@ -17,7 +17,7 @@ nearest thing they do give, and its own words then show the swap:
 - asked what one party pays another, it says what one charges or receives ("How much does
   the airport pay Fellwing?" → "The airport charges Fellwing $14").
 
-:func:`transfer_reversed` reads a source sentence the same way: "Halvard gives the Trust
+:func:`reversed_transfers` reads a source sentence the same way: "Halvard gives the Trust
 $1.2 million" does not say what the Trust pays Halvard.
 
 Each is read from the question and the answer's first sentence alone, so it holds on any
@@ -105,11 +105,6 @@ def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
         last_payee = _last(payee, before)
         out.append((verb.start(), last_payee > last_payer))
     return out
-
-
-def transfer_reversed(question: str, sentence: str) -> bool:
-    """Some paying verb of the sentence has the question's payee paying."""
-    return any(rev for _, rev in reversed_transfers(question, sentence))
 
 
 def _last(words: set[str], text: str) -> int:
