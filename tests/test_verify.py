@@ -928,3 +928,21 @@ def test_a_clause_that_opens_with_a_name_is_cut_even_with_its_in_it() -> None:
     q = "What price per pack did Medora Generics offer in the tender?"
     assert not holds("Medora Generics offered 380 osmarks a pack [1].", q, tender)
     assert holds("Medora Generics offered 410 osmarks a pack [1].", q, tender)
+
+
+def test_the_name_that_acts_must_not_be_only_the_one_acted_on() -> None:
+    text = (
+        "In 2024 Brightmoor Cells cut its list price to 2,300 crowns per kilowatt-hour, a clear "
+        "warning to Ostvale."
+    )
+    prices = Passage(1, "Cell makers", "", text)
+    q = "What list price per kilowatt-hour does Ostvale charge?"
+    assert not holds("Ostvale charges 2,300 crowns per kilowatt-hour [1].", q, prices)
+    q = "What list price per kilowatt-hour does Brightmoor Cells charge?"
+    assert holds("Brightmoor Cells charges 2,300 crowns per kilowatt-hour [1].", q, prices)
+    # one who only reports the fact may be the one it is done to
+    owed = Passage(
+        1, "Dispute", "", "The mill, the letter says, owes to Ostvale 90 crowns a tonne."
+    )
+    q = "What fee did Ostvale say the mill owed it per tonne?"
+    assert holds("Ostvale said the mill owed it 90 crowns a tonne [1].", q, owed)

@@ -27,6 +27,42 @@ def agent_of(question: str) -> frozenset[str] | None:
     return frozenset(w for w in whole_words(m.group(1).lower()) if w != "of")
 
 
+# words after which a name is acted on, not acting ("a direct message to Vellum", "cheaper
+# than Ostrel", "a claim against Anselby"); "by" is left out: a passive names its agent so
+_ACTED_ON = re.compile(r"\b(?:to|than|against|over|for)\s+(?:the\s+)?$")
+
+
+_REPORTS = re.compile(
+    r"\s+(?:say|claim|argue|tell|think|believe|estimate|expect|report|announce|insist)\b"
+)
+
+
+def reports(question: str) -> bool:
+    """The name that acts in the question only reports the fact asked ("What royalty did
+    Anselby say the cooperative owed it?"): the fact may be done to it."""
+    m = _AGENT.search(question)
+    return m is not None and _REPORTS.match(question, m.end()) is not None
+
+
+def only_acted_on(question: str, agent: frozenset[str] | None, text: str) -> bool:
+    """The name that acts in the question (``agent``) is in ``text`` only where something
+    is done to it ("it cut the price …, a direct message to Vellum" does not say what
+    Vellum charges). False when ``text`` does not name it at all (its label may), or when
+    the question's agent only reports the fact (:func:`reports`)."""
+    if agent is None or reports(question):
+        return False
+    lowered = text.lower()
+    starts = [
+        m.start()
+        for w in agent
+        for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", lowered)
+        if not re.search(
+            r"(?:^|\s)(?:" + "|".join(map(re.escape, agent)) + r"|of)\s+$", lowered[: m.start()]
+        )
+    ]
+    return bool(starts) and all(_ACTED_ON.search(lowered[:at]) for at in starts)
+
+
 def heads_of(question: str, asked_names: list[frozenset[str]]) -> list[tuple[frozenset[str], str]]:
     """Each name the question asks about with its last word as the question writes it,
     the noun a text uses for it once named ("Scarrowby Academy": "academy")."""

@@ -62,6 +62,7 @@ from app.answer.naming import (
     agent_of,
     heads_of,
     named,
+    only_acted_on,
     read_words,
     short_forms,
 )
@@ -144,6 +145,7 @@ def _candidates(
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             found = found and all(m <= read for m in must)
+            found = found and not only_acted_on(question, agent, context)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
