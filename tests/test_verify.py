@@ -946,3 +946,15 @@ def test_the_name_that_acts_must_not_be_only_the_one_acted_on() -> None:
     )
     q = "What fee did Ostvale say the mill owed it per tonne?"
     assert holds("Ostvale said the mill owed it 90 crowns a tonne [1].", q, owed)
+
+
+def test_a_full_date_rests_on_a_sentence_that_gives_all_of_it_with_the_event() -> None:
+    text = (
+        "Tarnby Energy signed the contract to run the boiler house in 2021. It connected the "
+        "first flats on 3 March 2021."
+    )
+    works = Passage(1, "Tarnby Energy", "", text)
+    q = "When did Tarnby Energy sign the contract to run the boiler house?"
+    # 2021 is in the sentence about the contract; 3 March 2021 is another event's date
+    assert not holds("Tarnby Energy signed the contract on 3 March 2021 [1].", q, works)
+    assert holds("Tarnby Energy signed the contract in 2021 [1].", q, works)

@@ -74,8 +74,9 @@ _MONTHS = frozenset(
 
 
 def date_units(units: Sequence[str]) -> set[str]:
-    """The units that make a date: a month, a day of it and a year."""
+    """The units that make a date: a month, a day of it and a year (a figure that may be a
+    day counts as one beside a month or a year: "14 February 2022" is read as 14 and 2022)."""
     months = {u for u in units if u in _MONTHS}
     years = {u for u in units if YEAR.fullmatch(u)}
-    days = {u for u in units if months and u.isdigit() and 1 <= int(u) <= 31}
+    days = {u for u in units if (months or years) and u.isdigit() and 1 <= int(u) <= 31}
     return months | years | days

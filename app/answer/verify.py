@@ -335,7 +335,8 @@ def _date_unstated(
     for i in dated:
         events = subject_words(parts[i]) - named - _DATE_WORDS - _LIGHT
         events = events - _ASPECT or events  # "began" dates any event: the agreement is one
-        if events and not any(dates & c[2] and events & _stems(c[0].text) for c in relevant):
+        says = [c[2] for c in relevant if events & _stems(c[0].text)]  # one date: all of it
+        if events and not any(dates <= c if len(parts) == 1 else dates & c for c in says):
             return dates
     if len(parts) < 2:
         return set()
