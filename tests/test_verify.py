@@ -946,6 +946,15 @@ def test_the_name_that_acts_must_not_be_only_the_one_acted_on() -> None:
     )
     q = "What fee did Ostvale say the mill owed it per tonne?"
     assert holds("Ostvale said the mill owed it 90 crowns a tonne [1].", q, owed)
+    # a mention that opens a clause about the name is no deed done to it
+    grid = Passage(
+        1, "Grid", "", "The grid belonged to Ostvale, which sold it for 40 million crowns."
+    )
+    assert holds(
+        "Ostvale sold it for 40 million crowns [1].",
+        "For how much did Ostvale sell the grid?",
+        grid,
+    )
 
 
 def test_a_full_date_rests_on_a_sentence_that_gives_all_of_it_with_the_event() -> None:

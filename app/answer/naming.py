@@ -48,17 +48,21 @@ def only_acted_on(question: str, agent: frozenset[str] | None, text: str) -> boo
     """The name that acts in the question (``agent``) is in ``text`` only where something
     is done to it ("it cut the price …, a direct message to Vellum" does not say what
     Vellum charges). False when ``text`` does not name it at all (its label may), or when
-    the question's agent only reports the fact (:func:`reports`)."""
-    if agent is None or reports(question):
+    the question's agent only reports the fact (:func:`reports`). A mention that opens a
+    clause about it ("belonged to Corran, which was …") is no deed done to it."""
+    asked = _AGENT.search(question)
+    if agent is None or asked is None or reports(question):
         return False
+    if re.match(r"(?:is|was|were|are)\b", asked.group(0)):
+        return False  # "When was Corran privatised?": Corran does not act there
     lowered = text.lower()
+    words = "|".join(map(re.escape, agent))
     starts = [
         m.start()
         for w in agent
         for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", lowered)
-        if not re.search(
-            r"(?:^|\s)(?:" + "|".join(map(re.escape, agent)) + r"|of)\s+$", lowered[: m.start()]
-        )
+        if not re.match(rf"(?:\s+(?:{words}))*\s*,\s+(?:which|who|whose)\b", lowered[m.end() :])
+        and not re.search(rf"(?:^|\s)(?:{words}|of)\s+$", lowered[: m.start()])
     ]
     return bool(starts) and all(_ACTED_ON.search(lowered[:at]) for at in starts)
 
