@@ -967,3 +967,30 @@ def test_a_full_date_rests_on_a_sentence_that_gives_all_of_it_with_the_event() -
     # 2021 is in the sentence about the contract; 3 March 2021 is another event's date
     assert not holds("Tarnby Energy signed the contract on 3 March 2021 [1].", q, works)
     assert holds("Tarnby Energy signed the contract in 2021 [1].", q, works)
+
+
+def test_a_total_given_between_them_further_from_its_figure_is_still_no_one_s_share() -> None:
+    text = (
+        "Tarnby Energy is also one of the choir's patrons: it and Brackwell Foundry, the firm "
+        "that cast the bells, between them give the choir $80,000 a year."
+    )
+    patrons = Passage(1, "Patrons", "", text)
+    q = "How much does Tarnby Energy give the choir each year?"
+    assert not holds("Tarnby Energy gives the choir $80,000 a year [1].", q, patrons)
+
+
+def test_an_answer_that_gives_a_shared_figure_does_not_answer_for_one() -> None:
+    ferries = Passage(1, "Ferries", "", "In 2021 the crossing carried 1.1 million passengers.")
+    q = "How many passengers used the crossing in 2021?"
+    assert not holds(
+        "The crossing and the island routes between them carried 1.1 million [1].", q, ferries
+    )
+    assert holds("The crossing carried 1.1 million passengers in 2021 [1].", q, ferries)
+    # "together" after the figure compares; it does not share the figure
+    slots = Passage(
+        1, "Slots", "", "Pellam holds 46% of the slots, more than the next five put together."
+    )
+    q = "What share of the slots does Pellam hold?"
+    assert holds(
+        "Pellam holds 46% of the slots, more than the next five put together [1].", q, slots
+    )

@@ -200,6 +200,16 @@ def difference_stated(result: FigureUse, sentence: str) -> bool:
 _JOINT = re.compile(r"\b(?:between them|jointly|combined|together)\b(?! with)", re.I)
 
 
+def joint_answer(claim: str, question: str) -> bool:
+    """The answer gives a figure shared by several ("carried between them 2.3 million")
+    while the question asks about one: a total is no one's share."""
+    if _TOTAL.search(question) or re.search(r"\band\b", question):
+        return False
+    first = re.search(r"\d", claim)  # "46%, more than the next five put together" is no total
+    before = claim[: first.start()] if first else ""
+    return bool(re.search(r"\b(?:between them|jointly|together)\b(?! with)", before, re.I))
+
+
 def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     """The sentence gives the figure as the total of several it names ("Quaymark and
     Skelter had between them 11,200 customers"), while the question asks about one of
@@ -209,7 +219,7 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     asked = name_phrases(question)
     for m in re.finditer(rf"(?<![\d.,]){re.escape(result.text.strip())}(?![\d]|[.,]\d)", sentence):
         before = sentence[: m.start()]
-        if not _JOINT.search(sentence[max(0, m.start() - 25) : m.end() + 25]):
+        if not _JOINT.search(sentence[max(0, m.start() - 40) : m.end() + 25]):
             continue
         named = name_phrases(before)
         ours = [n for n in named if any(a <= n for a in asked)]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from app.answer.arithmetic import joint_answer
 from app.answer.claims import FigureUse, answer_proper, question_parts
 
 _NAME = r"[A-Z][\w'’&.-]*(?:\s+(?:of\s+|for\s+|&\s+)?[A-Z][\w'’&.-]*)*"
@@ -166,6 +167,8 @@ def contradiction(answer: str, question: str, figs: list[FigureUse], names: set[
     asked, given = _dimension(question, True), _dimension(claim, False)
     if one_part and asked and given and asked != given and not _gives(claim, asked):
         return f"the question asks for a {asked}; the answer gives a {given}"
+    if one_part and figs and joint_answer(claim, question):
+        return "the answer gives a figure shared by several; the question asks about one"
     if one_part and _converse_by_payer(claim, question):
         return "the question asks what one pays the other; the answer gives what is charged or received"
     if one_part and _ASKS_POST.search(question) and any(f.percent for f in figs):
