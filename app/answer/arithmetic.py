@@ -222,7 +222,8 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
         if not _JOINT.search(sentence[max(0, m.start() - 40) : m.end() + 25]):
             continue
         named = name_phrases(before)
-        ours = [n for n in named if any(a <= n for a in asked)]
+        # "Ludmere Heat is …": a sentence's opening word is read as no name, so one word will do
+        ours = [n for n in named if any(a & n for a in asked)]
         others = [n for n in named if not any(a & n for a in asked)]
         if ours and others and re.search(r"\band\b", before):
             return True
