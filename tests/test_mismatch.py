@@ -122,3 +122,21 @@ def test_an_answer_that_gives_the_dimension_asked_among_others_answers() -> None
 def test_what_a_body_does_with_something_is_no_post() -> None:
     q = "What does the council do with the tourist levy?"
     assert why("The council spends 15% of the tourist levy on roads [1].", q) == ""
+
+
+def test_who_buys_pays_and_who_sells_is_paid() -> None:
+    q = "How much does Brackwell Foundry pay Tarnby Energy per megawatt-hour?"
+    # Tarnby buys from Brackwell: Tarnby pays, so the sentence answers the converse
+    assert [
+        rev for _, rev in reversed_transfers(q, "Tarnby Energy buys the foundry's heat at $31.")
+    ] == [True]
+    assert [
+        rev for _, rev in reversed_transfers(q, "Brackwell Foundry buys Tarnby's power at $40.")
+    ] == [False]
+    assert [
+        rev
+        for _, rev in reversed_transfers(q, "Brackwell Foundry sells Tarnby Energy heat at $31.")
+    ] == [True]
+    assert [rev for _, rev in reversed_transfers(q, "Tarnby Energy sold it power at $40.")] == [
+        False
+    ]

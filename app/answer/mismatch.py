@@ -68,7 +68,7 @@ _ASKS_TRANSFER = re.compile(
 )
 _TRANSFER = re.compile(
     r"\b(?:pay|pays|paid|paying|give|gives|gave|given|giving|lend|lends|lent|lending|owe|owes"
-    r"|owed)\b",
+    r"|owed|buy|buys|bought|buying|purchas\w*|(?P<sell>sell|sells|sold|selling))\b",
     re.I,
 )
 _CONVERSE = re.compile(
@@ -87,7 +87,7 @@ def _parties(question: str) -> tuple[set[str], set[str]] | None:
 
 
 def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
-    """Each paying (giving, lending) verb of the sentence, with whether it has the
+    """Each paying (giving, lending, buying, selling) verb of the sentence, with whether it has the
     question's payee paying rather than its payer: the party named nearest before an
     active verb is the one who pays ("… ordered Anselby to pay the costs of the
     cooperative" for "How much did the cooperative have to pay Anselby?"). Empty when the
@@ -104,7 +104,10 @@ def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
             continue
         last_payer = _last(payer, before)
         last_payee = _last(payee, before)
-        out.append((verb.start(), last_payee > last_payer))
+        # the one who buys pays; the one who sells is paid
+        out.append(
+            (verb.start(), (last_payer > last_payee) if verb["sell"] else (last_payee > last_payer))
+        )
     return out
 
 
