@@ -197,24 +197,31 @@ def difference_stated(result: FigureUse, sentence: str) -> bool:
     )
 
 
-_JOINT = re.compile(r"\b(?:between them|jointly|combined|together)\b(?! with)", re.I)
+# a figure several share ("had between them 11,200"); "combined" only in a source sentence,
+# where it is read beside the figure, not in an answer ("the combined heat and power plant")
+_SHARED = r"between them|jointly|together"
+_JOINT = re.compile(rf"\b(?:{_SHARED}|combined)\b(?! with)", re.I)
+_JOINT_ANSWER = re.compile(rf"\b(?:{_SHARED})\b(?! with)", re.I)
+
+
+def _asks_one(question: str) -> bool:
+    """The question asks about one party, not a total or several ("… and …")."""
+    return not (_TOTAL.search(question) or re.search(r"\band\b", question))
 
 
 def joint_answer(claim: str, question: str) -> bool:
     """The answer gives a figure shared by several ("carried between them 2.3 million")
     while the question asks about one: a total is no one's share."""
-    if _TOTAL.search(question) or re.search(r"\band\b", question):
-        return False
     first = re.search(r"\d", claim)  # "46%, more than the next five put together" is no total
     before = claim[: first.start()] if first else ""
-    return bool(re.search(r"\b(?:between them|jointly|together)\b(?! with)", before, re.I))
+    return _asks_one(question) and bool(_JOINT_ANSWER.search(before))
 
 
 def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     """The sentence gives the figure as the total of several it names ("Quaymark and
     Skelter had between them 11,200 customers"), while the question asks about one of
     them: it does not state that one's share."""
-    if _TOTAL.search(question) or re.search(r"\band\b", question):
+    if not _asks_one(question):
         return False
     asked = name_phrases(question)
     for m in re.finditer(rf"(?<![\d.,]){re.escape(result.text.strip())}(?![\d]|[.,]\d)", sentence):

@@ -111,6 +111,14 @@ def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
     return out
 
 
+def after_reversed(text: str, figure: str, verbs: list[tuple[int, bool]]) -> bool:
+    """The figure is written after a paying verb that has the wrong party paying, with no
+    other paying verb between (in "A pays B $14, and B pays A a $2 fee" only $2 is B's)."""
+    at = text.find(figure)
+    last = [rev for start, rev in verbs if start < at]
+    return at >= 0 and bool(last) and last[-1]
+
+
 def _last(words: set[str], text: str) -> int:
     """Where the last of ``words`` is written in ``text``, or -1."""
     return max(

@@ -37,24 +37,28 @@ _REPORTS = re.compile(
 )
 
 
-def reports(question: str) -> bool:
-    """The name that acts in the question only reports the fact asked ("What royalty did
-    Anselby say the cooperative owed it?"): the fact may be done to it."""
+def acting(question: str) -> frozenset[str] | None:
+    """The name that acts in the question (:func:`agent_of`) when it does a deed: not one
+    asked with is/was ("When was Corran privatised?"), nor one that only reports the fact
+    ("What royalty did Anselby say the cooperative owed it?": the fact may be done to it)."""
     m = _AGENT.search(question)
-    return m is not None and _REPORTS.match(question, m.end()) is not None
+    if (
+        m is None
+        or re.match(r"(?:is|was|were|are)\b", m.group(0))
+        or _REPORTS.match(question, m.end())
+    ):
+        return None
+    return agent_of(question)
 
 
-def only_acted_on(question: str, agent: frozenset[str] | None, text: str) -> bool:
-    """The name that acts in the question (``agent``) is in ``text`` only where something
-    is done to it ("it cut the price …, a direct message to Vellum" does not say what
-    Vellum charges). False when ``text`` does not name it at all (its label may), or when
-    the question's agent only reports the fact (:func:`reports`). A mention that opens a
-    clause about it ("belonged to Corran, which was …") is no deed done to it."""
-    asked = _AGENT.search(question)
-    if agent is None or asked is None or reports(question):
+def only_acted_on(agent: frozenset[str] | None, text: str) -> bool:
+    """The name that acts in the question (:func:`acting`) is in ``text`` only where
+    something is done to it ("it cut the price …, a direct message to Vellum" does not say
+    what Vellum charges). False when ``text`` does not name it at all (its label may). A
+    mention that opens a clause about it ("belonged to Corran, which was …") is no deed
+    done to it."""
+    if agent is None:
         return False
-    if re.match(r"(?:is|was|were|are)\b", asked.group(0)):
-        return False  # "When was Corran privatised?": Corran does not act there
     lowered = text.lower()
     words = "|".join(map(re.escape, agent))
     starts = [

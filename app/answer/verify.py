@@ -57,8 +57,9 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
-from app.answer.mismatch import contradiction, post_place, reversed_transfers
+from app.answer.mismatch import after_reversed, contradiction, post_place, reversed_transfers
 from app.answer.naming import (
+    acting,
     agent_of,
     heads_of,
     named,
@@ -120,7 +121,7 @@ def _candidates(
     candidates: list[_Candidate] = []
     heads = heads_of(question, asked_names)
     shorts = short_forms(question, asked_names, _joined(passages)) if lenient else []
-    agent = agent_of(question)
+    agent, doer = agent_of(question), acting(question)
     must = _must_name(question, asked_names)
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
@@ -145,7 +146,7 @@ def _candidates(
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             found = found and all(m <= read for m in must)
-            found = found and not only_acted_on(question, agent, context)
+            found = found and not only_acted_on(doer, context)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
@@ -198,18 +199,10 @@ def _covered(
     }
     verbs = reversed_transfers(question, s.text)
     if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
-        covered = {u for u in covered if not _after_reversed(s.text, u, verbs)}
+        covered = {u for u in covered if not after_reversed(s.text, u, verbs)}
     if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
         covered |= {u.text for u in figs if difference_stated(u, s.text)}
     return covered | {n for n in names if n in s.text.lower()}
-
-
-def _after_reversed(text: str, figure: str, verbs: list[tuple[int, bool]]) -> bool:
-    """The figure is written after a paying verb that has the wrong party paying, with no
-    other paying verb between (in "A pays B $14, and B pays A a $2 fee" only $2 is B's)."""
-    at = text.find(figure)
-    last = [rev for start, rev in verbs if start < at]
-    return at >= 0 and bool(last) and last[-1]
 
 
 def _describes(question: str) -> bool:
