@@ -1,13 +1,13 @@
 """Check the held-out sets (heldout, heldout2, heldout3), the development sets dev2, dev3, dev4,
-dev5, dev6 and dev7 and the CI gate set against their articles.
+dev5, dev6, dev7 and dev8 and the CI gate set against their articles.
 
-    .venv/bin/python scripts/check_questions.py            # all ten sets
+    .venv/bin/python scripts/check_questions.py            # all eleven sets
     .venv/bin/python scripts/check_questions.py data/heldout/questions.jsonl data/heldout/articles
 
 For every question file it checks that
   * every line validates with ragqa's own ``app.evaluation.dataset.load_questions``;
   * ids are unique and follow the set's pattern (h001..., g001..., k001..., d001..., e001...,
-    m001..., n001..., p001..., r001..., g01...),
+    m001..., n001..., p001..., r001..., s001..., g01...),
     questions are not repeated;
   * every evidence string is an exact substring of some article's text *as ragqa loads it*
     (``app.ingest.loaders.load_file``: raw text for .txt/.md, extracted text for .html/.pdf);
@@ -15,9 +15,9 @@ For every question file it checks that
     answerable questions, with every alternative of the first part also listed in ``answers``;
   * unanswerable questions carry no answers, evidence or parts.
 For the gate set it also checks that no question repeats one of data/eval/questions.jsonl.
-For the held-out sets, dev2, dev3, dev4, dev5, dev6 and dev7 it checks the sha256 sums recorded
-in their README.md, so an edit to a frozen held-out file, or an unrecorded edit to dev2, dev3,
-dev4, dev5, dev6 or dev7, is caught.
+For the held-out sets, dev2, dev3, dev4, dev5, dev6, dev7 and dev8 it checks the sha256 sums
+recorded in their README.md, so an edit to a frozen held-out file, or an unrecorded edit to dev2,
+dev3, dev4, dev5, dev6, dev7 or dev8, is caught.
 
 It reports (without failing) answerable questions none of whose answer alternatives occurs in
 its evidence after SQuAD normalisation: those are the computed answers, listed for review.
@@ -49,6 +49,7 @@ DEV4 = (ROOT / "data/dev4/questions.jsonl", ROOT / "data/dev4/articles", r"m\d{3
 DEV5 = (ROOT / "data/dev5/questions.jsonl", ROOT / "data/dev5/articles", r"n\d{3}")
 DEV6 = (ROOT / "data/dev6/questions.jsonl", ROOT / "data/dev6/articles", r"p\d{3}")
 DEV7 = (ROOT / "data/dev7/questions.jsonl", ROOT / "data/dev7/articles", r"r\d{3}")
+DEV8 = (ROOT / "data/dev8/questions.jsonl", ROOT / "data/dev8/articles", r"s\d{3}")
 GATE = (ROOT / "data/eval/gate.jsonl", ROOT / "data/articles", r"g\d{2}")
 DEV = ROOT / "data/eval/questions.jsonl"
 
@@ -185,6 +186,7 @@ def main(argv: list[str]) -> int:
             + check(*DEV5)
             + check(*DEV6)
             + check(*DEV7)
+            + check(*DEV8)
             + check(*GATE)
             + check_not_in_dev(GATE[0])
             + check_frozen(*HELDOUT[:2])
@@ -196,6 +198,7 @@ def main(argv: list[str]) -> int:
             + check_frozen(*DEV5[:2])
             + check_frozen(*DEV6[:2])
             + check_frozen(*DEV7[:2])
+            + check_frozen(*DEV8[:2])
         )
     for p in problems:
         print("FAIL", p)
