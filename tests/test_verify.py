@@ -994,3 +994,33 @@ def test_an_answer_that_gives_a_shared_figure_does_not_answer_for_one() -> None:
     assert holds(
         "Pellam holds 46% of the slots, more than the next five put together [1].", q, slots
     )
+
+
+def test_a_thing_named_only_as_what_another_is_compared_with_is_not_its_subject() -> None:
+    # the price is the electric bus's; the diesel bus is only what it is cheaper than
+    depot = Passage(
+        1,
+        "Harlow Buses goes electric",
+        "",
+        "Harlow Buses bought twelve electric buses this year. An Ellwood E12 costs £415,000, "
+        "and the company expects it to be cheaper to run than a diesel bus over its life.",
+    )
+    q = "How much does Harlow Buses pay for a new diesel bus?"
+    assert not holds("Harlow Buses pays £415,000 for a new diesel bus [1].", q, depot)
+    assert holds(
+        "An Ellwood E12 costs £415,000 [1].", "How much does an electric Ellwood E12 cost?", depot
+    )
+
+
+def test_names_and_words_with_diacritics_are_read_whole() -> None:
+    from app.text.words import content_stems
+
+    assert {"brůnov", "pokorná", "ștefănescu"} <= content_stems("Brůnov, Pokorná, Ștefănescu")
+    assert frozenset({"ștefănescu"}) in name_phrases("Did it ask Ștefănescu at Brůnov?")
+    town = Passage(
+        1,
+        "A mine and its town",
+        "",
+        "The licence was signed in 2016. The mayor of Brůnov since 2022 is Věra Pokorná.",
+    )
+    assert holds("Věra Pokorná [1].", "Who has been the mayor of Brůnov since 2022?", town)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from app.answer.grounding import _MARKERS, Figure, figures
 from app.text.sentences import prose_sentences
 from app.text.words import STOPWORDS as _STOP
+from app.text.words import UPPER, stem
 from app.text.words import content_stems as _stems
-from app.text.words import stem
 
 # fmt: off
 _NOT_NAMES = frozenset("""
@@ -31,7 +31,7 @@ with yes there here what when where which who thus therefore overall note althou
 since unlike like after before during yet still then
 """.split())  # noqa: SIM905
 # fmt: on
-_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_NAME = re.compile(rf"(?<![\w'’-]){UPPER}[\w'’-]*")
 _JOINS = r"\s+(?:of\s+)?"  # what may stand between two words of one name
 _PERCENT = re.compile(r"%|\bper ?cent\b", re.I)
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:usd|eur|gbp|dollars?|euros?|pounds?|yuan)\b", re.I)
@@ -299,7 +299,7 @@ def posts_asked(question: str) -> list[tuple[str, ...]]:
 
 # whose post a question asks: "What is Priya Okonjo-Hale's job at …"
 _ROLE_OF = re.compile(
-    r"([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)['’]s?\s+(?:job|role|post|position|title)\b"
+    rf"({UPPER}[\w-]*(?:\s+{UPPER}[\w-]*)*)['’]s?\s+(?:job|role|post|position|title)\b"
 )
 
 
@@ -374,7 +374,7 @@ def key_units(
     # the proper names of the answer, as runs of capitalised words; the first whose new
     # names are not all the title of a source, the question's subject restated in full
     # ("The Lower Lathe Flood Alleviation Scheme was designed by …"), answers it
-    for run in re.finditer(r"(?<![\w'’-])[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*", text):
+    for run in re.finditer(rf"(?<![\w'’-]){UPPER}[\w'’-]*(?:\s+(?:of\s+)?{UPPER}[\w'’-]*)*", text):
         words = {re.sub(r"['’]s?$", "", w).strip("-") for w in run.group(0).lower().split()}
         key = sorted(names & words)
         if key and not set(key) <= titled:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.text.sentences import first_sentence, sentence_spans
+from app.text.words import UPPER
 
 _FIGURE = re.compile(
     r"(?<![\w.,])([A-Za-z]*)(\d+(?:[.,]\d+)*)([A-Za-z%]*)"
@@ -99,7 +100,7 @@ _NOT_NAMES = frozenset({
     "since", "unlike", "like",
 })
 # fmt: on
-_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_NAME = re.compile(rf"(?<![\w'’-]){UPPER}[\w'’-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 
 

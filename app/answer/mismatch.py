@@ -30,8 +30,9 @@ import re
 
 from app.answer.arithmetic import joint_answer
 from app.answer.claims import FigureUse, answer_proper, question_parts
+from app.text.words import UPPER
 
-_NAME = r"[A-Z][\w'’&.-]*(?:\s+(?:of\s+|for\s+|&\s+)?[A-Z][\w'’&.-]*)*"
+_NAME = rf"{UPPER}[\w'’&.-]*(?:\s+(?:of\s+|for\s+|&\s+)?{UPPER}[\w'’&.-]*)*"
 # "What is X's job at Y", "What does X do at Y", "What position does X hold at Y"
 _POST_AT = re.compile(
     rf"\b(?:job|role|position|post|title|do|does|work|works)\b.*?\bat\s+(?:the\s+)?({_NAME})"
@@ -39,7 +40,7 @@ _POST_AT = re.compile(
 _AT = re.compile(rf"\b(?:at|with|for)\s+(?:the\s+)?({_NAME})")
 _PART_OF = re.compile(
     r"(?<![\w.,$€£¥])(\d[\d,]*(?:\.\d+)?)\s+(?:of|out of)\s+(?:the\s+|its\s+|their\s+|"
-    r"[A-Z][\w'’-]*['’]s?\s+){0,3}(\d[\d,]*(?:\.\d+)?)(?![\d,.]*\s*(?:%|per|thousand|million|"
+    rf"{UPPER}[\w'’-]*['’]s?\s+){{0,3}}(\d[\d,]*(?:\.\d+)?)(?![\d,.]*\s*(?:%|per|thousand|million|"
     r"billion|trillion|bn|m\b|k\b))"
 )
 _ASKS_SHARE = re.compile(
@@ -61,7 +62,7 @@ _ASKS_POST = re.compile(
 )
 
 
-_PARTY = r"(?:the\s+[a-z][\w-]*|(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+(?:&\s+)?[A-Z][\w'’&.-]*)*)"
+_PARTY = rf"(?:the\s+[a-z][\w-]*|(?:the\s+)?{UPPER}[\w'’&.-]*(?:\s+(?:&\s+)?{UPPER}[\w'’&.-]*)*)"
 _ASKS_TRANSFER = re.compile(
     rf"\b(?:does|did|do|will|would|should)\s+(?P<payer>{_PARTY})\s+(?:have to\s+)?"
     rf"(?:pay|give|lend|owe)\s+(?P<payee>{_PARTY})"

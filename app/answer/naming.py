@@ -8,11 +8,11 @@ import re
 from collections.abc import Sequence
 
 from app.answer.claims import name_phrases, names_in
-from app.text.words import initials, whole_words
+from app.text.words import UPPER, initials, whole_words
 
 _AGENT = re.compile(
     r"\b(?:(?:did|does|do|will|would|has|have|had|can|could)\s+(?:the\s+)?|(?:is|was|were|are)\s+)"
-    r"([A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)"
+    rf"({UPPER}[\w'’-]*(?:\s+(?:of\s+)?{UPPER}[\w'’-]*)*)"
 )
 
 

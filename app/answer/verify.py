@@ -97,6 +97,10 @@ BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the que
 _PRICE_WORDS = frozenset(map(stem, "price cost paid pay spend spent worth value".split()))  # noqa: SIM905
 
 
+_THAN = re.compile(r"\b(?:than|compared (?:with|to))\b[^,.;:]{0,40}", re.I)
+_COMPARES = re.compile(r"\b(?:than|more|less|fewer|compared?|difference|against)\b", re.I)
+
+
 @dataclass
 class ClaimCheck:
     stated: bool
@@ -125,6 +129,7 @@ def _candidates(
     must = _must_name(question, asked_names)
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
+    plain = not (_COMPARES.search(question) or asks_difference(question))
     for passage in passages:
         sents = clause_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
@@ -138,7 +143,7 @@ def _candidates(
         label_words = whole_words(label.lower())
         for i, s in enumerate(sents):
             context = context_of(sents, i, passage.before, passage.text, lenient)
-            window = _stems(context) | heading_stems
+            window = _stems(_THAN.sub(" ", context) if plain else context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             # lenient: an essay's paragraph names its subject once; the sentence may not

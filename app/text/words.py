@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import re
 
+# letters of any script ("Brůnov", "Ștefănescu" are one word each), and the capitals that
+# open a name: ASCII, Latin-1 and Latin Extended-A (which mixes both cases, so "ě" is read
+# as one too; no English word opens with it), and the comma-below Ș and Ț
+LETTER = r"[^\W\d_]"
+UPPER = "[A-ZÀ-ÖØ-ÞĀ-ſȘȚ]"
 _MARKERS = re.compile(r"(?:\s?\[\d+\])+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d[\d,.]*%?")
+_WORD = re.compile(rf"{LETTER}(?:{LETTER}|['’])*|\d[\d,.]*%?")
 # fmt: off
 STOPWORDS = frozenset("""
 a an the of to in on for and or is are was were be been being by with as at from that this
