@@ -1024,3 +1024,38 @@ def test_names_and_words_with_diacritics_are_read_whole() -> None:
         "The licence was signed in 2016. The mayor of Brůnov since 2022 is Věra Pokorná.",
     )
     assert holds("Věra Pokorná [1].", "Who has been the mayor of Brůnov since 2022?", town)
+
+
+WATER = Passage(
+    1,
+    "Every drop counted",
+    "",
+    "Dunmore Water supplies about 410,000 people through 2,900 kilometres of mains. "
+    "The average household bill was $388 in 2021 and $431 in 2024, and the company's "
+    "revenue reached $190 million in 2023. Its reservoir at Colbeck lies 600 metres from "
+    "the nearest road. The Colbeck reservoir is 38 metres deep.",
+)
+
+
+def test_a_figure_for_another_measure_of_the_subject_does_not_answer() -> None:
+    # people supplied are not people employed; a distance is no depth
+    q = "How many people does Dunmore Water employ?"
+    assert not holds("Dunmore Water employs about 410,000 people [1].", q, WATER)
+    assert holds(
+        "Dunmore Water supplies about 410,000 people [1].",
+        "How many people does Dunmore Water supply?",
+        WATER,
+    )
+    q = "How deep is the reservoir at Colbeck?"
+    assert not holds("The reservoir at Colbeck is 600 metres deep [1].", q, WATER)
+    assert holds("The reservoir at Colbeck is 38 metres deep [1].", q, WATER)
+
+
+def test_a_figure_the_sentence_dates_with_another_year_is_not_the_asked_year_s() -> None:
+    q = "What was the average household bill at Dunmore Water in 2023?"
+    assert not holds("The average household bill in 2023 was $431 [1].", q, WATER)
+    assert holds(
+        "The average household bill in 2024 was $431 [1].",
+        "What was the average household bill at Dunmore Water in 2024?",
+        WATER,
+    )

@@ -44,11 +44,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.answer.arithmetic import asks_difference, difference_stated, one_of_a_total
 from app.answer.claims import (
     FigureUse,
     claim_units,
-    figure_stated,
     key_units,
     name_phrases,
     names_in,
@@ -57,7 +55,8 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
-from app.answer.mismatch import after_reversed, contradiction, post_place, reversed_transfers
+from app.answer.measure import compares, covered_units, uncompared
+from app.answer.mismatch import contradiction, post_place
 from app.answer.naming import (
     acting,
     agent_of,
@@ -75,7 +74,6 @@ from app.answer.reading import (
     context_of,
     paragraph_of,
 )
-from app.text.tables import row_read
 from app.text.words import content_stems as _stems
 from app.text.words import stem, subject_words, whole_words
 
@@ -95,10 +93,6 @@ BRIDGE_FROM = 3  # bridges are taken from this many sentences most about the que
 # question words that name a price: a money figure's unit checks them (the same for a
 # share or percentage was tried: it let a held-out trap through, docs/EVALUATION.md)
 _PRICE_WORDS = frozenset(map(stem, "price cost paid pay spend spent worth value".split()))  # noqa: SIM905
-
-
-_THAN = re.compile(r"\b(?:than|compared (?:with|to))\b[^,.;:]{0,40}", re.I)
-_COMPARES = re.compile(r"\b(?:than|more|less|fewer|compared?|difference|against)\b", re.I)
 
 
 @dataclass
@@ -129,7 +123,7 @@ def _candidates(
     must = _must_name(question, asked_names)
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
-    plain = not (_COMPARES.search(question) or asks_difference(question))
+    plain = not compares(question)
     for passage in passages:
         sents = clause_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
@@ -143,7 +137,7 @@ def _candidates(
         label_words = whole_words(label.lower())
         for i, s in enumerate(sents):
             context = context_of(sents, i, passage.before, passage.text, lenient)
-            window = _stems(_THAN.sub(" ", context) if plain else context) | heading_stems
+            window = _stems(uncompared(context) if plain else context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             # lenient: an essay's paragraph names its subject once; the sentence may not
@@ -163,7 +157,7 @@ def _candidates(
                 (v for v, b in zip(parts, by_part, strict=True) if b),
                 default=float(found and all(fits)),
             )
-            covered = _covered(passage, s, figs, names, question)
+            covered = covered_units(passage, s, figs, names, question, context)
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             candidates.append((s, about, covered, word_share, read_with, share, parts, window))
     return candidates
@@ -189,25 +183,6 @@ def _must_name(question: str, asked_names: list[frozenset[str]]) -> list[frozens
     place = post_place(question)
     owner = sorted(role_owner(question), key=question.lower().find)
     return must + [m for m in (place, frozenset(owner[-1:])) if m]
-
-
-def _covered(
-    passage: Passage, s: Sentence, figs: list[FigureUse], names: set[str], question: str
-) -> set[str]:
-    """The answer's figures and names the sentence states."""
-    # a table row is read cell by cell with its header: "20" under "Chargers"
-    cells = row_read(passage.text, s.start, passage.tables) or [s.text]
-    covered = {
-        u.text
-        for u in figs
-        if any(figure_stated(u, c) for c in cells) and not one_of_a_total(u, s.text, question)
-    }
-    verbs = reversed_transfers(question, s.text)
-    if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
-        covered = {u for u in covered if not after_reversed(s.text, u, verbs)}
-    if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
-        covered |= {u.text for u in figs if difference_stated(u, s.text)}
-    return covered | {n for n in names if n in s.text.lower()}
 
 
 def _describes(question: str) -> bool:

@@ -1,0 +1,108 @@
+"""Which of the answer's figures and names a source sentence states, and what a figure
+there measures, read from the words around it.
+
+A sentence about the question's subject may still give its figure for another measure or
+another year: "supplies about 540,000 people" does not say how many the company employs,
+"800 metres from the edge of the pit" is no depth, and in "$412 in 2021 and $468 in 2024"
+the $468 is not 2023's bill. What a figure is compared with ("cheaper to run than a
+diesel bus") is not what it is about.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.answer.arithmetic import asks_difference, difference_stated, one_of_a_total
+from app.answer.claims import FigureUse, figure_stated, question_parts
+from app.answer.mismatch import after_reversed, reversed_transfers
+from app.answer.occasion import asked_years
+from app.answer.reading import Passage, Sentence
+from app.text.tables import row_read
+
+# each measure a question may ask, and the words a sentence must use to give it
+_MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (  # how many people a company employs, not how many it serves
+        re.compile(
+            r"\bhow many\b.*\b(?:employ(?:s|ed)?|employees|staff|workforce|work(?:s|ed)? (?:at|for|in))\b",
+            re.I,
+        ),
+        re.compile(r"\b(?:employ\w*|staff\w*|work\w*|jobs?|workforce|payroll|headcount)\b", re.I),
+    ),
+    (re.compile(r"\bhow deep\b|\bdepth\b", re.I), re.compile(r"\b(?:deep|depth)\b", re.I)),
+    (re.compile(r"\bhow wide\b|\bwidth\b", re.I), re.compile(r"\b(?:wide|width|across)\b", re.I)),
+)
+
+
+def measure_missing(question: str, text: str) -> bool:
+    """The question asks for a measure (staff, depth, width) that ``text``, a sentence
+    read with its context, does not give."""
+    if len(question_parts(question)) > 1:  # each part asks its own; the answer checks them
+        return False
+    return any(asked.search(question) and not given.search(text) for asked, given in _MEASURES)
+
+
+def covered_units(
+    passage: Passage,
+    s: Sentence,
+    figs: list[FigureUse],
+    names: set[str],
+    question: str,
+    context: str,
+) -> set[str]:
+    """The answer's figures and names the sentence states: none when it, read with its
+    ``context``, gives another measure than the one asked; not a figure it gives as a
+    total of several, dated with another year, or paid the other way."""
+    if measure_missing(question, context):
+        return set()
+    # a table row is read cell by cell with its header: "20" under "Chargers"
+    cells = row_read(passage.text, s.start, passage.tables) or [s.text]
+    covered = {
+        u.text
+        for u in figs
+        if any(figure_stated(u, c) for c in cells)
+        and not one_of_a_total(u, s.text, question)
+        and not dated_otherwise(u, s.text, question)
+    }
+    verbs = reversed_transfers(question, s.text)
+    if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
+        covered = {u for u in covered if not after_reversed(s.text, u, verbs)}
+    if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
+        covered |= {u.text for u in figs if difference_stated(u, s.text)}
+    return covered | {n for n in names if n in s.text.lower()}
+
+
+_GAP = r"(?:(?!\b(?:than|since|from|after|before|until)\b)[^,.;:\d]){0,20}?"
+_YEAR_AFTER = re.compile(rf"^{_GAP}\b(?:in|for|during)\s+((?:19|20)\d\d)\b(?![-–/]\d)")
+_YEAR_BEFORE = re.compile(rf"\b(?:in|for|during)\s+((?:19|20)\d\d),?\s+{_GAP}$")
+
+
+def dated_otherwise(fig: FigureUse, sentence: str, question: str) -> bool:
+    """The question asks about one year and the sentence dates this figure, wherever it
+    gives it, with another ("$412 in 2021 and $468 in 2024", asked for 2023)."""
+    years = asked_years(question)
+    if len(years) != 1:
+        return False
+    text = re.escape(fig.text.strip())
+    found = list(re.finditer(rf"(?<![\d.,]){text}(?![\d]|[.,]\d)", sentence))
+    for m in found:
+        after = _YEAR_AFTER.search(sentence[m.end() :])
+        before = _YEAR_BEFORE.search(sentence[: m.start()])
+        own = after.group(1) if after else before.group(1) if before else None
+        if own is None or own in years[0]:
+            return False
+    return bool(found)
+
+
+# "cheaper to run than a diesel bus": what a figure is compared with is not its subject
+_THAN = re.compile(r"\b(?:than|compared (?:with|to))\b[^,.;:]{0,40}", re.I)
+_COMPARES = re.compile(r"\b(?:than|more|less|fewer|compared?|difference|against)\b", re.I)
+
+
+def compares(question: str) -> bool:
+    """The question itself compares ("how much more than …", "by how much …")."""
+    return bool(_COMPARES.search(question) or asks_difference(question))
+
+
+def uncompared(text: str) -> str:
+    """``text`` without what it compares its subject with ("than a diesel bus")."""
+    return _THAN.sub(" ", text)
