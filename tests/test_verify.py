@@ -1059,3 +1059,19 @@ def test_a_figure_the_sentence_dates_with_another_year_is_not_the_asked_year_s()
         "What was the average household bill at Dunmore Water in 2024?",
         WATER,
     )
+
+
+def test_a_total_shared_by_two_places_is_no_one_place_s_count() -> None:
+    """ "Between them" may come a few words after its figure, and "fitters and drivers"
+    is one kind of worker, not two parties the question asks about."""
+    depots = Passage(
+        1,
+        "Wheels for hire",
+        "",
+        "Cranby Bikes grew fast. Cranby's two depots, on Hill Street and at Dock Road, "
+        "employed 90 fitters and drivers between them, and still could not keep up.",
+    )
+    q = "How many fitters and drivers worked at Cranby's Hill Street depot?"
+    assert not holds("Cranby's Hill Street depot employed 90 fitters and drivers [1].", q, depots)
+    q = "How many fitters and drivers did Cranby's two depots employ between them?"
+    assert holds("They employed 90 fitters and drivers between them [1].", q, depots)

@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.answer.claims import FigureUse, figure_uses, name_phrases
+from app.answer.claims import FigureUse, figure_uses, name_phrases, question_parts
 from app.text.sentences import prose_sentences
+from app.text.words import UPPER
 
 _TOTAL = re.compile(
     r"\b(?:between them|in total|altogether|combined|add(?:ing|ed)? (?:\w+ )?up|sum)\b", re.I
@@ -206,7 +207,9 @@ _JOINT_ANSWER = re.compile(rf"\b(?:{_SHARED})\b(?! with)", re.I)
 
 def _asks_one(question: str) -> bool:
     """The question asks about one party, not a total or several ("… and …")."""
-    return not (_TOTAL.search(question) or re.search(r"\band\b", question))
+    # "Vellum and Ostrel", "… and who …": several; "mechanics and drivers" is one kind
+    several = re.search(rf"{UPPER}[\w'’&.-]*\s+and\s+(?:the\s+)?{UPPER}", question)
+    return not (_TOTAL.search(question) or several or len(question_parts(question)) > 1)
 
 
 def joint_answer(claim: str, question: str) -> bool:
@@ -226,7 +229,7 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     asked = name_phrases(question)
     for m in re.finditer(rf"(?<![\d.,]){re.escape(result.text.strip())}(?![\d]|[.,]\d)", sentence):
         before = sentence[: m.start()]
-        if not _JOINT.search(sentence[max(0, m.start() - 40) : m.end() + 25]):
+        if not _JOINT.search(sentence[max(0, m.start() - 40) : m.end() + 40]):
             continue
         named = name_phrases(before)
         # "Ludmere Heat is …": a sentence's opening word is read as no name, so one word will do
