@@ -1075,3 +1075,22 @@ def test_a_total_shared_by_two_places_is_no_one_place_s_count() -> None:
     assert not holds("Cranby's Hill Street depot employed 90 fitters and drivers [1].", q, depots)
     q = "How many fitters and drivers did Cranby's two depots employ between them?"
     assert holds("They employed 90 fitters and drivers between them [1].", q, depots)
+
+
+def test_a_count_of_another_thing_does_not_answer_how_many() -> None:
+    stations = Passage(
+        1,
+        "Bikes for the city",
+        "",
+        "By 2022 the scheme had grown to 2,650 bikes at 212 stations. Larkspur had 1,140 "
+        "contributors by the end of 2023. The plant can make 48 GWh of cells a year.",
+    )
+    q = "How many docking points did the scheme's 212 stations have in total?"
+    assert not holds("The 212 stations had a total of 2,650 bikes [1].", q, stations)
+    q = "How many bikes did the scheme have in 2022?"
+    assert holds("The scheme had 2,650 bikes in 2022 [1].", q, stations)
+    # people are counted by any name for them; a measure by its abbreviation
+    q = "How many people had contributed to Larkspur by the end of 2023?"
+    assert holds("Larkspur had 1,140 contributors by the end of 2023 [1].", q, stations)
+    q = "How many gigawatt-hours of cells a year can the plant make?"
+    assert holds("The plant can make 48 GWh of cells a year [1].", q, stations)

@@ -18,6 +18,7 @@ from app.answer.mismatch import after_reversed, reversed_transfers
 from app.answer.occasion import asked_years
 from app.answer.reading import Passage, Sentence
 from app.text.tables import row_read
+from app.text.words import STOPWORDS, stem, subject_words
 
 # each measure a question may ask, and the words a sentence must use to give it
 _MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -106,3 +107,49 @@ def compares(question: str) -> bool:
 def uncompared(text: str) -> str:
     """``text`` without what it compares its subject with ("than a diesel bus")."""
     return _THAN.sub(" ", text)
+
+
+_HOW_MANY = re.compile(
+    r"\bhow many\s+((?:[\w'’-]+\s+){0,3}?)(?:did|does|do|were|was|are|is|have|has|had|will|"
+    r"would|can|could|went|came|in|of|at|on|for)\b",
+    re.I,
+)
+_NOT_COUNTED = STOPWORDS | {"thousand", "million", "billion", "trillion"}
+_ANYONE = frozenset(map(stem, ("people", "person")))
+_ABBREVIATION = re.compile(r"[kmgt]wh|[kmg]w|kg|km|cm|mm|ha|mwp|ml|[kmgt]b")
+_PEOPLE = frozenset(
+    map(
+        stem,
+        [
+            "people",
+            "person",
+            "resident",
+            "inhabitant",
+            "staff",
+            "employee",
+            "worker",
+            "member",
+            "customer",
+        ],
+    )
+)
+
+
+def count_of_other(question: str, figs: list[FigureUse]) -> str:
+    """A one-part "how many" question counts one thing ("docking points") and the answer's
+    first figure counts another ("2,650 bikes"): the sources' count of something else."""
+    m = _HOW_MANY.search(question)
+    if not m or not figs or len(question_parts(question)) > 1:
+        return ""
+    first = figs[0]
+    unit = first.unit
+    # a plain word (not "GWh", "km"), not a scale ("7 billion"), not a stop word ("in")
+    if first.percent or first.currency or not unit or len(unit) < 3 or unit in _NOT_COUNTED:
+        return ""
+    if _ABBREVIATION.fullmatch(unit):
+        return ""
+    counted = {stem(w) for w in re.findall(r"[\w'’-]+", m.group(1))} - {""}
+    people = counted & _PEOPLE and (unit in _PEOPLE or counted & _ANYONE)  # "people": contributors
+    if not counted or unit in subject_words(question) or people:
+        return ""
+    return f"the question counts {m.group(1).strip()}; the answer counts {unit}"

@@ -55,7 +55,7 @@ from app.answer.claims import (
     role_owner,
     wrong_kind,
 )
-from app.answer.measure import compares, covered_units, uncompared
+from app.answer.measure import compares, count_of_other, covered_units, uncompared
 from app.answer.mismatch import contradiction, post_place
 from app.answer.naming import (
     acting,
@@ -220,7 +220,11 @@ def check_claim(
     # (a name of several words is there only when all its words are)
     asked_names = name_phrases(question)  # its opening word (What, How, At…) never counts
     units = key_units(answer, question, figs, names, " ".join(p.title for p in passages))
-    unfit = wrong_kind(answer, question, figs) or contradiction(answer, question, figs, names)
+    unfit = (
+        wrong_kind(answer, question, figs)
+        or contradiction(answer, question, figs, names)
+        or count_of_other(question, figs)
+    )
     if unfit:
         return ClaimCheck(False, detail=unfit)
     if not units and not words:
