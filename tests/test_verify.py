@@ -1094,3 +1094,18 @@ def test_a_count_of_another_thing_does_not_answer_how_many() -> None:
     assert holds("Larkspur had 1,140 contributors by the end of 2023 [1].", q, stations)
     q = "How many gigawatt-hours of cells a year can the plant make?"
     assert holds("The plant can make 48 GWh of cells a year [1].", q, stations)
+
+
+def test_a_rise_asked_with_went_up_is_a_difference_and_bust_is_bankrupt() -> None:
+    water = Passage(
+        1,
+        "Bills and bankruptcies",
+        "",
+        "The average household bill was $388 in 2021 and $431 in 2024. "
+        "Cranby Bikes filed for bankruptcy on 9 October 2024.",
+    )
+    q = "How much did the average household bill go up between 2021 and 2024?"
+    assert holds("It went up by $43, from $388 to $431 [1].", q, water)
+    assert not holds("It went up by $53 [1].", q, water)
+    q = "On what date did Cranby Bikes go bust?"
+    assert holds("Cranby Bikes went bust on 9 October 2024 [1].", q, water)

@@ -28,7 +28,11 @@ _TOTAL = re.compile(
     r"\b(?:between them|in total|altogether|combined|add(?:ing|ed)? (?:\w+ )?up|sum)\b", re.I
 )
 _DIFFERENCE = re.compile(
-    r"\bby how (?:much|many)\b|\bhow (?:much|many) (?:\w+ )?(?:more|less|fewer)\b|\bdifference\b",
+    r"\bby how (?:much|many)\b|\bhow (?:much|many) (?:\w+ )?(?:more|less|fewer)\b|\bdifference\b"
+    r"|\bhow much (?:higher|lower|bigger|smaller|larger|cheaper|dearer)\b"
+    # "How much did the bill go up between 2021 and 2024?"
+    r"|\bhow (?:much|many) (?:did|does|do|has|have|had)\b.*\b(?:go(?:ne)? (?:up|down)|went (?:up|down)|"
+    r"rise|risen|increase|fall|fallen|drop|decrease|grow|grown|shrink|climb|decline)\b(?!.*\bto\b)",
     re.I,
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")

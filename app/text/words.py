@@ -29,7 +29,7 @@ approximately around exactly least called named known tell give given use used u
 
 # irregular verb forms, nouns for the one who does it too short for the rule below, and
 # nouns for the deed: "built by" answers "which firm builds", "owned by" answers "who is
-# the owner", "flights" answers "when did it start flying"
+# the owner", "flights" answers "when did it start flying"; and "went bust" is "went bankrupt"
 # fmt: off
 _IRREGULAR = dict(pair.split(":") for pair in """
 built:build paid:pay sold:sell made:make won:win held:hold ran:run began:begin begun:begin
@@ -39,6 +39,7 @@ chose:choose chosen:choose sent:send lent:lend kept:keep lost:lose told:tell sho
 flew:fly flown:fly stood:stand struck:strike became:become taught:teach caught:catch
 sought:seek fought:fight thought:think threw:throw thrown:throw owner:own owners:own
 flight:fly flights:fly sale:sell sales:sell growth:grow loss:lose losses:lose choice:choose
+bust:bankrupt bankruptcy:bankrupt insolvent:bankrupt insolvency:bankrupt
 """.split())  # noqa: SIM905
 # fmt: on
 
