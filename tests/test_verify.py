@@ -1109,3 +1109,19 @@ def test_a_rise_asked_with_went_up_is_a_difference_and_bust_is_bankrupt() -> Non
     assert not holds("It went up by $53 [1].", q, water)
     q = "On what date did Cranby Bikes go bust?"
     assert holds("Cranby Bikes went bust on 9 October 2024 [1].", q, water)
+
+
+def test_set_up_is_founded_and_a_minister_heads_a_ministry() -> None:
+    town = Passage(
+        1,
+        "What Cranby left behind",  # the title's words prove nothing about one sentence
+        "",
+        "The company behind it was Cranby, founded in 2015 by Declan Moss, a former "
+        "courier. The ministry of industry, which was led at that time by Ilona Brandt, gave "
+        "the licence to Keldor on 30 March 2016.",
+    )
+    assert holds("Declan Moss set it up [1].", "Who set up Cranby?", town)
+    q = "Who was the industry minister when Keldor was given the licence?"
+    assert holds("Ilona Brandt [1].", q, town)
+    q = "Who was the industry secretary when Keldor was given the licence?"
+    assert not holds("Ilona Brandt [1].", q, town)

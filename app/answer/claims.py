@@ -278,7 +278,7 @@ _POSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"managers?", ("manager",)),
     (r"conductors?", ("conductor",)),
     (r"mayors?", ("mayor",)),
-    (r"ministers?", ("minister",)),
+    (r"ministers?", ("minister", "ministry")),  # "the ministry, led by …"
     (r"secretar(?:y|ies)", ("secretary",)),
     (r"treasurers?", ("treasurer",)),
     (r"editors?", ("editor",)),

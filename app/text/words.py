@@ -39,7 +39,8 @@ chose:choose chosen:choose sent:send lent:lend kept:keep lost:lose told:tell sho
 flew:fly flown:fly stood:stand struck:strike became:become taught:teach caught:catch
 sought:seek fought:fight thought:think threw:throw thrown:throw owner:own owners:own
 flight:fly flights:fly sale:sell sales:sell growth:grow loss:lose losses:lose choice:choose
-bust:bankrupt bankruptcy:bankrupt insolvent:bankrupt insolvency:bankrupt
+bust:bankrupt bankruptcy:bankrupt insolvent:bankrupt insolvency:bankrupt establish:found
+established:found establishes:found
 """.split())  # noqa: SIM905
 # fmt: on
 
@@ -66,9 +67,14 @@ def stem(word: str) -> str:
     return w[:-1] if w.endswith("e") and len(w) > 4 else w
 
 
+# a verb of two words read as the one-word verb it means: "set up" is "found"
+_PHRASES = re.compile(r"\bset(?:s|ting)? up\b", re.I)
+
+
 def content_stems(text: str) -> set[str]:
     """The stemmed words of ``text`` that are not stop words ([n] markers ignored)."""
-    return {stem(w) for w in _WORD.findall(_MARKERS.sub(" ", text)) if w.lower() not in STOPWORDS}
+    text = _PHRASES.sub("found", _MARKERS.sub(" ", text))
+    return {stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS}
 
 
 def subject_words(question: str) -> set[str]:
