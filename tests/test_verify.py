@@ -1125,3 +1125,19 @@ def test_set_up_is_founded_and_a_minister_heads_a_ministry() -> None:
     assert holds("Ilona Brandt [1].", q, town)
     q = "Who was the industry secretary when Keldor was given the licence?"
     assert not holds("Ilona Brandt [1].", q, town)
+
+
+def test_a_figure_from_two_sources_or_two_places_together_is_no_one_s_part() -> None:
+    works = Passage(
+        1,
+        "Runway and mine",
+        "",
+        "The works cost £27 million. The airport paid the remaining £19 million from its own "
+        "funds and a bank loan. The mine and the plant employ together 1,140 people.",
+    )
+    q = "How much of the works was paid for with the bank loan?"
+    assert not holds("£19 million was paid with the bank loan [1].", q, works)
+    q = "How much did the airport pay from its own funds and a bank loan?"
+    assert holds("The airport paid £19 million [1].", q, works)
+    q = "How many people work at the plant, not counting the mine?"
+    assert not holds("The plant employs 1,140 people [1].", q, works)

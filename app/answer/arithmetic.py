@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from app.answer.claims import FigureUse, figure_uses, name_phrases, question_parts
 from app.text.sentences import prose_sentences
-from app.text.words import UPPER
+from app.text.words import UPPER, content_stems
 
 _TOTAL = re.compile(
     r"\b(?:between them|in total|altogether|combined|add(?:ing|ed)? (?:\w+ )?up|sum)\b", re.I
@@ -224,6 +224,26 @@ def joint_answer(claim: str, question: str) -> bool:
     return _asks_one(question) and bool(_JOINT_ANSWER.search(before))
 
 
+_LEAVES_OUT = re.compile(r"\b(?:not counting|excluding|leaving out|apart from|other than)\b", re.I)
+
+
+# "paid the remaining £19 million from its own funds and a bank loan"
+_TWO_SOURCES = re.compile(
+    r"^[^,.;]{0,30}?\b(?:from|with|through|out of)\s+(?P<a>[^,.;]{1,30}?)\s+and\s+(?P<b>[^,.;]{1,30})"
+)
+
+
+def _one_source(after: str, question: str) -> bool:
+    """The figure comes from two sources together and the question asks about one of them
+    ("How much was paid with the bank loan?")."""
+    m = _TWO_SOURCES.search(after)
+    if not m:
+        return False
+    asked = content_stems(question)
+    a, b = (bool(content_stems(m.group(k)) & asked) for k in ("a", "b"))
+    return a != b
+
+
 def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     """The sentence gives the figure as the total of several it names ("Quaymark and
     Skelter had between them 11,200 customers"), while the question asks about one of
@@ -233,8 +253,12 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     asked = name_phrases(question)
     for m in re.finditer(rf"(?<![\d.,]){re.escape(result.text.strip())}(?![\d]|[.,]\d)", sentence):
         before = sentence[: m.start()]
+        if _one_source(sentence[m.end() :], question):
+            return True
         if not _JOINT.search(sentence[max(0, m.start() - 40) : m.end() + 40]):
             continue
+        if _LEAVES_OUT.search(question):  # "… not counting the mine": one part of a total
+            return True
         named = name_phrases(before)
         # "Ludmere Heat is …": a sentence's opening word is read as no name, so one word will do
         ours = [n for n in named if any(a & n for a in asked)]
