@@ -1141,3 +1141,17 @@ def test_a_figure_from_two_sources_or_two_places_together_is_no_one_s_part() -> 
     assert holds("The airport paid £19 million [1].", q, works)
     q = "How many people work at the plant, not counting the mine?"
     assert not holds("The plant employs 1,140 people [1].", q, works)
+
+
+def test_a_figure_given_as_what_was_saved_is_not_what_was_needed() -> None:
+    plant = Passage(
+        1,
+        "Runway works",
+        "",
+        "The asphalt was mixed at a plant beside the runway, which saved some 2,600 lorry "
+        "journeys through the city.",
+    )
+    q = "How many lorry journeys through the city did the runway works need?"
+    assert not holds("The works needed about 2,600 lorry journeys [1].", q, plant)
+    q = "How many lorry journeys through the city did the plant beside the runway save?"
+    assert holds("It saved some 2,600 lorry journeys [1].", q, plant)

@@ -63,6 +63,7 @@ def covered_units(
         if any(figure_stated(u, c) for c in cells)
         and not one_of_a_total(u, s.text, question)
         and not dated_otherwise(u, s.text, question)
+        and not spared(u, s.text, question)
     }
     verbs = reversed_transfers(question, s.text)
     if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
@@ -70,6 +71,20 @@ def covered_units(
     if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
         covered |= {u.text for u in figs if difference_stated(u, s.text)}
     return covered | {n for n in names if n in s.text.lower()}
+
+
+# "which saved some 2,600 lorry journeys": what did not happen, not what was needed
+_SPARED = r"\b(?:sav(?:ed|es|ing)|avoid(?:ed|s|ing)?|spar(?:ed|es|ing))\s+(?:\w+\s+)?(?:some|about|around|nearly|almost|roughly|an estimated)?\s*$"
+
+
+def spared(fig: FigureUse, sentence: str, question: str) -> bool:
+    """The sentence gives the figure as what was saved or avoided, and the question does
+    not ask what was saved."""
+    if re.search(r"\b(?:sav|avoid|spar)", question, re.I):
+        return False
+    text = re.escape(fig.text.strip())
+    found = list(re.finditer(rf"(?<![\d.,]){text}(?![\d]|[.,]\d)", sentence))
+    return bool(found) and all(re.search(_SPARED, sentence[: m.start()], re.I) for m in found)
 
 
 _GAP = r"(?:(?!\b(?:than|since|from|after|before|until)\b)[^,.;:\d]){0,20}?"
