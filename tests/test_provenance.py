@@ -78,18 +78,20 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-s30.json"  # main and today's code, one run, quiet
+SIDE = "bench/results/compare-dev-s32.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-s29/summary.json"  # a full run with token probabilities
 HELDOUT = "docs/eval/heldout-s30/summary.json"  # heldout-s29's texts, today's checks
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
-DEV4 = "docs/eval/dev4-s31/summary.json"  # dev4-s29 (a full run), today's checks
-HELDOUT3_NOW = "docs/eval/heldout3-s31/summary.json"  # heldout3-s29, today's checks
+DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
+HELDOUT3_NOW = "docs/eval/heldout3-s32/summary.json"  # heldout3-s29, today's checks
 DEV5 = "docs/eval/dev5-first/summary.json"
-DEV5_NOW = "docs/eval/dev5-s31/summary.json"
+DEV5_NOW = "docs/eval/dev5-s32/summary.json"
 DEV6_START = "docs/eval/dev6-start/summary.json"  # dev6-first, the checks of 1d9a1a8
-DEV6_NOW = "docs/eval/dev6-s31/summary.json"
+DEV6_NOW = "docs/eval/dev6-s32/summary.json"
 DEV7 = "docs/eval/dev7-first/summary.json"
-DEV7_NOW = "docs/eval/dev7-s31/summary.json"
+DEV7_NOW = "docs/eval/dev7-s32/summary.json"
+DEV8 = "docs/eval/dev8-first/summary.json"
+DEV8_NOW = "docs/eval/dev8-s32/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
@@ -123,10 +125,14 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (DEV6_START, "overall.refusal_correct", lambda v: f"and {v:.3f} with the checks"),
     (DEV6_NOW, "overall.accuracy", lambda v: f"and {v:.3f} and"),
     (DEV6_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it;"),
-    (DEV7, "overall.accuracy", lambda v: f"newest, scored {v:.3f} and"),
+    (DEV7, "overall.accuracy", lambda v: f"`data/dev7/` scored {v:.3f}"),
     (DEV7, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
     (DEV7_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
-    (DEV7_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it."),
+    (DEV7_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it;"),
+    (DEV8, "overall.accuracy", lambda v: f"newest, scored {v:.3f} and"),
+    (DEV8, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
+    (DEV8_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
+    (DEV8_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it."),
     (DEV4, "overall.accuracy", lambda v: f"same form ({v:.3f} and"),
     (DEV4, "overall.refusal_correct", lambda v: f"and {v:.3f} there)"),
     (SIDE, "summary.new.mean_prompt_tokens", lambda v: f"{v:,.0f} prompt tokens (mean)"),
