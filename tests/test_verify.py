@@ -996,12 +996,15 @@ def test_an_answer_that_gives_a_shared_figure_does_not_answer_for_one() -> None:
     )
 
 
+def essay(title: str, text: str) -> Passage:
+    """One passage of an essay, numbered [1], with no section heading."""
+    return Passage(1, title, "", text)
+
+
 def test_a_thing_named_only_as_what_another_is_compared_with_is_not_its_subject() -> None:
     # the price is the electric bus's; the diesel bus is only what it is cheaper than
-    depot = Passage(
-        1,
+    depot = essay(
         "Harlow Buses goes electric",
-        "",
         "Harlow Buses bought twelve electric buses this year. An Ellwood E12 costs £415,000, "
         "and the company expects it to be cheaper to run than a diesel bus over its life.",
     )
@@ -1017,19 +1020,15 @@ def test_names_and_words_with_diacritics_are_read_whole() -> None:
 
     assert {"brůnov", "pokorná", "ștefănescu"} <= content_stems("Brůnov, Pokorná, Ștefănescu")
     assert frozenset({"ștefănescu"}) in name_phrases("Did it ask Ștefănescu at Brůnov?")
-    town = Passage(
-        1,
+    town = essay(
         "A mine and its town",
-        "",
         "The licence was signed in 2016. The mayor of Brůnov since 2022 is Věra Pokorná.",
     )
     assert holds("Věra Pokorná [1].", "Who has been the mayor of Brůnov since 2022?", town)
 
 
-WATER = Passage(
-    1,
+WATER = essay(
     "Every drop counted",
-    "",
     "Dunmore Water supplies about 410,000 people through 2,900 kilometres of mains. "
     "The average household bill was $388 in 2021 and $431 in 2024, and the company's "
     "revenue reached $190 million in 2023. Its reservoir at Colbeck lies 600 metres from "
@@ -1064,10 +1063,8 @@ def test_a_figure_the_sentence_dates_with_another_year_is_not_the_asked_year_s()
 def test_a_total_shared_by_two_places_is_no_one_place_s_count() -> None:
     """ "Between them" may come a few words after its figure, and "fitters and drivers"
     is one kind of worker, not two parties the question asks about."""
-    depots = Passage(
-        1,
+    depots = essay(
         "Wheels for hire",
-        "",
         "Cranby Bikes grew fast. Cranby's two depots, on Hill Street and at Dock Road, "
         "employed 90 fitters and drivers between them, and still could not keep up.",
     )
@@ -1078,10 +1075,8 @@ def test_a_total_shared_by_two_places_is_no_one_place_s_count() -> None:
 
 
 def test_a_count_of_another_thing_does_not_answer_how_many() -> None:
-    stations = Passage(
-        1,
+    stations = essay(
         "Bikes for the city",
-        "",
         "By 2022 the scheme had grown to 2,650 bikes at 212 stations. Larkspur had 1,140 "
         "contributors by the end of 2023. The plant can make 48 GWh of cells a year.",
     )
@@ -1097,10 +1092,8 @@ def test_a_count_of_another_thing_does_not_answer_how_many() -> None:
 
 
 def test_a_rise_asked_with_went_up_is_a_difference_and_bust_is_bankrupt() -> None:
-    water = Passage(
-        1,
+    water = essay(
         "Bills and bankruptcies",
-        "",
         "The average household bill was $388 in 2021 and $431 in 2024. "
         "Cranby Bikes filed for bankruptcy on 9 October 2024.",
     )
@@ -1112,10 +1105,8 @@ def test_a_rise_asked_with_went_up_is_a_difference_and_bust_is_bankrupt() -> Non
 
 
 def test_set_up_is_founded_and_a_minister_heads_a_ministry() -> None:
-    town = Passage(
-        1,
+    town = essay(
         "What Cranby left behind",  # the title's words prove nothing about one sentence
-        "",
         "The company behind it was Cranby, founded in 2015 by Declan Moss, a former "
         "courier. The ministry of industry, which was led at that time by Ilona Brandt, gave "
         "the licence to Keldor on 30 March 2016.",
@@ -1128,10 +1119,8 @@ def test_set_up_is_founded_and_a_minister_heads_a_ministry() -> None:
 
 
 def test_a_figure_from_two_sources_or_two_places_together_is_no_one_s_part() -> None:
-    works = Passage(
-        1,
+    works = essay(
         "Runway and mine",
-        "",
         "The works cost £27 million. The airport paid the remaining £19 million from its own "
         "funds and a bank loan. The mine and the plant employ together 1,140 people.",
     )
@@ -1144,10 +1133,8 @@ def test_a_figure_from_two_sources_or_two_places_together_is_no_one_s_part() -> 
 
 
 def test_a_figure_given_as_what_was_saved_is_not_what_was_needed() -> None:
-    plant = Passage(
-        1,
+    plant = essay(
         "Runway works",
-        "",
         "The asphalt was mixed at a plant beside the runway, which saved some 2,600 lorry "
         "journeys through the city.",
     )

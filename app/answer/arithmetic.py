@@ -224,6 +224,11 @@ def joint_answer(claim: str, question: str) -> bool:
     return _asks_one(question) and bool(_JOINT_ANSWER.search(before))
 
 
+def occurrences(fig: FigureUse, text: str) -> list[re.Match[str]]:
+    """Where ``text`` writes the figure whole ("19" is not in "2019", nor in "19.5")."""
+    return list(re.finditer(rf"(?<![\d.,]){re.escape(fig.text.strip())}(?![\d]|[.,]\d)", text))
+
+
 _LEAVES_OUT = re.compile(r"\b(?:not counting|excluding|leaving out|apart from|other than)\b", re.I)
 
 
@@ -251,7 +256,7 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     if not _asks_one(question):
         return False
     asked = name_phrases(question)
-    for m in re.finditer(rf"(?<![\d.,]){re.escape(result.text.strip())}(?![\d]|[.,]\d)", sentence):
+    for m in occurrences(result, sentence):
         before = sentence[: m.start()]
         if _one_source(sentence[m.end() :], question):
             return True

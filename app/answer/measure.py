@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from app.answer.arithmetic import asks_difference, difference_stated, one_of_a_total
+from app.answer.arithmetic import asks_difference, difference_stated, occurrences, one_of_a_total
 from app.answer.claims import FigureUse, figure_stated, question_parts
 from app.answer.mismatch import after_reversed, reversed_transfers
 from app.answer.occasion import asked_years
@@ -74,7 +74,11 @@ def covered_units(
 
 
 # "which saved some 2,600 lorry journeys": what did not happen, not what was needed
-_SPARED = r"\b(?:sav(?:ed|es|ing)|avoid(?:ed|s|ing)?|spar(?:ed|es|ing))\s+(?:\w+\s+)?(?:some|about|around|nearly|almost|roughly|an estimated)?\s*$"
+_SPARED = re.compile(
+    r"\b(?:sav(?:ed|es|ing)|avoid(?:ed|s|ing)?|spar(?:ed|es|ing))\s+(?:\w+\s+)?"
+    r"(?:some|about|around|nearly|almost|roughly|an estimated)?\s*$",
+    re.I,
+)
 
 
 def spared(fig: FigureUse, sentence: str, question: str) -> bool:
@@ -82,9 +86,8 @@ def spared(fig: FigureUse, sentence: str, question: str) -> bool:
     not ask what was saved."""
     if re.search(r"\b(?:sav|avoid|spar)", question, re.I):
         return False
-    text = re.escape(fig.text.strip())
-    found = list(re.finditer(rf"(?<![\d.,]){text}(?![\d]|[.,]\d)", sentence))
-    return bool(found) and all(re.search(_SPARED, sentence[: m.start()], re.I) for m in found)
+    found = occurrences(fig, sentence)
+    return bool(found) and all(_SPARED.search(sentence[: m.start()]) for m in found)
 
 
 _GAP = r"(?:(?!\b(?:than|since|from|after|before|until)\b)[^,.;:\d]){0,20}?"
@@ -98,8 +101,7 @@ def dated_otherwise(fig: FigureUse, sentence: str, question: str) -> bool:
     years = asked_years(question)
     if len(years) != 1:
         return False
-    text = re.escape(fig.text.strip())
-    found = list(re.finditer(rf"(?<![\d.,]){text}(?![\d]|[.,]\d)", sentence))
+    found = occurrences(fig, sentence)
     for m in found:
         after = _YEAR_AFTER.search(sentence[m.end() :])
         before = _YEAR_BEFORE.search(sentence[: m.start()])
@@ -130,24 +132,11 @@ _HOW_MANY = re.compile(
     re.I,
 )
 _NOT_COUNTED = STOPWORDS | {"thousand", "million", "billion", "trillion"}
-_ANYONE = frozenset(map(stem, ("people", "person")))
 _ABBREVIATION = re.compile(r"[kmgt]wh|[kmg]w|kg|km|cm|mm|ha|mwp|ml|[kmgt]b")
-_PEOPLE = frozenset(
-    map(
-        stem,
-        [
-            "people",
-            "person",
-            "resident",
-            "inhabitant",
-            "staff",
-            "employee",
-            "worker",
-            "member",
-            "customer",
-        ],
-    )
-)
+# words that count people: "people" and "person" may be counted by any of them
+_PEOPLE_WORDS = ("people", "person", "resident", "inhabitant", "staff", "employee", "worker")
+_PEOPLE = frozenset(map(stem, (*_PEOPLE_WORDS, "member", "customer")))
+_ANYONE = frozenset(map(stem, _PEOPLE_WORDS[:2]))
 
 
 def count_of_other(question: str, figs: list[FigureUse]) -> str:
