@@ -78,7 +78,7 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-s32.json"  # main and today's code, one run, quiet
+SIDE = "bench/results/compare-dev-s32-main.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-s29/summary.json"  # a full run with token probabilities
 HELDOUT = "docs/eval/heldout-s30/summary.json"  # heldout-s29's texts, today's checks
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
