@@ -1142,3 +1142,20 @@ def test_a_figure_given_as_what_was_saved_is_not_what_was_needed() -> None:
     assert not holds("The works needed about 2,600 lorry journeys [1].", q, plant)
     q = "How many lorry journeys through the city did the plant beside the runway save?"
     assert holds("It saved some 2,600 lorry journeys [1].", q, plant)
+
+
+def test_a_heading_line_inside_a_passage_labels_the_text_and_states_nothing() -> None:
+    # a chunk may hold a section heading; it is a label, so it is no sentence to rest on
+    memo = essay(
+        "Harbour papers",
+        "The pier was rebuilt after the storm.\n\n## The Gannet memo of 2021\n\n"
+        "It questioned whether the ferry had a future.",
+    )
+    assert not holds(
+        "The Gannet memo was written in 2021.", "When was the Gannet memo written?", memo
+    )
+    dated = essay(
+        "Harbour papers",
+        "## The Gannet memo\n\nThe Gannet memo was written in 2021 by the harbour master.",
+    )
+    assert holds("The Gannet memo was written in 2021.", "When was the Gannet memo written?", dated)

@@ -136,6 +136,8 @@ def _candidates(
         own_parts = [subject - title_stems for subject in by_part]
         label_words = whole_words(label.lower())
         for i, s in enumerate(sents):
+            if s.text.startswith("#"):  # a heading labels the sentences under it: it states nothing
+                continue
             context = context_of(sents, i, passage.before, passage.text, lenient)
             window = _stems(uncompared(context) if plain else context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
