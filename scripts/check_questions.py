@@ -9,8 +9,10 @@ For every question file it checks that
   * ids are unique and follow the set's pattern (h001..., g001..., k001..., d001..., e001...,
     m001..., n001..., p001..., r001..., s001..., g01...),
     questions are not repeated;
-  * every evidence string is an exact substring of some article's text *as ragqa loads it*
-    (``app.ingest.loaders.load_file``: raw text for .txt/.md, extracted text for .html/.pdf);
+  * every evidence string, and every ``also_stated`` one (another sentence of the articles that
+    states the same answer: a citation quoting it is precise), is an exact substring of some
+    article's text *as ragqa loads it* (``app.ingest.loaders.load_file``: raw text for .txt/.md,
+    extracted text for .html/.pdf), and ``also_stated`` sentences hold one of the answers;
   * the optional ``parts`` field is a list of non-empty lists of non-empty strings, used only on
     answerable questions, with every alternative of the first part also listed in ``answers``;
   * unanswerable questions carry no answers, evidence or parts.
@@ -94,20 +96,23 @@ def check(questions: Path, articles: Path, id_pattern: str | None) -> list[str]:
         kind = q.get("type")
         counts[kind] = counts.get(kind, 0) + 1
         answers, evidence, parts = q.get("answers", []), q.get("evidence", []), q.get("parts")
-        allowed = {"id", "question", "answers", "evidence", "type", "parts"}
+        also = q.get("also_stated", [])
+        allowed = {"id", "question", "answers", "evidence", "type", "parts", "also_stated"}
         if set(q) - allowed:
             problems.append(f"{qid}: unknown fields {sorted(set(q) - allowed)}")
         if kind == "unanswerable":
-            if answers or evidence or parts:
+            if answers or evidence or parts or also:
                 problems.append(f"{qid}: unanswerable but has answers, evidence or parts")
             continue
         if not answers or not all(isinstance(a, str) and a.strip() for a in answers):
             problems.append(f"{qid}: answers must be a non-empty list of non-empty strings")
         if not evidence:
             problems.append(f"{qid}: answerable question without evidence")
-        for e in evidence:
+        for e in [*evidence, *also]:
             if not any(contains(text, e) for text in docs.values()):
                 problems.append(f"{qid}: evidence not found verbatim in any article: {e[:80]!r}")
+        if also and not _contains(" ".join(also), answers):
+            problems.append(f"{qid}: also_stated sentences must state one of the answers")
         if parts is not None:
             ok = (
                 isinstance(parts, list)

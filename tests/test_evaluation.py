@@ -80,6 +80,59 @@ def test_a_citation_is_precise_when_its_sentence_is_the_evidence() -> None:
 
 
 @pytest.mark.unit
+def test_a_citation_of_another_sentence_stating_the_same_answer_is_precise() -> None:
+    # two articles state one fact in their own words; the question lists one as its
+    # evidence and the other as also stating it: citing either is precise, while
+    # retrieval and citation recall still ask for the evidence itself
+    from app.evaluation.dataset import EvalItem
+    from app.evaluation.runner import score_item
+
+    first = "The ferry was built in 1961 at Port Varrow. It seats 200."
+    second = "A 1961 ship, the ferry still sails daily. Tickets cost two euros."
+    docs = {"a": first, "b": second}
+    item = EvalItem(
+        id="x1",
+        question="When was the ferry built?",
+        answers=["1961"],
+        evidence=["The ferry was built in 1961 at Port Varrow."],
+        also_stated=["A 1961 ship, the ferry still sails daily."],
+        type="numeric",
+    )
+    quoted = "A 1961 ship, the ferry still sails daily."
+    citation = {
+        "doc_id": "b",
+        "start": 0,
+        "end": len(second),
+        "text": second,
+        "quote_start": 0,
+        "quote_end": len(quoted),
+    }
+    passage = {
+        "doc_id": "b",
+        "chunk_id": "b:0",
+        "score": 0.5,
+        "start": 0,
+        "end": len(second),
+        "text": second,
+    }
+    answer = {
+        "answer": "It was built in 1961 [1].",
+        "answerable": True,
+        "timings": {},
+        "citations": [citation],
+    }
+    row = score_item(item, answer, [passage], docs.__getitem__)
+    assert row["sentence_citation_precision"] == 1.0
+    assert row["citation_precision"] == 1.0
+    assert row["hit@1"] == 0.0 and row["citation_recall"] == 0.0
+    unlisted = item.model_copy(update={"also_stated": []})
+    assert (
+        score_item(unlisted, answer, [passage], docs.__getitem__)["sentence_citation_precision"]
+        == 0.0
+    )
+
+
+@pytest.mark.unit
 def test_a_chunk_covers_evidence_it_contains_or_mostly_overlaps() -> None:
     assert metrics.covers("abc EVIDENCE def", (0, 16), "EVIDENCE", None)
     assert metrics.covers("…half", (100, 200), "not in text", (150, 210))

@@ -114,3 +114,12 @@ def test_counts(items):
     assert len(items) >= 60, f"only {len(items)} questions"
     assert types["unanswerable"] >= 10, f"only {types['unanswerable']} unanswerable"
     assert types["multi_hop"] >= 8, f"only {types['multi_hop']} multi_hop"
+
+
+def test_also_stated_sentences_are_verbatim_and_state_an_answer(items, corpus_text):
+    # another article's sentence stating the same answer: citing it is precise
+    for _, item in items:
+        for sentence in item.get("also_stated", []):
+            assert item["type"] != "unanswerable", item["id"]
+            assert sentence in corpus_text, (item["id"], sentence)
+            assert any(a.lower() in sentence.lower() for a in item["answers"]), item["id"]

@@ -1,4 +1,5 @@
-"""The question file: one JSON object a line (id, question, answers, evidence, type)."""
+"""The question file: one JSON object a line (id, question, answers, evidence, type;
+optionally parts and also_stated)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ class EvalItem(BaseModel):
     question: str = Field(min_length=1)
     answers: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
+    # Other sentences of the corpus that state the same answer about the same subject
+    # (another article saying it in its own words): a citation quoting one of them is
+    # precise. Retrieval hit and recall, and citation recall, read ``evidence`` only.
+    also_stated: list[str] = Field(default_factory=list)
     type: QuestionType
     # A multi-part question ("who…, and when…?") lists each part's accepted answers; the
     # answer is right only when every part is in it.
@@ -52,7 +57,7 @@ def load_questions(path: Path) -> list[EvalItem]:
             problems.append(f"line {n}: duplicate id {item.id!r}")
         elif item.answerable and not item.answers:
             problems.append(f"line {n}: {item.type} question {item.id!r} has no answers")
-        elif not item.answerable and (item.answers or item.evidence):
+        elif not item.answerable and (item.answers or item.evidence or item.also_stated):
             problems.append(f"line {n}: unanswerable question {item.id!r} must have no answers")
         seen.add(item.id)
         items.append(item)

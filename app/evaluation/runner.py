@@ -209,9 +209,11 @@ def score_item(
     n_ev = len(item.evidence)
     if not refused and answer["citations"]:
         cited_cover = _covering(answer["citations"], item.evidence, doc_text)
-        row["citation_precision"] = sum(1 for c in cited_cover if c) / len(cited_cover)
+        stating = item.evidence + item.also_stated  # any sentence that states the answer
+        precise = _covering(answer["citations"], stating, doc_text)
+        row["citation_precision"] = sum(1 for c in precise if c) / len(precise)
         row["sentence_citation_precision"] = sentence_precision(
-            answer["citations"], item.evidence, doc_text
+            answer["citations"], stating, doc_text
         )
         row["citation_recall"] = float(set().union(*cited_cover) == set(range(n_ev)))
     elif not refused:
