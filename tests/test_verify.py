@@ -1159,3 +1159,25 @@ def test_a_heading_line_inside_a_passage_labels_the_text_and_states_nothing() ->
         "## The Gannet memo\n\nThe Gannet memo was written in 2021 by the harbour master.",
     )
     assert holds("The Gannet memo was written in 2021.", "When was the Gannet memo written?", dated)
+
+
+def test_a_figure_the_sentence_gives_to_another_thing_of_its_kind_does_not_answer() -> None:
+    # two shares in one sentence: the words around each say which is which
+    survey = essay(
+        "A survey of start-ups",
+        "Brenholm Capital asked its start-ups about large models. It found that 65% had "
+        "launched large-model apps and 94% were building on Corvane's model API.",
+    )
+    q = "What share of Brenholm Capital's start-ups were building on Corvane's API?"
+    assert not holds("65% of them were building on Corvane's API [1].", q, survey)
+    assert holds("94% of them were building on Corvane's API [1].", q, survey)
+    # the sentence's opening is said of every figure after it, and "from … to" of both
+    count = essay(
+        "The Wren cores",
+        "The foundation's count puts Wren cores shipped at 2 billion by the end of 2019 and "
+        "11 billion by the end of 2023. In March 2021 it cut the Wren licence from $499 to $199.",
+    )
+    q = "How many Wren cores had been shipped by the end of 2023?"
+    assert holds("11 billion Wren cores had been shipped by the end of 2023 [1].", q, count)
+    q = "What did the Wren licence cost after the March 2021 price cut?"
+    assert holds("It cost $199 after the cut [1].", q, count)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 
 from app.answer.arithmetic import asks_difference, difference_stated, occurrences, one_of_a_total
-from app.answer.claims import FigureUse, figure_stated, question_parts
+from app.answer.claims import FigureUse, figure_stated, figure_uses, question_parts
 from app.answer.mismatch import after_reversed, reversed_transfers
 from app.answer.occasion import asked_years
 from app.answer.reading import Passage, Sentence
 from app.text.tables import row_read
-from app.text.words import STOPWORDS, stem, subject_words
+from app.text.words import STOPWORDS, content_stems, stem, subject_words
 
 # each measure a question may ask, and the words a sentence must use to give it
 _MEASURES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -64,6 +64,7 @@ def covered_units(
         and not one_of_a_total(u, s.text, question)
         and not dated_otherwise(u, s.text, question)
         and not spared(u, s.text, question)
+        and not given_to_other(u, s.text, question, figs)
     }
     verbs = reversed_transfers(question, s.text)
     if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
@@ -71,6 +72,52 @@ def covered_units(
     if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
         covered |= {u.text for u in figs if difference_stated(u, s.text)}
     return covered | {n for n in names if n in s.text.lower()}
+
+
+# a figure where a sentence writes one, and the words either side that say what it is
+_FIGURE_AT = re.compile(r"(?<![\w-])[$€£¥]?\s?\d(?:[\d,.]*\d)?(?:\s?%)?")
+_YEAR_ONLY = re.compile(r"(?:19|20)\d\d")
+NEAR = 6  # words each side of a figure, up to the next figure of its kind
+CLEARER = 2  # how many more of the question's words the other figure must have around it
+
+
+def _same_kind(a: FigureUse, b: FigureUse) -> bool:
+    if a.percent or b.percent or a.currency or b.currency:
+        return a.percent == b.percent and a.currency == b.currency
+    return a.unit == b.unit and not _YEAR_ONLY.fullmatch(b.text.strip())
+
+
+def given_to_other(fig: FigureUse, sentence: str, question: str, figs: list[FigureUse]) -> bool:
+    """The sentence gives two figures of the answer's kind and says the other one is what
+    the question asks: "65% had launched apps and 94% were building on OpenAI's API"
+    does not answer what share were building on OpenAI's API with 65%. The words either
+    side of each figure (up to the next figure of its kind; the sentence's opening, before
+    the first, is said of all) are read for the question's subject words; the other figure
+    must have ``CLEARER`` more of them. A two-part
+    question, or an answer that gives both figures, is left to the other checks."""
+    if len(question_parts(question)) > 1:
+        return False
+    found = []
+    for m in _FIGURE_AT.finditer(sentence):
+        uses = figure_uses(sentence[m.start() : m.end() + 50])
+        if uses and _same_kind(fig, uses[0]):
+            found.append((m.start(), m.end(), uses[0].figure.number))
+    given = {u.figure.number for u in figs}
+    mine = [i for i, f in enumerate(found) if f[2] == fig.figure.number]
+    others = [i for i, f in enumerate(found) if f[2] not in given]
+    if len(mine) != 1 or not others:
+        return False
+    asked = subject_words(question)
+
+    def said_of(i: int) -> int:
+        # the words before the first figure are said of every figure after them
+        lo = found[i - 1][1] if i > 0 else found[i][0]
+        hi = found[i + 1][0] if i + 1 < len(found) else len(sentence)
+        left = re.findall(r"[\w'’-]+", sentence[lo : found[i][0]])[-NEAR:]
+        right = re.findall(r"[\w'’-]+", sentence[found[i][1] : hi])[:NEAR]
+        return len(asked & content_stems(" ".join(left + right)))
+
+    return max(map(said_of, others)) - said_of(mine[0]) >= CLEARER
 
 
 # "which saved some 2,600 lorry journeys": what did not happen, not what was needed
