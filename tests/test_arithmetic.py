@@ -111,3 +111,11 @@ def test_a_total_of_several_is_not_the_figure_of_one_of_them() -> None:
     assert check_claim("They had 11,200 customers [1].", both, passage, min_subject=0.2).stated
     (use,) = figure_uses("Skelter Networks had 11,200 customers [1].")
     assert one_of_a_total(use, text, one) and not one_of_a_total(use, text, both)
+
+
+def test_a_rise_in_total_from_one_level_to_another_is_a_difference_not_a_sum() -> None:
+    q = "How much did the fare rise in total, from its 2021 level to the price allowed in 2024?"
+    assert asks_difference(q)
+    worked = plan(q, "The fare rose from $96 to $134 in total [1].")
+    assert worked is not None and worked.operation == "difference"
+    assert not asks_difference("How much did the fare rise to?")  # the new level, not a change

@@ -32,7 +32,9 @@ _DIFFERENCE = re.compile(
     r"|\bhow much (?:higher|lower|bigger|smaller|larger|cheaper|dearer)\b"
     # "How much did the bill go up between 2021 and 2024?"
     r"|\bhow (?:much|many) (?:did|does|do|has|have|had)\b.*\b(?:go(?:ne)? (?:up|down)|went (?:up|down)|"
-    r"rise|risen|increase|fall|fallen|drop|decrease|grow|grown|shrink|climb|decline)\b(?!.*\bto\b)",
+    # … but not "How much did it rise to?" (the new level); "rise from A to B" is a change
+    r"rise|risen|increase|fall|fallen|drop|decrease|grow|grown|shrink|climb|decline)\b"
+    r"(?!(?:(?!\bfrom\b).)*\bto\b)",
     re.I,
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
