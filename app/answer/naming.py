@@ -141,3 +141,25 @@ def read_words(
         read |= initials(context) & acronyms
     read |= {w for n, f in shorts if f in read for w in n}
     return read | {w for n, h in defined if f"the {h.capitalize()}" in context for w in n}
+
+
+_POSSESSIVE = re.compile(r"(?:its|their)\s+(.{0,40})", re.I)
+
+
+def post_of_other(
+    sentence: str,
+    before: str,
+    posts: list[tuple[str, ...]],
+    asked_names: list[frozenset[str]],
+) -> bool:
+    """ "Its chief executive was Edvard Lisle" gives a post at whatever the sentence before
+    is about: when that sentence has no word of the names the question asks about (other
+    than those this one names), the post is another's, whatever the document's title
+    names. A word of the name will do ("Medora answered", "The house has had …")."""
+    m = _POSSESSIVE.match(sentence)
+    if not m or not any(any(w in m.group(1).lower() for w in ways) for ways in posts):
+        return False
+    own = whole_words(sentence.lower())
+    owners = [n for n in asked_names if not n <= own]
+    said = whole_words(before.lower())
+    return bool(owners) and not any(n & said for n in owners)  # "Medora", "The house"

@@ -63,6 +63,7 @@ from app.answer.naming import (
     heads_of,
     named,
     only_acted_on,
+    post_of_other,
     read_words,
     short_forms,
 )
@@ -123,6 +124,7 @@ def _candidates(
     must = _must_name(question, asked_names)
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
+    posts = posts_asked(question)
     plain = not compares(question)
     for passage in passages:
         sents = clause_sentences(passage.number, passage.text)
@@ -148,6 +150,8 @@ def _candidates(
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             found = found and all(m <= read for m in must)
             found = found and not only_acted_on(doer, context)
+            prior = sents[i - 1].text if i else " ".join(passage.before[-1:])
+            found = found and not post_of_other(s.text, prior, posts, asked_names)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
