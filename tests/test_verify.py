@@ -1202,3 +1202,17 @@ def test_its_post_is_the_post_at_what_the_sentence_before_is_about() -> None:
     )
     q = "Who is the general director of the Ludmere Opera House?"
     assert holds("Its general director is Marguerite Oyelaran [1].", q, house)
+
+
+def test_one_of_a_series_asked_by_its_ordinal_is_not_answered_by_another_of_it() -> None:
+    tenders = essay(
+        "Generic drugs in Osmeria",
+        "Lekora won the first corvalidine tender with 94 osmarks a pack. Medora won the "
+        "second. In the third tender, in June 2023, Lekora took the contract back at 48 "
+        "osmarks a pack.",
+    )
+    q = "At what price per pack did Lekora win the first corvalidine tender?"
+    assert not holds(
+        "Lekora won the first corvalidine tender at 48 osmarks a pack [1].", q, tenders
+    )
+    assert holds("Lekora won it at 94 osmarks a pack [1].", q, tenders)

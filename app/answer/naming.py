@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from app.answer.claims import name_phrases, names_in
-from app.text.words import UPPER, initials, whole_words
+from app.text.words import STOPWORDS, UPPER, initials, stem, whole_words
 
 _AGENT = re.compile(
     r"\b(?:(?:did|does|do|will|would|has|have|had|can|could)\s+(?:the\s+)?|(?:is|was|were|are)\s+)"
@@ -163,3 +163,31 @@ def post_of_other(
     owners = [n for n in asked_names if not n <= own]
     said = whole_words(before.lower())
     return bool(owners) and not any(n & said for n in owners)  # "Medora", "The house"
+
+
+_ORDINAL_OF = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+    r"((?:\s+[a-z][\w-]*){1,2})",
+    re.I,
+)
+
+
+def _series(text: str) -> list[tuple[str, set[str]]]:
+    """Each ordinal with the stems of the (up to two) words after it: ("first",
+    {"corvalidin", "tender"}) for "the first corvalidine tender"."""
+    return [
+        (o.lower(), {stem(w) for w in ws.split()} - STOPWORDS)
+        for o, ws in _ORDINAL_OF.findall(text)
+    ]
+
+
+def other_of_series(question: str, context: str) -> bool:
+    """The question asks about one of a series by its ordinal ("the first tender") and the
+    sentence, read with its context, names another of the series ("In the third tender")
+    and not the one asked: what it says is of the other one."""
+    said = _series(context)
+    for o, kind in _series(question):
+        same = [so for so, sk in said if sk & kind]
+        if same and o not in same:
+            return True
+    return False

@@ -63,6 +63,7 @@ from app.answer.naming import (
     heads_of,
     named,
     only_acted_on,
+    other_of_series,
     post_of_other,
     read_words,
     short_forms,
@@ -152,6 +153,7 @@ def _candidates(
             found = found and not only_acted_on(doer, context)
             prior = sents[i - 1].text if i else " ".join(passage.before[-1:])
             found = found and not post_of_other(s.text, prior, posts, asked_names)
+            found = found and not other_of_series(question, context)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
