@@ -140,3 +140,13 @@ def test_who_buys_pays_and_who_sells_is_paid() -> None:
     assert [rev for _, rev in reversed_transfers(q, "Tarnby Energy sold it power at $40.")] == [
         False
     ]
+
+
+def test_a_person_asked_by_where_they_work_is_not_answered_by_someone_elsewhere() -> None:
+    q = "Which Corvane scientist expects the model to catch up at coding?"
+    wrong = "Nadia Holm, a machine learning scientist at Brightwell, expects it to catch up [1]."
+    assert "post at Corvane" in why(wrong, q)
+    assert not why("Ivo Marsh, a research scientist at Corvane, expects it to catch up [1].", q)
+    # one name written two ways is one place
+    q = "Which Hugging Face researcher said the model looks strong?"
+    assert not why("Nadia Holm, a researcher at HuggingFace, said so [1].", q)

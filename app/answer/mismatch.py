@@ -37,6 +37,12 @@ _NAME = rf"{UPPER}[\w'’&.-]*(?:\s+(?:of\s+|for\s+|&\s+)?{UPPER}[\w'’&.-]*)*"
 _POST_AT = re.compile(
     rf"\b(?:job|role|position|post|title|do|does|work|works)\b.*?\bat\s+(?:the\s+)?({_NAME})"
 )
+# "Which Nvidia scientist …?", "the Google engineer who …": a person asked by where they work
+_WORKER_AT = re.compile(
+    rf"\b(?:[Ww]hich|[Ww]hat|[Tt]he|[Aa]n?)\s+({_NAME})\s+(?:scientist|engineer|researcher|"
+    r"analyst|economist|official|spokes(?:wo)?man|spokesperson|executive|professor|lawyer|"
+    r"adviser|advisor|manager|designer|developer|founder|investor)s?\b"
+)
 _AT = re.compile(rf"\b(?:at|with|for)\s+(?:the\s+)?({_NAME})")
 _PART_OF = re.compile(
     r"(?<![\w.,$€£¥])(\d[\d,]*(?:\.\d+)?)\s+(?:of|out of)\s+(?:the\s+|its\s+|their\s+|"
@@ -200,7 +206,7 @@ def post_place(question: str) -> frozenset[str]:
 
 
 def _post_elsewhere(claim: str, question: str) -> str:
-    asked = _POST_AT.search(question)
+    asked = _POST_AT.search(question) or _WORKER_AT.search(question)
     if asked is None:
         return ""
     place = _words(asked.group(1))
@@ -208,7 +214,9 @@ def _post_elsewhere(claim: str, question: str) -> str:
     if m is None or place & _words(claim[: m.start()]):
         return ""  # "… the CEO of Mistral AI, who worked at DeepMind": asked place first
     given = _words(m.group(1))
-    if given and not given & place and not given <= _words(question):
+    here, there = (re.sub(r"\W", "", n.lower()) for n in (m.group(1), asked.group(1)))
+    same = here in there or there in here  # "HuggingFace" is "Hugging Face"
+    if given and not given & place and not same and not given <= _words(question):
         return (
             f"the question asks about a post at {asked.group(1)}; the answer gives one "
             f"at {m.group(1)}"
