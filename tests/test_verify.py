@@ -1089,6 +1089,10 @@ def test_a_count_of_another_thing_does_not_answer_how_many() -> None:
     assert holds("Larkspur had 1,140 contributors by the end of 2023 [1].", q, stations)
     q = "How many gigawatt-hours of cells a year can the plant make?"
     assert holds("The plant can make 48 GWh of cells a year [1].", q, stations)
+    # the answer that counts the asked thing after another count still counts it
+    ferry = essay("The new ferry", "The Gannet Rose can take 240 passengers and 36 cars.")
+    q = "How many cars can the Gannet Rose take?"
+    assert holds("The Gannet Rose can take 240 passengers and 36 cars [1].", q, ferry)
 
 
 def test_a_rise_asked_with_went_up_is_a_difference_and_bust_is_bankrupt() -> None:

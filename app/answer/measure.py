@@ -200,6 +200,8 @@ def count_of_other(question: str, figs: list[FigureUse]) -> str:
     if _ABBREVIATION.fullmatch(unit):
         return ""
     counted = {stem(w) for w in re.findall(r"[\w'’-]+", m.group(1))} - {""}
+    if any(u.unit in counted for u in figs):  # "240 passengers and 36 cars": cars are counted
+        return ""
     people = counted & _PEOPLE and (unit in _PEOPLE or counted & _ANYONE)  # "people": contributors
     if not counted or unit in subject_words(question) or people:
         return ""
