@@ -1220,3 +1220,20 @@ def test_one_of_a_series_asked_by_its_ordinal_is_not_answered_by_another_of_it()
         "Lekora won the first corvalidine tender at 48 osmarks a pack [1].", q, tenders
     )
     assert holds("Lekora won it at 94 osmarks a pack [1].", q, tenders)
+
+
+def test_asked_which_one_the_claim_is_the_sentence_that_names_it() -> None:
+    # a first sentence that only restates the question names nothing: the citation must
+    # point at the sentence that says which one
+    evals = essay(
+        "Chat models compared",
+        "Human raters found that Corvane-Chat does at least as well as other open models. "
+        "It comes out roughly level with Quillbot on those ratings.",
+    )
+    q = "Which chatbot do human raters put Corvane-Chat roughly level with?"
+    answer = (
+        "Human raters found that Corvane-Chat does at least as well as other open models [1]. "
+        "It comes out roughly level with Quillbot on those ratings."
+    )
+    check = check_claim(answer, q, [evals], min_subject=0.2)
+    assert check.stated and "Quillbot" in check.support[0].text

@@ -234,6 +234,13 @@ def claim_units(
     return figs, names, words
 
 
+_ASKS_WHICH = re.compile(r"\s*which\b", re.I)  # "Who …?": see mismatch.contradiction
+
+
+def _new_names(sentence: str, question: str) -> set[str]:
+    return {n for n in names_in(sentence, sentence) if n not in question.lower()}
+
+
 def answer_proper(answer: str, question: str) -> str:
     """The sentences of the answer that make its claim: the first; for a question in two
     parts, the first two that say more than where the answer is from ("This information
@@ -242,6 +249,10 @@ def answer_proper(answer: str, question: str) -> str:
     if not sentences:
         return answer
     if len(question_parts(question)) < 2:
+        # asked which one, a first sentence that names nothing new restates the question
+        # ("Llama 2-Chat beats open models."): the claim is the second, if it names one
+        if _ASKS_WHICH.match(question) and not _new_names(sentences[0], question):
+            return next((s for s in sentences[1:2] if _new_names(s, question)), sentences[0])
         return sentences[0]
     claims = [s for s in sentences if _stems(s) - _stems(question) - _ATTRIBUTION - _WHERE]
     return " ".join(claims[:2] or sentences[:1])
@@ -262,52 +273,6 @@ def quantity_missing(answer: str, question: str) -> bool:
     if not _ASKS_QUANTITY.search(question):
         return False
     return not (re.search(r"\d", claim) or _NUMBER_WORDS.search(claim))
-
-
-# posts a person holds: a name the sources give in another post does not answer a question
-# about this one. Each post with the ways a text may write it.
-_POSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        r"head ?teachers?|headmaster|headmistress",
-        ("head teacher", "headteacher", "headmaster", "headmistress", "principal"),
-    ),
-    (r"chief executives?|ceo", ("chief executive", "ceo")),
-    (r"chair(?:s|ed|man|woman|person)?", ("chair",)),
-    (r"(?:managing |finance |executive |project |operations )?directors?", ("director",)),
-    (r"presidents?", ("president",)),
-    (r"managers?", ("manager",)),
-    (r"conductors?", ("conductor",)),
-    (r"mayors?", ("mayor",)),
-    (r"ministers?", ("minister", "ministry")),  # "the ministry, led by …"
-    (r"secretar(?:y|ies)", ("secretary",)),
-    (r"treasurers?", ("treasurer",)),
-    (r"editors?", ("editor",)),
-    (r"curators?", ("curator",)),
-    (r"captains?", ("captain",)),
-    (r"coach(?:es)?", ("coach",)),
-    (r"governors?", ("governor",)),
-    (r"deans?", ("dean",)),
-    (r"trustees?", ("trustee",)),
-)
-
-
-def posts_asked(question: str) -> list[tuple[str, ...]]:
-    """The posts the question asks about ("Who is the head teacher of …"), each as the
-    ways a sentence may write it."""
-    return [ways for pattern, ways in _POSTS if re.search(rf"\b(?:{pattern})\b", question, re.I)]
-
-
-# whose post a question asks: "What is Priya Okonjo-Hale's job at …"
-_ROLE_OF = re.compile(
-    rf"({UPPER}[\w-]*(?:\s+{UPPER}[\w-]*)*)['’]s?\s+(?:job|role|post|position|title)\b"
-)
-
-
-def role_owner(question: str) -> set[str]:
-    """The words of the name whose post the question asks ("What is Priya Okonjo-Hale's
-    job?": priya, okonjo-hale), or none."""
-    m = _ROLE_OF.search(question)
-    return set(re.findall(r"[\w-]+", m.group(1).lower())) if m else set()
 
 
 def share_for_count(question: str, figs: list[FigureUse]) -> bool:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from app.answer.claims import name_phrases, names_in
+from app.answer.posts import posts_asked
 from app.text.words import STOPWORDS, UPPER, initials, stem, whole_words
 
 _AGENT = re.compile(
@@ -191,3 +192,13 @@ def other_of_series(question: str, context: str) -> bool:
         if same and o not in same:
             return True
     return False
+
+
+def of_another(
+    question: str, sentence: str, prior: str, context: str, asked_names: list[frozenset[str]]
+) -> bool:
+    """What the sentence says is of another than the question asks about: another's post
+    (:func:`post_of_other`, ``prior`` is the sentence before) or another of a series
+    (:func:`other_of_series`)."""
+    posts = posts_asked(question)
+    return post_of_other(sentence, prior, posts, asked_names) or other_of_series(question, context)

@@ -50,9 +50,7 @@ from app.answer.claims import (
     key_units,
     name_phrases,
     names_in,
-    posts_asked,
     question_parts,
-    role_owner,
     wrong_kind,
 )
 from app.answer.measure import compares, count_of_other, covered_units, uncompared
@@ -62,13 +60,13 @@ from app.answer.naming import (
     agent_of,
     heads_of,
     named,
+    of_another,
     only_acted_on,
-    other_of_series,
-    post_of_other,
     read_words,
     short_forms,
 )
 from app.answer.occasion import date_units
+from app.answer.posts import posts_asked, role_owner
 from app.answer.reading import (
     Passage,
     Sentence,
@@ -125,14 +123,12 @@ def _candidates(
     must = _must_name(question, asked_names)
     acronyms = {w.lower() for w in re.findall(r"\b[A-Z]{2,5}\b", question)}
     part_posts = [posts_asked(p) for p in question_parts(question)]
-    posts = posts_asked(question)
     plain = not compares(question)
     for passage in passages:
         sents = clause_sentences(passage.number, passage.text)
         label = f"{passage.title} {passage.heading}"
-        # subject words the document's title gives are true of every sentence in it, so
-        # they prove nothing about this one: only the rest is counted. A section heading
-        # ("Context length") is about the sentences under it, so it counts for them.
+        # subject words the title gives are true of every sentence, so they prove nothing
+        # about this one; a section heading ("Context length") counts for those under it
         title_stems = _stems(passage.title)
         heading_stems = _stems(passage.heading)
         own = [subject - title_stems for subject in subjects]
@@ -149,11 +145,9 @@ def _candidates(
             naming = f"{context} {paragraph_of(passage, s)}" if lenient else context
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
-            found = found and all(m <= read for m in must)
-            found = found and not only_acted_on(doer, context)
+            found = found and all(m <= read for m in must) and not only_acted_on(doer, context)
             prior = sents[i - 1].text if i else " ".join(passage.before[-1:])
-            found = found and not post_of_other(s.text, prior, posts, asked_names)
-            found = found and not other_of_series(question, context)
+            found = found and not of_another(question, s.text, prior, context, asked_names)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
