@@ -1237,3 +1237,16 @@ def test_asked_which_one_the_claim_is_the_sentence_that_names_it() -> None:
     )
     check = check_claim(answer, q, [evals], min_subject=0.2)
     assert check.stated and "Quillbot" in check.support[0].text
+
+
+def test_a_sum_named_as_another_kind_of_money_does_not_answer() -> None:
+    zoo = essay(
+        "The zoo's year",
+        "The zoo's income in 2024 was £14.2 million, 71% of it from admissions. An adult "
+        "ticket costs £19.50.",
+    )
+    q = "How much is an adult admission ticket to the zoo?"
+    assert not holds("An adult admission ticket costs £14.2 million [1].", q, zoo)
+    assert holds("An adult ticket costs £19.50 [1].", q, zoo)
+    # asked by a word for that kind of money, it answers
+    assert holds("It took £14.2 million in 2024 [1].", "What was the zoo's income in 2024?", zoo)

@@ -65,6 +65,7 @@ def covered_units(
         and not dated_otherwise(u, s.text, question)
         and not spared(u, s.text, question)
         and not given_to_other(u, s.text, question, figs)
+        and not money_of_another_kind(u, s.text, question)
     }
     verbs = reversed_transfers(question, s.text)
     if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
@@ -72,6 +73,34 @@ def covered_units(
     if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
         covered |= {u.text for u in figs if difference_stated(u, s.text)}
     return covered | {n for n in names if n in s.text.lower()}
+
+
+# the kinds of money a sentence may name a sum as, each with the words a question asks it by
+_MONEY_KINDS = (
+    (
+        "income revenue revenues turnover takings sales",
+        "income revenue turnover takings sales earn earned earns make made",
+    ),
+    ("profit profits surplus", "profit surplus earn earned make made"),
+    ("loss losses deficit", "loss lose lost deficit"),
+    ("budget budgets", "budget"),
+    ("debt debts borrowing borrowings", "debt owe owes owed borrow borrowed borrowing"),
+    ("valuation", "valuation value valued worth"),
+)
+
+
+def money_of_another_kind(fig: FigureUse, sentence: str, question: str) -> bool:
+    """The sentence names the sum as a kind of money the question does not ask about:
+    "The zoo's income in 2024 was £14.2 million" does not say what a ticket costs."""
+    if not fig.currency:
+        return False
+    asked = {stem(w) for w in re.findall(r"[a-z]+", question.lower())}
+    for m in occurrences(fig, sentence):
+        before = re.findall(r"[a-z]+", sentence[max(0, m.start() - 40) : m.start()].lower())[-5:]
+        for named, ways in _MONEY_KINDS:
+            if set(before) & set(named.split()) and not asked & {stem(w) for w in ways.split()}:
+                return True
+    return False
 
 
 # a figure where a sentence writes one, and the words either side that say what it is
