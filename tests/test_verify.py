@@ -1187,27 +1187,6 @@ def test_a_figure_the_sentence_gives_to_another_thing_of_its_kind_does_not_answe
     assert holds("It cost $199 after the cut [1].", q, count)
 
 
-def test_its_post_is_the_post_at_what_the_sentence_before_is_about() -> None:
-    # the title names the ferry operator, but "Its" points back at the yard
-    yard = essay(
-        "How the Tarvan Ferry Lines order sank the Osk shipyard",
-        "In 2018 the yard had 640 workers and built tugs and pilot boats. Its chief "
-        "executive was Edvard Lisle, an engineer who led it from 2014.",
-    )
-    q = "When did Edvard Lisle become chief executive of Tarvan Ferry Lines?"
-    assert not holds(
-        "Edvard Lisle became chief executive of Tarvan Ferry Lines in 2014 [1].", q, yard
-    )
-    # a word of the name in the sentence before will do: "The house …"
-    house = essay(
-        "The Ludmere Opera House and its grant",
-        "The house has had a turbulent decade at the top. Its general director is "
-        "Marguerite Oyelaran, who came from a festival in the south.",
-    )
-    q = "Who is the general director of the Ludmere Opera House?"
-    assert holds("Its general director is Marguerite Oyelaran [1].", q, house)
-
-
 def test_one_of_a_series_asked_by_its_ordinal_is_not_answered_by_another_of_it() -> None:
     tenders = essay(
         "Generic drugs in Osmeria",

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 
 from app.answer.claims import name_phrases, names_in
-from app.answer.posts import posts_asked
 from app.text.words import STOPWORDS, UPPER, initials, stem, whole_words
 
 _AGENT = re.compile(
@@ -144,28 +143,6 @@ def read_words(
     return read | {w for n, h in defined if f"the {h.capitalize()}" in context for w in n}
 
 
-_POSSESSIVE = re.compile(r"(?:its|their)\s+(.{0,40})", re.I)
-
-
-def post_of_other(
-    sentence: str,
-    before: str,
-    posts: list[tuple[str, ...]],
-    asked_names: list[frozenset[str]],
-) -> bool:
-    """ "Its chief executive was Edvard Lisle" gives a post at whatever the sentence before
-    is about: when that sentence has no word of the names the question asks about (other
-    than those this one names), the post is another's, whatever the document's title
-    names. A word of the name will do ("Medora answered", "The house has had …")."""
-    m = _POSSESSIVE.match(sentence)
-    if not m or not any(any(w in m.group(1).lower() for w in ways) for ways in posts):
-        return False
-    own = whole_words(sentence.lower())
-    owners = [n for n in asked_names if not n <= own]
-    said = whole_words(before.lower())
-    return bool(owners) and not any(n & said for n in owners)  # "Medora", "The house"
-
-
 _ORDINAL_OF = re.compile(
     r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
     r"((?:\s+[a-z][\w-]*){1,2})",
@@ -192,13 +169,3 @@ def other_of_series(question: str, context: str) -> bool:
         if same and o not in same:
             return True
     return False
-
-
-def of_another(
-    question: str, sentence: str, prior: str, context: str, asked_names: list[frozenset[str]]
-) -> bool:
-    """What the sentence says is of another than the question asks about: another's post
-    (:func:`post_of_other`, ``prior`` is the sentence before) or another of a series
-    (:func:`other_of_series`)."""
-    posts = posts_asked(question)
-    return post_of_other(sentence, prior, posts, asked_names) or other_of_series(question, context)

@@ -60,8 +60,8 @@ from app.answer.naming import (
     agent_of,
     heads_of,
     named,
-    of_another,
     only_acted_on,
+    other_of_series,
     read_words,
     short_forms,
 )
@@ -146,8 +146,7 @@ def _candidates(
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             found = found and all(m <= read for m in must) and not only_acted_on(doer, context)
-            prior = sents[i - 1].text if i else " ".join(passage.before[-1:])
-            found = found and not of_another(question, s.text, prior, context, asked_names)
+            found = found and not other_of_series(question, context)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
