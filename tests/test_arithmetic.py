@@ -119,3 +119,13 @@ def test_a_rise_in_total_from_one_level_to_another_is_a_difference_not_a_sum() -
     worked = plan(q, "The fare rose from $96 to $134 in total [1].")
     assert worked is not None and worked.operation == "difference"
     assert not asks_difference("How much did the fare rise to?")  # the new level, not a change
+
+
+def test_a_total_of_numbered_ones_is_not_one_of_them() -> None:
+    sentence = (
+        "In 2024 the port handled 148 calls on two berths, Quay 3 and Quay 5, which "
+        "together offer 610 metres of quay."
+    )
+    (berth,) = figure_uses("It offers 610 metres of quay [1].")
+    assert one_of_a_total(berth, sentence, "How many metres of berth does Quay 3 offer?")
+    assert not one_of_a_total(berth, sentence, "How many metres do Quays 3 and 5 offer together?")

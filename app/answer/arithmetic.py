@@ -251,6 +251,21 @@ def _one_source(after: str, question: str) -> bool:
     return a != b
 
 
+def _numbered(text: str) -> list[frozenset[str]]:
+    """Names that number one of a series ("Quay 3", "Phase 2"): the name with its number."""
+    return [
+        frozenset({m.group(1).lower(), m.group(2)})
+        for m in re.finditer(rf"\b({UPPER}[\w'’-]*)s?\s+(\d{{1,3}})\b(?![,.]\d)", text)
+    ]
+
+
+def _same(asked: frozenset[str], named: frozenset[str]) -> bool:
+    """One name, as far as the words show; a numbered one only with its number."""
+    if any(w.isdigit() for w in asked | named):
+        return asked == named
+    return bool(asked & named)
+
+
 def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     """The sentence gives the figure as the total of several it names ("Quaymark and
     Skelter had between them 11,200 customers"), while the question asks about one of
@@ -258,6 +273,9 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     if not _asks_one(question):
         return False
     asked = name_phrases(question)
+    if _numbered(question):  # "Quay 3" is asked, not every quay
+        asked = [n for n in asked if not any(n < q for q in _numbered(question))]
+        asked += _numbered(question)
     for m in occurrences(result, sentence):
         before = sentence[: m.start()]
         if _one_source(sentence[m.end() :], question):
@@ -266,10 +284,11 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
             continue
         if _LEAVES_OUT.search(question):  # "… not counting the mine": one part of a total
             return True
-        named = name_phrases(before)
+        numbered = _numbered(before)  # "Quay 3 and Quay 5": two quays, told by number
+        named = [n for n in name_phrases(before) if not any(n < x for x in numbered)] + numbered
         # "Ludmere Heat is …": a sentence's opening word is read as no name, so one word will do
-        ours = [n for n in named if any(a & n for a in asked)]
-        others = [n for n in named if not any(a & n for a in asked)]
+        ours = [n for n in named if any(_same(a, n) for a in asked)]
+        others = [n for n in named if not any(_same(a, n) for a in asked)]
         if ours and others and re.search(r"\band\b", before):
             return True
     return False
