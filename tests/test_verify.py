@@ -1229,3 +1229,11 @@ def test_a_sum_named_as_another_kind_of_money_does_not_answer() -> None:
     assert holds("An adult ticket costs £19.50 [1].", q, zoo)
     # asked by a word for that kind of money, it answers
     assert holds("It took £14.2 million in 2024 [1].", "What was the zoo's income in 2024?", zoo)
+    # an operating profit is no net profit
+    rail = essay(
+        "Freight", "Its revenue that year was $188 million and its operating profit $14.6 million."
+    )
+    q = "What was the company's net profit after tax that year?"
+    assert not holds("Its net profit after tax was $14.6 million [1].", q, rail)
+    q = "What was the company's operating profit that year?"
+    assert holds("Its operating profit was $14.6 million [1].", q, rail)

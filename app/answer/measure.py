@@ -89,17 +89,28 @@ _MONEY_KINDS = (
 )
 
 
+_QUALIFIERS = frozenset({"net", "operating", "gross", "underlying"})
+_QUALIFIED = re.compile(
+    r"\b(net|operating|gross|underlying)\s+(?:profit|income|loss|revenue|earnings)"
+)
+
+
 def money_of_another_kind(fig: FigureUse, sentence: str, question: str) -> bool:
     """The sentence names the sum as a kind of money the question does not ask about:
-    "The zoo's income in 2024 was £14.2 million" does not say what a ticket costs."""
+    "The zoo's income in 2024 was £14.2 million" does not say what a ticket costs, and
+    "its operating profit $14.6 million" is no net profit."""
     if not fig.currency:
         return False
     asked = {stem(w) for w in re.findall(r"[a-z]+", question.lower())}
+    measured = set(_QUALIFIED.findall(question.lower()))  # "net profit": not operating profit
     for m in occurrences(fig, sentence):
         before = re.findall(r"[a-z]+", sentence[max(0, m.start() - 40) : m.start()].lower())[-5:]
         for named, ways in _MONEY_KINDS:
             if set(before) & set(named.split()) and not asked & {stem(w) for w in ways.split()}:
                 return True
+        said = set(before) & _QUALIFIERS
+        if measured and said and not said & measured:
+            return True
     return False
 
 
