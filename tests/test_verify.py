@@ -1237,3 +1237,16 @@ def test_a_sum_named_as_another_kind_of_money_does_not_answer() -> None:
     assert not holds("Its net profit after tax was $14.6 million [1].", q, rail)
     q = "What was the company's operating profit that year?"
     assert holds("Its operating profit was $14.6 million [1].", q, rail)
+
+
+def test_what_shut_closed() -> None:
+    # the event a date question asks about may be written with a synonym of its verb; the
+    # sentence says "it", so it is read as for an answer the model was sure of
+    mill = essay(
+        "Timber",
+        "The old sawmill at Kovar had worked since 1921. On 30 June 2020 it closed for "
+        "ever, and its last 310 workers lost their jobs.",
+    )
+    q = "When did the old sawmill at Kovar shut for good?"
+    answer = "The old sawmill shut for good on 30 June 2020 [1]."
+    assert check_claim(answer, q, [mill], min_subject=0.2, lenient=True).stated

@@ -29,7 +29,8 @@ approximately around exactly least called named known tell give given use used u
 
 # irregular verb forms, nouns for the one who does it too short for the rule below, and
 # nouns for the deed: "built by" answers "which firm builds", "owned by" answers "who is
-# the owner", "flights" answers "when did it start flying"; and "went bust" is "went bankrupt"
+# the owner", "flights" answers "when did it start flying"; "went bust" is "went bankrupt",
+# and what shut, or its closure, closed
 # fmt: off
 _IRREGULAR = dict(pair.split(":") for pair in """
 built:build paid:pay sold:sell made:make won:win held:hold ran:run began:begin begun:begin
@@ -40,7 +41,8 @@ flew:fly flown:fly stood:stand struck:strike became:become taught:teach caught:c
 sought:seek fought:fight thought:think threw:throw thrown:throw owner:own owners:own
 flight:fly flights:fly sale:sell sales:sell growth:grow loss:lose losses:lose choice:choose
 bust:bankrupt bankruptcy:bankrupt insolvent:bankrupt insolvency:bankrupt establish:found
-established:found establishes:found
+established:found establishes:found shut:close shuts:close shutting:close closure:close
+closures:close
 """.split())  # noqa: SIM905
 # fmt: on
 
