@@ -955,6 +955,16 @@ def test_the_name_that_acts_must_not_be_only_the_one_acted_on() -> None:
         "For how much did Ostvale sell the grid?",
         grid,
     )
+    # … also after a description of it: "sold control to Baylock, a fund …, which owns …"
+    fund = Passage(
+        1,
+        "Rail",
+        "",
+        "In 2016 the managers sold control to Baylock Infrastructure, a fund based in "
+        "Calderwick, which today owns 58% of the shares.",
+    )
+    q = "How big a stake does Baylock Infrastructure hold in the company?"
+    assert holds("Baylock Infrastructure holds 58% of the shares [1].", q, fund)
 
 
 def test_a_full_date_rests_on_a_sentence_that_gives_all_of_it_with_the_event() -> None:

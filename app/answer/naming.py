@@ -51,12 +51,16 @@ def acting(question: str) -> frozenset[str] | None:
     return agent_of(question)
 
 
+# "sold control to Baylock Infrastructure, a fund based in Calderwick, which today owns …"
+_APPOSITIVE = r"(?:(?:a|an|the)\s[^,.;]{1,60},\s+)?"
+
+
 def only_acted_on(agent: frozenset[str] | None, text: str) -> bool:
     """The name that acts in the question (:func:`acting`) is in ``text`` only where
     something is done to it ("it cut the price …, a direct message to Vellum" does not say
     what Vellum charges). False when ``text`` does not name it at all (its label may). A
-    mention that opens a clause about it ("belonged to Corran, which was …") is no deed
-    done to it."""
+    mention that opens a clause about it ("belonged to Corran, which was …", "sold to
+    Baylock, a fund in Calderwick, which owns …") is no deed done to it."""
     if agent is None:
         return False
     lowered = text.lower()
@@ -65,7 +69,9 @@ def only_acted_on(agent: frozenset[str] | None, text: str) -> bool:
         m.start()
         for w in agent
         for m in re.finditer(rf"(?<![\w-]){re.escape(w)}(?![\w-])", lowered)
-        if not re.match(rf"(?:\s+(?:{words}))*\s*,\s+(?:which|who|whose)\b", lowered[m.end() :])
+        if not re.match(
+            rf"(?:\s+(?:{words}))*\s*,\s+{_APPOSITIVE}(?:which|who|whose)\b", lowered[m.end() :]
+        )
         and not re.search(rf"(?:^|\s)(?:{words}|of)\s+$", lowered[: m.start()])
     ]
     return bool(starts) and all(_ACTED_ON.search(lowered[:at]) for at in starts)
