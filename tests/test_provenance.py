@@ -79,19 +79,21 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
 SIDE = "bench/results/compare-dev-s32-main.json"  # main and today's code, one run, quiet
-NOW = "docs/eval/dev-s29/summary.json"  # a full run with token probabilities
+NOW = "docs/eval/dev-s33/summary.json"  # dev-s29's full run, today's checks
 HELDOUT = "docs/eval/heldout-s30/summary.json"  # heldout-s29's texts, today's checks
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
-HELDOUT3_NOW = "docs/eval/heldout3-s32/summary.json"  # heldout3-s29, today's checks
+HELDOUT3_NOW = "docs/eval/heldout3-s33/summary.json"  # heldout3-s29, today's checks
 DEV5 = "docs/eval/dev5-first/summary.json"
-DEV5_NOW = "docs/eval/dev5-s32/summary.json"
+DEV5_NOW = "docs/eval/dev5-s33/summary.json"
 DEV6_START = "docs/eval/dev6-start/summary.json"  # dev6-first, the checks of 1d9a1a8
-DEV6_NOW = "docs/eval/dev6-s32/summary.json"
+DEV6_NOW = "docs/eval/dev6-s33/summary.json"
 DEV7 = "docs/eval/dev7-first/summary.json"
-DEV7_NOW = "docs/eval/dev7-s32/summary.json"
+DEV7_NOW = "docs/eval/dev7-s33/summary.json"
 DEV8 = "docs/eval/dev8-first/summary.json"
-DEV8_NOW = "docs/eval/dev8-s32/summary.json"
+DEV8_NOW = "docs/eval/dev8-s33/summary.json"
+DEV9 = "docs/eval/dev9-first/summary.json"
+DEV9_NOW = "docs/eval/dev9-s33/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
@@ -129,10 +131,14 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (DEV7, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
     (DEV7_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
     (DEV7_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it;"),
-    (DEV8, "overall.accuracy", lambda v: f"newest, scored {v:.3f} and"),
+    (DEV8, "overall.accuracy", lambda v: f"`data/dev8/` scored {v:.3f} and"),
     (DEV8, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
     (DEV8_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
-    (DEV8_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it."),
+    (DEV8_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it;"),
+    (DEV9, "overall.accuracy", lambda v: f"newest, scored {v:.3f} and"),
+    (DEV9, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
+    (DEV9_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
+    (DEV9_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it."),
     (DEV4, "overall.accuracy", lambda v: f"same form ({v:.3f} and"),
     (DEV4, "overall.refusal_correct", lambda v: f"and {v:.3f} there)"),
     (SIDE, "summary.new.mean_prompt_tokens", lambda v: f"{v:,.0f} prompt tokens (mean)"),
