@@ -150,3 +150,16 @@ def test_a_person_asked_by_where_they_work_is_not_answered_by_someone_elsewhere(
     # one name written two ways is one place
     q = "Which Hugging Face researcher said the model looks strong?"
     assert not why("Nadia Holm, a researcher at HuggingFace, said so [1].", q)
+
+
+def test_paid_to_the_payer_asked_about_is_a_payment_the_other_way() -> None:
+    from app.answer.mismatch import after_reversed
+
+    q = "How much did Tessen Rail Network pay Kestrel for track access in 2023?"
+    s = (
+        "The largest bill the company pays is for the tracks: $31 million in 2023, paid to "
+        "Tessen Rail Network at rates the network raised by 6%."
+    )
+    assert after_reversed(s, "$31 million", reversed_transfers(q, s))
+    q = "How much did Kestrel pay Tessen Rail Network for track access in 2023?"
+    assert not after_reversed(s, "$31 million", reversed_transfers(q, s))

@@ -82,6 +82,7 @@ _CONVERSE = re.compile(
     r"\b(?:charg\w*|receiv\w*|earn\w*|collect\w*|gets?|got|bill(?:s|ed|ing)?)\b", re.I
 )
 # "is paid … by": the one before the verb is the payee, as the question has it
+_PAID_TO = re.compile(rf"\s+(?:over\s+)?to\s+(?:the\s+)?({_PARTY})")
 _PASSIVE = re.compile(r"\b(?:is|was|are|were|be|been|being)\s+(?:\w+\s+)?$", re.I)
 
 
@@ -106,6 +107,10 @@ def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
     out = []
     for verb in _TRANSFER.finditer(sentence):
         before = sentence[max(0, verb.start() - 60) : verb.start()].lower()
+        to = _PAID_TO.match(sentence, verb.end())
+        if to and not verb["sell"] and _words(to.group(1)) & payer:
+            out.append((verb.start(), True))  # "$31 million, paid to Tessen": Tessen is paid
+            continue
         if _PASSIVE.search(before):
             out.append((verb.start(), False))  # "Fellwing is paid $14 by the airport"
             continue
@@ -120,10 +125,17 @@ def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
 
 def after_reversed(text: str, figure: str, verbs: list[tuple[int, bool]]) -> bool:
     """The figure is written after a paying verb that has the wrong party paying, with no
-    other paying verb between (in "A pays B $14, and B pays A a $2 fee" only $2 is B's)."""
+    other paying verb between (in "A pays B $14, and B pays A a $2 fee" only $2 is B's),
+    or just before one that opens a clause about it ("$31 million that year, paid to …")."""
     at = text.find(figure)
+    if at < 0:
+        return False
+    end = at + len(figure)
+    then = [rev for start, rev in verbs if end <= start <= end + 40 and "," in text[end:start]]
+    if then:
+        return then[0]
     last = [rev for start, rev in verbs if start < at]
-    return at >= 0 and bool(last) and last[-1]
+    return bool(last) and last[-1]
 
 
 def _last(words: set[str], text: str) -> int:
