@@ -82,6 +82,7 @@ _CONVERSE = re.compile(
     r"\b(?:charg\w*|receiv\w*|earn\w*|collect\w*|gets?|got|bill(?:s|ed|ing)?)\b", re.I
 )
 # "is paid … by": the one before the verb is the payee, as the question has it
+_PARTICIPLE = re.compile(r"(?:paid|given|lent|owed)\s+(?:over\s+)?to\b", re.I)
 _PAID_TO = re.compile(rf"\s+(?:over\s+)?to\s+(?:the\s+)?({_PARTY})")
 _PASSIVE = re.compile(r"\b(?:is|was|are|were|be|been|being)\s+(?:\w+\s+)?$", re.I)
 
@@ -131,7 +132,13 @@ def after_reversed(text: str, figure: str, verbs: list[tuple[int, bool]]) -> boo
     if at < 0:
         return False
     end = at + len(figure)
-    then = [rev for start, rev in verbs if end <= start <= end + 40 and "," in text[end:start]]
+    then = [
+        rev
+        for start, rev in verbs
+        if end <= start <= end + 40
+        and _PARTICIPLE.match(text, start)
+        and text[:start].endswith(", ")
+    ]
     if then:
         return then[0]
     last = [rev for start, rev in verbs if start < at]
