@@ -1260,3 +1260,12 @@ def test_what_shut_closed() -> None:
     q = "When did the old sawmill at Kovar shut for good?"
     answer = "The old sawmill shut for good on 30 June 2020 [1]."
     assert check_claim(answer, q, [mill], min_subject=0.2, lenient=True).stated
+
+
+def test_in_return_for_is_in_exchange_for() -> None:
+    from app.text.words import content_stems
+
+    # "will pay $55 million in return for priority berthing" answers what is given "in
+    # exchange for berthing rights" (dev9 t016)
+    said = content_stems("It will pay $55 million in return for priority berthing.")
+    assert content_stems("in exchange for berthing rights") - {"right"} <= said

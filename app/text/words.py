@@ -69,13 +69,16 @@ def stem(word: str) -> str:
     return w[:-1] if w.endswith("e") and len(w) > 4 else w
 
 
-# a verb of two words read as the one-word verb it means: "set up" is "found"
+# a phrase read as the word it means: "set up" is "found", "in return for" is "in
+# exchange for"
 _PHRASES = re.compile(r"\bset(?:s|ting)? up\b", re.I)
+_IN_RETURN = re.compile(r"\bin return for\b", re.I)
 
 
 def content_stems(text: str) -> set[str]:
     """The stemmed words of ``text`` that are not stop words ([n] markers ignored)."""
     text = _PHRASES.sub("found", _MARKERS.sub(" ", text))
+    text = _IN_RETURN.sub("in exchange for", text)
     return {stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS}
 
 
