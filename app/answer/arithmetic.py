@@ -272,10 +272,8 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
     them: it does not state that one's share."""
     if not _asks_one(question):
         return False
-    asked = name_phrases(question)
-    if _numbered(question):  # "Quay 3" is asked, not every quay
-        asked = [n for n in asked if not any(n < q for q in _numbered(question))]
-        asked += _numbered(question)
+    series = _numbered(question)  # "Quay 3" is asked, not every quay
+    asked = [n for n in name_phrases(question) if not any(n < q for q in series)] + series
     for m in occurrences(result, sentence):
         before = sentence[: m.start()]
         if _one_source(sentence[m.end() :], question):

@@ -76,23 +76,22 @@ def covered_units(
 
 
 # the kinds of money a sentence may name a sum as, each with the words a question asks it by
-_MONEY_KINDS = (
-    (
-        "income revenue revenues turnover takings sales",
-        "income revenue turnover takings sales earn earned earns make made",
-    ),
-    ("profit profits surplus", "profit surplus earn earned make made"),
-    ("loss losses deficit", "loss lose lost deficit"),
-    ("budget budgets", "budget"),
-    ("debt debts borrowing borrowings", "debt owe owes owed borrow borrowed borrowing"),
-    ("valuation", "valuation value valued worth"),
+_MONEY_KINDS = tuple(
+    (frozenset(named.split()), frozenset(map(stem, ways.split())))
+    for named, ways in (
+        (
+            "income revenue revenues turnover takings sales",
+            "income revenue turnover takings sales earn earned earns make made",
+        ),
+        ("profit profits surplus", "profit surplus earn earned make made"),
+        ("loss losses deficit", "loss lose lost deficit"),
+        ("budget budgets", "budget"),
+        ("debt debts borrowing borrowings", "debt owe owes owed borrow borrowed borrowing"),
+        ("valuation", "valuation value valued worth"),
+    )
 )
-
-
 _QUALIFIERS = frozenset({"net", "operating", "gross", "underlying"})
-_QUALIFIED = re.compile(
-    r"\b(net|operating|gross|underlying)\s+(?:profit|income|loss|revenue|earnings)"
-)
+_QUALIFIED = re.compile(rf"\b({'|'.join(_QUALIFIERS)})\s+(?:profit|income|loss|revenue|earnings)")
 
 
 def money_of_another_kind(fig: FigureUse, sentence: str, question: str) -> bool:
@@ -105,9 +104,8 @@ def money_of_another_kind(fig: FigureUse, sentence: str, question: str) -> bool:
     measured = set(_QUALIFIED.findall(question.lower()))  # "net profit": not operating profit
     for m in occurrences(fig, sentence):
         before = re.findall(r"[a-z]+", sentence[max(0, m.start() - 40) : m.start()].lower())[-5:]
-        for named, ways in _MONEY_KINDS:
-            if set(before) & set(named.split()) and not asked & {stem(w) for w in ways.split()}:
-                return True
+        if any(named.intersection(before) and not asked & ways for named, ways in _MONEY_KINDS):
+            return True
         said = set(before) & _QUALIFIERS
         if measured and said and not said & measured:
             return True
@@ -133,8 +131,8 @@ def given_to_other(fig: FigureUse, sentence: str, question: str, figs: list[Figu
     does not answer what share were building on OpenAI's API with 65%. The words either
     side of each figure (up to the next figure of its kind; the sentence's opening, before
     the first, is said of all) are read for the question's subject words; the other figure
-    must have ``CLEARER`` more of them. A two-part
-    question, or an answer that gives both figures, is left to the other checks."""
+    must have ``CLEARER`` more of them. A two-part question, or an answer that gives both
+    figures, is left to the other checks."""
     if len(question_parts(question)) > 1:
         return False
     found = []
