@@ -129,3 +129,36 @@ def test_a_total_of_numbered_ones_is_not_one_of_them() -> None:
     (berth,) = figure_uses("It offers 610 metres of quay [1].")
     assert one_of_a_total(berth, sentence, "How many metres of berth does Quay 3 offer?")
     assert not one_of_a_total(berth, sentence, "How many metres do Quays 3 and 5 offer together?")
+
+
+def test_a_difference_no_source_can_state_is_no_invented_figure() -> None:
+    from app.answer.checks import FiguresInSources
+    from tests.support import answer_context, one_source
+
+    text = (
+        "Kestrel won the first tender with an offer of $19 a tonne to the quay, against the "
+        "$27 a tonne the same journey cost by road."
+    )
+    source = [one_source(text, "Freight")]
+    q = "By how much per tonne did Kestrel's bid undercut the cost by road?"
+    check = FiguresInSources()
+    assert check(answer_context(q, source, "It undercut the road by $8 per tonne [1].")) is None
+    # not the difference of two of its figures, or not asked for one: invented
+    assert check(answer_context(q, source, "It undercut the road by $6 per tonne [1]."))
+    asked_price = "What did Kestrel offer per tonne?"
+    assert check(answer_context(asked_price, source, "Kestrel offered $8 a tonne [1]."))
+
+
+def test_a_difference_may_take_its_other_figure_from_the_sentence_beside() -> None:
+    bids = Passage(
+        1,
+        "The ferry tender",
+        "",
+        "Dormund Werft offered 2.05 billion velts for the two ferries. The Haldvik yard "
+        "offered 1.86 billion velts.",
+    )
+    q = "How much more than the Haldvik yard did Dormund Werft bid?"
+    answer = "Dormund Werft bid 0.19 billion velts more than the Haldvik yard [1]."
+    assert check_claim(answer, q, [bids], min_subject=0.2).stated
+    wrong = "Dormund Werft bid 0.21 billion velts more than the Haldvik yard [1]."
+    assert not check_claim(wrong, q, [bids], min_subject=0.2).stated

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.answer.arithmetic import asks_difference, difference_stated
 from app.answer.citations import ParsedAnswer, is_refusal
-from app.answer.claims import claim_units
-from app.answer.grounding import figures_supported, unsupported_names
+from app.answer.claims import claim_units, figure_uses
+from app.answer.grounding import answer_sentence, figures, figures_supported, unsupported_names
 from app.answer.occasion import Setting, year_missing
 from app.answer.reading import split_sentences
 from app.answer.types import Citation
@@ -106,7 +107,25 @@ class FiguresInSources:
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         if figures_supported(ctx.parsed.text, ctx.question, ctx.passages):
             return None
+        if asks_difference(ctx.question) and _differences(ctx):
+            return None  # "by how much did it fall?": a result no source can state
         return Verdict(f"its figures are in no source: {ctx.parsed.text[:500]!r}")
+
+
+def _differences(ctx: AnswerContext) -> bool:
+    """Every figure of the answer's first sentence that no source gives is the difference
+    of two figures that one source sentence, or two in a row, give ("$19 a tonne …, against the
+    $27 a tonne" for "by how much did it undercut …?": $8). Whether a sentence about the question states it
+    is then for :class:`ClaimStated` to judge, as for any figure."""
+    available = set().union(*(figures(p) for p in ctx.passages))
+    missing = [
+        u for u in figure_uses(answer_sentence(ctx.parsed.text)) if not u.figure.found_in(available)
+    ]
+    pairs = []  # each sentence with the next, which may give the other figure
+    for src in ctx.sources:
+        texts = [s.text for s in split_sentences(src.number, src.text)]
+        pairs += [" ".join(texts[i : i + 2]) for i in range(len(texts))]
+    return bool(missing) and all(any(difference_stated(u, p) for p in pairs) for u in missing)
 
 
 class NamesInSources:

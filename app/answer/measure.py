@@ -49,10 +49,13 @@ def covered_units(
     names: set[str],
     question: str,
     context: str,
+    around: str = "",
 ) -> set[str]:
     """The answer's figures and names the sentence states: none when it, read with its
     ``context``, gives another measure than the one asked; not a figure it gives as a
-    total of several, dated with another year, or paid the other way."""
+    total of several, dated with another year, or paid the other way. ``around``: the
+    sentence with the ones either side of it, where a difference asked for may take its
+    other figure."""
     if measure_missing(question, context):
         return set()
     # a table row is read cell by cell with its header: "20" under "Chargers"
@@ -70,8 +73,9 @@ def covered_units(
     verbs = reversed_transfers(question, s.text)
     if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
         covered = {u for u in covered if not after_reversed(s.text, u, verbs)}
-    if asks_difference(question):  # "by how many did it fall?": the sentence's from and to
-        covered |= {u.text for u in figs if difference_stated(u, s.text)}
+    if asks_difference(question):  # "by how many did it fall?": the sentence's from and to,
+        # or one beside it gives the other ("… $14.6 million. In 2024 … fell to $9.1 million")
+        covered |= {u.text for u in figs if difference_stated(u, around or s.text)}
     return covered | {n for n in names if n in s.text.lower()}
 
 
