@@ -158,7 +158,8 @@ def _candidates(
                 (v for v, b in zip(parts, by_part, strict=True) if b),
                 default=float(found and all(fits)),
             )
-            around = " ".join(x.text for x in sents[max(0, i - 1) : i + 2])
+            # a difference asked for may take a figure from a sentence beside this one
+            around = " ".join(x.text for x in sents[max(0, i - 1) : i + 2]) if not plain else ""
             covered = covered_units(passage, s, figs, names, question, context, around)
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
             candidates.append((s, about, covered, word_share, read_with, share, parts, window))
