@@ -1211,6 +1211,20 @@ def test_one_of_a_series_asked_by_its_ordinal_is_not_answered_by_another_of_it()
     assert holds("Lekora won it at 94 osmarks a pack [1].", q, tenders)
 
 
+def test_asked_who_holds_a_post_now_its_first_holder_does_not_answer() -> None:
+    firm = essay(
+        "Timber in Vardania",
+        "The first chief executive of Bukkfa was Andrea Molnar, a lawyer. Her successor is "
+        "Peter Szalai, who has led Bukkfa Timber since 2019.",
+    )
+    q = "Who heads Bukkfa Timber today?"
+    assert not holds("Andrea Molnar heads Bukkfa Timber [1].", q, firm)
+    assert holds("Peter Szalai heads Bukkfa Timber [1].", q, firm)
+    # asked about the first one, the first one answers
+    first = "Who was the first chief executive of Bukkfa?"
+    assert holds("Andrea Molnar was the first chief executive of Bukkfa [1].", first, firm)
+
+
 def test_asked_which_one_the_claim_is_the_sentence_that_names_it() -> None:
     # a first sentence that only restates the question names nothing: the citation must
     # point at the sentence that says which one

@@ -165,6 +165,22 @@ def _series(text: str) -> list[tuple[str, set[str]]]:
     ]
 
 
+# a question about who holds a post now, and a sentence about an earlier holder of one
+_NOW = re.compile(r"\b(?:today|now|currently|current|at present|these days)\b", re.I)
+_EARLIER_HOLDER = re.compile(
+    r"\b(?:first|former|founding|original|previous|then)\s+(?:[a-z]+\s+){0,2}?"
+    r"(?:chief executive|ceo|chair(?:man|woman)?|director|head|president|mayor|manager|boss)",
+    re.I,
+)
+
+
+def earlier_holder(question: str, sentence: str) -> bool:
+    """Asked who holds a post now ("Who heads Bükkfa today?"), the sentence is about its
+    first or former holder ("The first chief executive of Bükkfa was …"). Read on the
+    sentence alone: the one after it ("Her successor is …") names the holder now."""
+    return bool(_NOW.search(question) and _EARLIER_HOLDER.search(sentence))
+
+
 def other_of_series(question: str, context: str) -> bool:
     """The question asks about one of a series by its ordinal ("the first tender") and the
     sentence, read with its context, names another of the series ("In the third tender")

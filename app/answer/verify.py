@@ -58,6 +58,7 @@ from app.answer.mismatch import contradiction, post_place
 from app.answer.naming import (
     acting,
     agent_of,
+    earlier_holder,
     heads_of,
     named,
     only_acted_on,
@@ -147,6 +148,7 @@ def _candidates(
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             found = found and all(m <= read for m in must) and not only_acted_on(doer, context)
             found = found and not other_of_series(question, context)
+            found = found and not earlier_holder(question, s.text)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
