@@ -146,7 +146,7 @@ class Settings(BaseSettings):
         "time, not answer time (docs/EVALUATION.md).",
     )
     refusal_doubt: float = Field(
-        default=0.5,
+        default=0.6,
         ge=0.0,
         le=1.0,
         description="When the model's whole answer is the refusal sentence but it gave one "

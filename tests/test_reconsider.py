@@ -97,6 +97,19 @@ def test_a_refusal_the_model_was_sure_of_stands(probability: float) -> None:
     assert how.refusal_probability is None and len(model.prompts) == 1
 
 
+def test_by_default_a_refusal_the_model_gave_even_odds_or_a_little_more_is_reconsidered() -> None:
+    # the tuning sets' answerable questions the model refused had opened at 0.50-0.58
+    # (docs/EVALUATION.md): below the default, a refusal that sure is looked at again
+    from app.settings import Settings
+
+    doubt = Settings(_env_file=None).refusal_doubt  # type: ignore[call-arg]
+    model = ScriptedModel(REFUSAL_PIECES, SecondChoice(0.55, [77], "According"), " x.")
+    pieces, how = _run(model, doubt=doubt)
+    assert "".join(pieces) == "According x." and how.refusal_probability == 0.55
+    sure = ScriptedModel(REFUSAL_PIECES, SecondChoice(0.65, [77], "According"), " x.")
+    assert "".join(_run(sure, doubt=doubt)[0]) == REFUSAL
+
+
 def test_doubt_zero_never_asks() -> None:
     model = ScriptedModel(REFUSAL_PIECES, UNSURE, "x")
     pieces, _ = _run(model, doubt=0.0)
