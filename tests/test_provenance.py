@@ -78,12 +78,12 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-s32-main.json"  # main and today's code, one run, quiet
-NOW = "docs/eval/dev-s33/summary.json"  # dev-s29's full run, today's checks
-HELDOUT = "docs/eval/heldout-s30/summary.json"  # heldout-s29's texts, today's checks
+SIDE = "bench/results/compare-dev-s34b-main.json"  # main and today's code, one run, quiet
+NOW = "docs/eval/dev-s34/summary.json"  # today's code in compare-dev-s34b-main
+HELDOUT = "docs/eval/heldout-s34-run/summary.json"  # a full run, this AVX-512 machine
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
-HELDOUT3_NOW = "docs/eval/heldout3-s33/summary.json"  # heldout3-s29, today's checks
+HELDOUT3_NOW = "docs/eval/heldout3-s34/summary.json"  # compare-heldout3-s34b-main
 DEV5 = "docs/eval/dev5-first/summary.json"
 DEV5_NOW = "docs/eval/dev5-s33/summary.json"
 DEV6_START = "docs/eval/dev6-start/summary.json"  # dev6-first, the checks of 1d9a1a8
