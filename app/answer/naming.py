@@ -181,10 +181,13 @@ def earlier_holder(question: str, sentence: str) -> bool:
     return bool(_NOW.search(question) and _EARLIER_HOLDER.search(sentence))
 
 
-def other_of_series(question: str, context: str) -> bool:
+def other_of_series(question: str, context: str, sentence: str = "") -> bool:
     """The question asks about one of a series by its ordinal ("the first tender") and the
     sentence, read with its context, names another of the series ("In the third tender")
-    and not the one asked: what it says is of the other one."""
+    and not the one asked: what it says is of the other one. So is a post's earlier
+    holder, asked who holds it now (:func:`earlier_holder`, on ``sentence`` alone)."""
+    if earlier_holder(question, sentence):
+        return True
     said = _series(context)
     for o, kind in _series(question):
         same = [so for so, sk in said if sk & kind]

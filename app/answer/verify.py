@@ -58,7 +58,6 @@ from app.answer.mismatch import contradiction, post_place
 from app.answer.naming import (
     acting,
     agent_of,
-    earlier_holder,
     heads_of,
     named,
     only_acted_on,
@@ -147,8 +146,7 @@ def _candidates(
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
             found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
             found = found and all(m <= read for m in must) and not only_acted_on(doer, context)
-            found = found and not other_of_series(question, context)
-            found = found and not earlier_holder(question, s.text)
+            found = found and not other_of_series(question, context, s.text)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
             # gives: a name the sources give in another post does not answer that part
             fits = [all(any(w in read_with for w in ways) for ways in p) for p in part_posts]
@@ -160,7 +158,6 @@ def _candidates(
                 (v for v, b in zip(parts, by_part, strict=True) if b),
                 default=float(found and all(fits)),
             )
-            # a difference asked for may take a figure from a sentence beside this one
             around = " ".join(x.text for x in sents[max(0, i - 1) : i + 2]) if not plain else ""
             covered = covered_units(passage, s, figs, names, question, context, around)
             word_share = len(words & _stems(s.text)) / len(words) if words else 0.0
