@@ -29,6 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from replay_checks import outcome  # noqa: E402  (scripts/, beside this one)
+
 from app.answer.citations import parse_citations  # noqa: E402
 from app.answer.citing import short_answer  # noqa: E402
 from app.answer.claims import claim_units  # noqa: E402
@@ -86,14 +88,6 @@ def retry(service: Any, llm: Any, question: str, raw: str, scores: list[TokenSco
     rest = "".join(llm.stream_scored(again, more, max_tokens=budget))
     swapped = f"{scores[i].text!r}@{scores[i].probability:.2f} -> {text!r}@{float(p[other]):.2f}"
     return prefix + text + rest, [*scores[:i], TokenScore(text, float(p[other])), *more], swapped
-
-
-def outcome(row: dict[str, Any]) -> str:
-    if "refusal_correct" in row:
-        return "trap refused" if row["refusal_correct"] else "trap answered"
-    if row.get("false_refusal"):
-        return "refused"
-    return "right" if row.get("accuracy") == 1.0 else "wrong"
 
 
 def main() -> int:

@@ -114,9 +114,9 @@ class FiguresInSources:
 
 def _differences(ctx: AnswerContext) -> bool:
     """Every figure of the answer's first sentence that no source gives is the difference
-    of two figures that one source sentence, or two in a row, give ("$19 a tonne …, against the
-    $27 a tonne" for "by how much did it undercut …?": $8). Whether a sentence about the question states it
-    is then for :class:`ClaimStated` to judge, as for any figure."""
+    of two figures that one source sentence, or two in a row, give ("$19 a tonne …,
+    against the $27 a tonne" for "by how much did it undercut …?": $8). Whether a sentence
+    about the question states it is then for :class:`ClaimStated` to judge."""
     available = set().union(*(figures(p) for p in ctx.passages))
     missing = [
         u for u in figure_uses(answer_sentence(ctx.parsed.text)) if not u.figure.found_in(available)
