@@ -1,13 +1,13 @@
 """Check the held-out sets (heldout, heldout2, heldout3), the development sets dev2, dev3, dev4,
-dev5, dev6, dev7, dev8 and dev9 and the CI gate set against their articles.
+dev5, dev6, dev7, dev8, dev9 and dev10 and the CI gate set against their articles.
 
-    .venv/bin/python scripts/check_questions.py            # all twelve sets
+    .venv/bin/python scripts/check_questions.py            # all thirteen sets
     .venv/bin/python scripts/check_questions.py data/heldout/questions.jsonl data/heldout/articles
 
 For every question file it checks that
   * every line validates with ragqa's own ``app.evaluation.dataset.load_questions``;
   * ids are unique and follow the set's pattern (h001..., g001..., k001..., d001..., e001...,
-    m001..., n001..., p001..., r001..., s001..., t001..., g01...),
+    m001..., n001..., p001..., r001..., s001..., t001..., u001..., g01...),
     questions are not repeated;
   * every evidence string, and every ``also_stated`` one (another sentence of the articles that
     states the same answer: a citation quoting it is precise), is an exact substring of some
@@ -17,9 +17,9 @@ For every question file it checks that
     answerable questions, with every alternative of the first part also listed in ``answers``;
   * unanswerable questions carry no answers, evidence or parts.
 For the gate set it also checks that no question repeats one of data/eval/questions.jsonl.
-For the held-out sets, dev2, dev3, dev4, dev5, dev6, dev7, dev8 and dev9 it checks the sha256
+For the held-out sets and dev2 to dev10 it checks the sha256
 sums recorded in their README.md, so an edit to a frozen held-out file, or an unrecorded edit to
-dev2, dev3, dev4, dev5, dev6, dev7, dev8 or dev9, is caught.
+dev2 to dev10, is caught.
 
 It reports (without failing) answerable questions none of whose answer alternatives occurs in
 its evidence after SQuAD normalisation: those are the computed answers, listed for review.
@@ -53,6 +53,9 @@ DEV6 = (ROOT / "data/dev6/questions.jsonl", ROOT / "data/dev6/articles", r"p\d{3
 DEV7 = (ROOT / "data/dev7/questions.jsonl", ROOT / "data/dev7/articles", r"r\d{3}")
 DEV8 = (ROOT / "data/dev8/questions.jsonl", ROOT / "data/dev8/articles", r"s\d{3}")
 DEV9 = (ROOT / "data/dev9/questions.jsonl", ROOT / "data/dev9/articles", r"t\d{3}")
+DEV10 = (ROOT / "data/dev10/questions.jsonl", ROOT / "data/dev10/articles", r"u\d{3}")
+# every registered set but the gate: each is checked, and its README's sha256 sums too
+SETS = (HELDOUT, HELDOUT2, HELDOUT3, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7, DEV8, DEV9, DEV10)
 GATE = (ROOT / "data/eval/gate.jsonl", ROOT / "data/articles", r"g\d{2}")
 DEV = ROOT / "data/eval/questions.jsonl"
 
@@ -182,32 +185,9 @@ def main(argv: list[str]) -> int:
             return 2
         problems = check(Path(argv[0]).resolve(), Path(argv[1]).resolve(), None)
     else:
-        problems = (
-            check(*HELDOUT)
-            + check(*HELDOUT2)
-            + check(*HELDOUT3)
-            + check(*DEV2)
-            + check(*DEV3)
-            + check(*DEV4)
-            + check(*DEV5)
-            + check(*DEV6)
-            + check(*DEV7)
-            + check(*DEV8)
-            + check(*DEV9)
-            + check(*GATE)
-            + check_not_in_dev(GATE[0])
-            + check_frozen(*HELDOUT[:2])
-            + check_frozen(*HELDOUT2[:2])
-            + check_frozen(*HELDOUT3[:2])
-            + check_frozen(*DEV2[:2])
-            + check_frozen(*DEV3[:2])
-            + check_frozen(*DEV4[:2])
-            + check_frozen(*DEV5[:2])
-            + check_frozen(*DEV6[:2])
-            + check_frozen(*DEV7[:2])
-            + check_frozen(*DEV8[:2])
-            + check_frozen(*DEV9[:2])
-        )
+        problems = [p for s in SETS for p in check(*s)]
+        problems += check(*GATE) + check_not_in_dev(GATE[0])
+        problems += [p for s in SETS for p in check_frozen(*s[:2])]
     for p in problems:
         print("FAIL", p)
     print("ok" if not problems else f"{len(problems)} problem(s)")
