@@ -7,6 +7,7 @@ import pytest
 
 from app.answer.arithmetic import difference_stated, one_of_a_total
 from app.answer.claims import figure_uses, name_phrases, quantity_missing, question_parts
+from app.answer.occasion import date_units
 from app.answer.verify import Passage, check_claim
 from app.text.sentences import prose_sentences
 from app.text.words import stem
@@ -1283,3 +1284,46 @@ def test_in_return_for_is_in_exchange_for() -> None:
     # exchange for berthing rights" (dev9 t016)
     said = content_stems("It will pay $55 million in return for priority berthing.")
     assert content_stems("in exchange for berthing rights") - {"right"} <= said
+
+
+def test_a_two_part_answer_rests_on_any_two_sentences_that_together_state_it() -> None:
+    # the two sentences that state most of it ("In March 2024 … 131 of the yes …" and
+    # "On 9 March 2024 …") leave "62" out; the date's sentence and the result's state it all
+    vote = essay(
+        "Salt pans for a cable",
+        "In March 2024 of the 214 members of the salt cooperative voted 193, and the 131 of "
+        "the yes were just over two-thirds. On the 9 March 2024 the members of the salt "
+        "cooperative voted on the lease in the school. The result was 131 votes in favour "
+        "and 62 against.",
+    )
+    q = "On what date did the salt cooperative's members approve the lease, and how many voted yes?"
+    check = check_claim(
+        "The members approved the lease on 9 March 2024, with 131 votes in favour and 62 "
+        "against [1].",
+        q,
+        [vote],
+        min_subject=0.2,
+    )
+    assert check.stated
+    assert [s.text[:14] for s in check.support] == ["On the 9 March", "The result was"]
+    # a figure no sentence about the question states still withholds it
+    assert not holds("They approved it on 9 March 2024, 131 to 71 [1].", q, vote)
+
+
+def test_a_number_beside_a_date_is_no_day_of_it() -> None:
+    # "15" of "15 megawatts" is not a day of November: the date is all in the first sentence
+    auction = essay(
+        "The Harrow Bank auction",
+        "On 14 November 2023 the council announced the winner of the Harrow Bank auction, "
+        "Tidewell Harrow. Tidewell Harrow plans 68 turbines of 15 megawatts each for the "
+        "Harrow Bank wind farm.",
+    )
+    q = "When was the winner of the Harrow Bank auction announced, and how many turbines does the winner plan?"
+    answer = "It was announced on 14 November 2023 [1]. The winner plans 68 turbines of 15 megawatts [1]."
+    assert holds(answer, q, auction)
+    assert date_units(["14", "2023", "november", "68", "15"], answer) == {"14", "2023", "november"}
+    assert date_units(["9", "march", "2024", "131"], "on March 9, 2024, with 131 votes") == {
+        "9",
+        "march",
+        "2024",
+    }

@@ -73,10 +73,24 @@ _MONTHS = frozenset(
 )
 
 
-def date_units(units: Sequence[str]) -> set[str]:
+def date_units(units: Sequence[str], text: str = "") -> set[str]:
     """The units that make a date: a month, a day of it and a year (a figure that may be a
-    day counts as one beside a month or a year: "14 February 2022" is read as 14 and 2022)."""
+    day counts as one beside a month or a year: "14 February 2022" is read as 14 and 2022).
+    Given the answer's ``text``, a day must be written next to its month ("14 November",
+    "November 14"): the 15 of "68 turbines of 15 megawatts" is no day of any month."""
     months = {u for u in units if u in _MONTHS}
     years = {u for u in units if YEAR.fullmatch(u)}
     days = {u for u in units if (months or years) and u.isdigit() and 1 <= int(u) <= 31}
+    if text and months:
+        month = "|".join(sorted(months))
+        lowered = text.lower()
+        days = {
+            d
+            for d in days
+            if re.search(
+                rf"(?<![\d.,]){d}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{month})\b"
+                rf"|\b(?:{month})\s+{d}(?![\d.,]*\d)",
+                lowered,
+            )
+        }
     return months | years | days

@@ -240,7 +240,7 @@ def check_claim(
     relevant = [c for c in candidates if c[1] >= min_subject and c[2]]
     support, remaining = _cover(relevant, set(units), answer, question)
     if not remaining:
-        remaining = _date_unstated(question, units, relevant, min_subject)
+        remaining = _date_unstated(question, units, relevant, min_subject, answer)
     if remaining and _describes(question):
         bridged, via = _bridged(candidates, min_subject, question, known)
         more, remaining = _cover(bridged, remaining)
@@ -297,7 +297,11 @@ _Candidate = tuple[Sentence, float, set[str], float, str, float, tuple[float, ..
 
 
 def _date_unstated(
-    question: str, units: Sequence[str], relevant: list[_Candidate], min_subject: float
+    question: str,
+    units: Sequence[str],
+    relevant: list[_Candidate],
+    min_subject: float,
+    answer: str = "",
 ) -> set[str]:
     """The date that answers the part asking when must rest on a sentence that says the
     event asked about: one of that part's words other than names and date words ("sign",
@@ -307,7 +311,7 @@ def _date_unstated(
     Returns the date units no such sentence states (all of them, or none)."""
     parts = question_parts(question)
     dated = [i for i, p in enumerate(parts) if _ASKS_WHEN.search(p)]
-    dates = date_units(units)
+    dates = date_units(units, answer)
     if not dated or not dates:
         return set()
     named = {stem(p) for n in name_phrases(question) for w in n for p in [w, *w.split("-")]}
@@ -343,16 +347,28 @@ def _cover(
         key=lambda c: (any(y in c[0].text for y in years), len(c[2]), c[1]),
         reverse=True,
     )
-    remaining = set(remaining)
-    chosen: list[tuple[int, Sentence]] = []
-    lowered = answer.lower()
-    for s, _, covered, *_ in ranked:
-        if covered & remaining:
-            at = [lowered.find(u.lower()) for u in covered & remaining]
-            chosen.append((min((a for a in at if a >= 0), default=len(lowered)), s))
-            remaining -= covered
-        if not remaining or len(chosen) == 2:
+    wanted = set(remaining)
+    picked: list[tuple[Sentence, set[str]]] = []  # each with the units it adds
+    for c in ranked:
+        if c[2] & remaining:
+            picked.append((c[0], c[2] & remaining))
+            remaining = remaining - c[2]
+        if not remaining or len(picked) == 2:
             break
+    if remaining:  # the two that cover most first may not be a pair that covers all
+        pairs = (
+            [(a[0], a[2] & wanted), (b[0], (b[2] & wanted) - a[2])]
+            for i, a in enumerate(ranked)
+            for b in ranked[i + 1 :]
+            if wanted <= a[2] | b[2]
+        )
+        pair = next(pairs, None)
+        picked, remaining = (pair, set()) if pair else (picked, remaining)
+    lowered = answer.lower()
+    chosen = []
+    for sentence, adds in picked:
+        at = [lowered.find(u.lower()) for u in adds]
+        chosen.append((min((a for a in at if a >= 0), default=len(lowered)), sentence))
     return [s for _, s in sorted(chosen, key=lambda c: c[0])], remaining
 
 
