@@ -8,6 +8,7 @@ import pytest
 from app.answer.arithmetic import asks_difference, difference_stated, one_of_a_total, plan
 from app.answer.claims import figure_uses
 from app.answer.verify import Passage, check_claim
+from app.text.words import stem
 
 pytestmark = pytest.mark.unit
 
@@ -162,3 +163,23 @@ def test_a_difference_may_take_its_other_figure_from_the_sentence_beside() -> No
     assert check_claim(answer, q, [bids], min_subject=0.2).stated
     wrong = "Dormund Werft bid 0.21 billion velts more than the Haldvik yard [1]."
     assert not check_claim(wrong, q, [bids], min_subject=0.2).stated
+
+
+def test_a_figure_counts_the_thing_after_its_comparison_and_nothing_past_a_comma() -> None:
+    def units(text: str) -> list[str | None]:
+        return [u.unit for u in figure_uses(text)]
+
+    counted = units("It delivered 270 fewer babies, 12 more midwives and 3 extra cots.")
+    assert counted == [stem("babies"), stem("midwives"), stem("cots")]
+    assert units("By 2023 the number had fallen to 870, partly because of the move.") == [
+        None,
+        None,
+    ]
+    # so "270 fewer babies" is the difference of 1,140 babies and the 870 after them
+    ward = (
+        "In 2019 it delivered 1,140 babies; by 2023 the number had fallen to 870, partly "
+        "because fewer children are born in the district."
+    )
+    fewer = figure_uses("Castlebeck delivered 270 fewer babies in 2023 than in 2019 [1].")[0]
+    assert difference_stated(fewer, ward)
+    assert not difference_stated(figure_uses("It delivered 230 fewer babies.")[0], ward)

@@ -78,6 +78,8 @@ _ATTRIBUTION = frozenset(
 # words of a sentence that only says where the answer is from ("This can be found in [1].")
 _WHERE = frozenset(map(stem, "found find seen see source sources quote text passage".split()))  # noqa: SIM905
 _SCALES = frozenset({"thousand", "million", "billion", "trillion", "k", "m", "bn", "b", "t"})
+# a comparison between a figure and what it counts: "270 fewer babies", "12 more staff"
+_COMPARED = frozenset({"more", "fewer", "less", "extra", "additional"})
 
 # "When did X open, and how many people does it employ?" asks two things
 _PART_BREAK = re.compile(
@@ -167,8 +169,12 @@ def figure_uses(text: str) -> list[FigureUse]:
             words and _CURRENCY.fullmatch(words[0])
         )
         unit = None
-        if words and not percent:
-            parts = words[0].lower().split("-")
+        # "270 fewer babies" counts babies; "fell to 870, partly because …" counts nothing
+        counted = words[1:] if words and words[0].lower() in _COMPARED else words
+        if counted and re.search(r"[,;:()]", after[: after.find(counted[0])]):
+            counted = []
+        if counted and not percent:
+            parts = counted[0].lower().split("-")
             # "human-labelled" → human; a plural compound is its last part: "lock-keepers"
             plural = parts[-1].endswith("s") and not parts[-1].endswith(("ss", "us"))
             first = parts[-1] if len(parts) > 1 and plural else parts[0]
