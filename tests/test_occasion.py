@@ -72,3 +72,43 @@ def test_the_check_withholds_this_years_figure_given_for_another_year() -> None:
     ctx = answer_context(asked, [source], answer)
     assert ClaimStated()(ctx) is None
     assert YearStated()(ctx) is None
+
+
+def test_a_difference_is_between_the_years_of_its_sentence_and_the_next() -> None:
+    text = (
+        "The salt pans of Salvarena had bad years. In 2019 the cooperative produced 201,000 "
+        "tonnes of salt; in 2023 only 164,000 tonnes, after the storm took the eastern pans."
+    )
+    source = one_source(text, "Salt of Salvarena")
+    asked = (
+        "By how many tonnes did the Salvarena cooperative's salt output fall between 2019 and 2023?"
+    )
+    ctx = answer_context(asked, [source], "The output fell by 37,000 tonnes [1].")
+    assert ClaimStated()(ctx) is None
+    assert YearStated()(ctx) is None  # 2019 in one clause, 2023 in the next: both are read
+    # a figure asked for one year is still read in its own clause alone
+    one_year = "How many tonnes of salt did the Salvarena cooperative produce in 2023?"
+    ctx = answer_context(one_year, [source], "It produced 201,000 tonnes of salt in 2023 [1].")
+    assert ClaimStated()(ctx) is None
+    verdict = YearStated()(ctx)
+    assert verdict is not None and "2023" in verdict.detail
+
+
+def test_asked_by_how_much_the_level_it_came_to_is_no_answer() -> None:
+    text = (
+        "Arle Valley Water lost 41 megalitres a day to leaks in 2021. By the end of 2024 "
+        "its leakage was down to 33 megalitres a day."
+    )
+    source = one_source(text, "Every drop counted")
+    asked = "By how much did Arle Valley Water cut its daily leakage between 2021 and 2024?"
+    level = answer_context(
+        asked, [source], "Arle Valley Water cut its leakage by 33 megalitres a day [1]."
+    )
+    verdict = ClaimStated()(level)
+    assert verdict is not None and "level" in verdict.detail
+    change = answer_context(
+        asked, [source], "Arle Valley Water cut its leakage by 8 megalitres a day [1]."
+    )
+    assert ClaimStated()(change) is None  # the difference of 41 and 33, one sentence apart
+    both = "It cut leakage from 41 to 33 megalitres a day [1]."  # ragqa works out the change
+    assert ClaimStated()(answer_context(asked, [source], both)) is None

@@ -290,3 +290,28 @@ def one_of_a_total(result: FigureUse, sentence: str, question: str) -> bool:
         if ours and others and re.search(r"\band\b", before):
             return True
     return False
+
+
+# a figure written as the level something came to or from ("down to 33 megalitres a
+# day", "rose from $120"), not as the change ("cut by 8", "a fall of 8")
+_LEVEL = r"\b(?:to|from|reached|at)\s+(?:about\s+|around\s+|only\s+|just\s+)?[$€£¥]?\s?"
+
+
+def level_for_change(question: str, claim: str, support: list[str]) -> str:
+    """Asked by how much something changed, the answer's one figure is one that the
+    sentences stating it give only as the level it came to or from ("By the end of 2024
+    leakage was down to 33 megalitres a day" does not say leakage was cut *by* 33): why,
+    or "" when it is not (or the question asks no change). An answer with more figures
+    gives the levels beside the change ("by 18%, to 2,140") or the two levels whose
+    difference ragqa works out (:func:`plan`)."""
+    if not asks_difference(question) or not support:
+        return ""
+    figures = [u for u in figure_uses(claim) if not _YEAR.fullmatch(u.text.strip())]
+    if len(figures) != 1:  # "by 18%, to 2,140", "from $499 to $199": the change is there too
+        return ""
+    for use in figures:
+        number = re.escape(use.text.strip().lstrip("$€£¥ ").rstrip("%").strip())
+        written = [s for s in support if re.search(rf"(?<![\d.,]){number}(?![\d,]*\d)", s)]
+        if written and all(re.search(_LEVEL + number + r"(?![\d,]*\d)", s, re.I) for s in written):
+            return f"the question asks by how much; {use.text} is the level the sources give, not the change"
+    return ""

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app.answer.arithmetic import asks_difference, difference_stated
+from app.answer.arithmetic import asks_difference, difference_stated, level_for_change
 from app.answer.citations import ParsedAnswer, is_refusal
 from app.answer.claims import claim_units, figure_uses
 from app.answer.grounding import answer_sentence, figures, figures_supported, unsupported_names
@@ -180,6 +180,11 @@ class ClaimStated:
                 ctx.parsed.text, ctx.question, passages, min_subject=self.min_subject, lenient=True
             )
         if check.stated:
+            level = level_for_change(
+                ctx.question, answer_sentence(ctx.parsed.text), [s.text for s in check.support]
+            )
+            if level:  # "by how much did it fall?" answered with what it fell to
+                return Verdict(level)
             ctx.notes["support"] = check.support
             return None
         return Verdict(check.detail or "no sentence of the sources states the answer")
@@ -239,7 +244,10 @@ class YearStated:
 
     def __call__(self, ctx: AnswerContext) -> Verdict | None:
         support: list[Sentence] = ctx.notes.get("support") or []
-        settings = [_setting(s, ctx.sources, ctx.leads) for s in support]
+        # a difference is read from a sentence and the one after it ("In 2019 it made
+        # 201,000 tonnes; in 2023 only 164,000"): so are the years it is between
+        wide = asks_difference(ctx.question)
+        settings = [_setting(s, ctx.sources, ctx.leads, wide) for s in support]
         year = year_missing(ctx.question, [s for s in settings if s is not None])
         if year is None:
             return None
@@ -249,7 +257,10 @@ class YearStated:
 
 
 def _setting(
-    sentence: Sentence, sources: Sequence[Citation], leads: Sequence[tuple[str, ...]]
+    sentence: Sentence,
+    sources: Sequence[Citation],
+    leads: Sequence[tuple[str, ...]],
+    wide: bool = False,
 ) -> Setting | None:
     at_source = next((i for i, s in enumerate(sources) if s.number == sentence.source), None)
     if at_source is None:
@@ -258,8 +269,12 @@ def _setting(
     lead = leads[at_source][-1] if at_source < len(leads) and leads[at_source] else ""
     sentences = split_sentences(source.number, source.text)
     at = next((i for i, s in enumerate(sentences) if s.start == sentence.start), 0)
+    text = sentence.text
+    if wide:  # the whole sentence the clause is part of, and the next
+        at = next((i for i, s in enumerate(sentences) if s.end > sentence.start), at)
+        text = " ".join(s.text for s in sentences[at : at + 2])
     return Setting(
-        sentence.text,
+        text,
         sentences[at - 1].text if at > 0 else lead,
         source.heading or "",
         source_label(source.title, source.published, source.author),
