@@ -1327,3 +1327,16 @@ def test_a_number_beside_a_date_is_no_day_of_it() -> None:
         "march",
         "2024",
     }
+
+
+def test_a_part_asking_only_when_it_ends_is_about_the_rest_of_the_question() -> None:
+    forest = essay(
+        "The Kovar forest",
+        "In 2017 the government handed a harvesting concession in the Kovar forest to "
+        "Bukkfa Timber. The ministry gave the concession on 14 March 2017, for 28,000 "
+        "hectares and until the year 2047, to Bukkfa Timber of the Kovar forest.",
+    )
+    q = "On what date was the Kovar harvesting concession awarded, and in which year does it end?"
+    assert holds("It was awarded on 14 March 2017, and it ends in 2047 [1].", q, forest)
+    # the year must still be one a sentence about the concession gives
+    assert not holds("It was awarded on 14 March 2017, and it ends in 2051 [1].", q, forest)

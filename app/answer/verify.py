@@ -168,10 +168,11 @@ def _candidates(
 def _subject_parts(question: str, figs: list[FigureUse]) -> list[set[str]]:
     """The subject words of each part of the question. Words naming the kind of figure
     asked ("price") are checked by its unit, not by the wording; a part that only asks
-    when ("…, and in what year?") is about what the rest asks about."""
+    when ("…, and in what year?", "…, and in which year does it end?") is about what the
+    rest asks about."""
     kinds = _PRICE_WORDS if any(u.currency for u in figs) else frozenset()
     return [
-        set() if w <= _DATE_WORDS else w - kinds
+        set() if w <= _DATE_WORDS | _ASPECT else w - kinds
         for w in map(subject_words, question_parts(question))
     ]
 
@@ -317,6 +318,8 @@ def _date_unstated(
     named = {stem(p) for n in name_phrases(question) for w in n for p in [w, *w.split("-")]}
     for i in dated:
         events = subject_words(parts[i]) - named - _DATE_WORDS - _LIGHT
+        if len(parts) > 1 and events <= _ASPECT:
+            continue  # "…, and in which year does it end?": when the rest's thing ends
         events = events - _ASPECT or events  # "began" dates any event: the agreement is one
         says = [c[2] for c in relevant if events & _stems(c[0].text)]  # one date: all of it
         if events and not any(dates <= c if len(parts) == 1 else dates & c for c in says):
