@@ -183,3 +183,15 @@ def test_a_figure_counts_the_thing_after_its_comparison_and_nothing_past_a_comma
     fewer = figure_uses("Castlebeck delivered 270 fewer babies in 2023 than in 2019 [1].")[0]
     assert difference_stated(fewer, ward)
     assert not difference_stated(figure_uses("It delivered 230 fewer babies.")[0], ward)
+
+
+def test_words_that_count_the_same_people_state_the_same_figure() -> None:
+    from app.answer.claims import figure_stated
+
+    fans = figure_uses("20,874 fans watched the first game.")[0]
+    assert figure_stated(fans, "They won in front of 20,874 supporters, a record.")
+    assert figure_stated(fans, "A crowd of 20,874 people saw it.")
+    assert not figure_stated(fans, "The club employs 20,874 staff.")  # not the same people
+    assert not figure_stated(fans, "The stand used 20,874 tonnes of steel.")
+    staff = figure_uses("It took on 7,300 employees.")[0]
+    assert figure_stated(staff, "The new trust took on 7,300 staff across the two sites.")

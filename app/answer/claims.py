@@ -191,6 +191,19 @@ _MONEY_WORDS = frozenset(
 )
 
 
+# words that count the same people: "20,874 fans" are the "20,874 supporters" of the source
+_PEOPLE = frozenset(map(stem, "people persons".split()))  # noqa: SIM905
+_SAME_KIND = (
+    frozenset(map(stem, "fans supporters spectators attendees crowd".split())) | _PEOPLE,  # noqa: SIM905
+    frozenset(map(stem, "staff employees workers".split())) | _PEOPLE,  # noqa: SIM905
+)
+
+
+def _kind_of(unit: str) -> set[str]:
+    """The unit with the words that count the same things as it."""
+    return {unit}.union(*(kind for kind in _SAME_KIND if unit in kind))
+
+
 def figure_stated(use: FigureUse, sentence: str) -> bool:
     """The sentence gives the same figure with a compatible unit: the answer's unit
     follows the figure, or occurs in the sentence without belonging to another figure
@@ -211,7 +224,7 @@ def figure_stated(use: FigureUse, sentence: str) -> bool:
         if use.unit is None:
             return True
         # the answer's unit must follow the figure in the sentence (within a few words)
-        if use.unit in other.following:
+        if _kind_of(use.unit) & set(other.following):
             return True
         if other.unit is None:
             if other.following[:1] in (("to",), ("and",), ("or",)):
