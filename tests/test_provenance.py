@@ -78,12 +78,12 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-s34b-main.json"  # main and today's code, one run, quiet
-NOW = "docs/eval/dev-s34/summary.json"  # today's code in compare-dev-s34b-main
-HELDOUT = "docs/eval/heldout-s34-run/summary.json"  # a full run, this AVX-512 machine
+SIDE = "bench/results/compare-dev-s35-main.json"  # main and today's code, one run, quiet
+NOW = "docs/eval/dev-s35/summary.json"  # today's code in compare-dev-s35-main
+HELDOUT = "docs/eval/heldout-s35/summary.json"  # heldout-s34-run (a full run, AVX-512), today's checks
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
-HELDOUT3_NOW = "docs/eval/heldout3-s34/summary.json"  # compare-heldout3-s34b-main
+HELDOUT3_NOW = "docs/eval/heldout3-s35/summary.json"  # compare-heldout3-s35-main
 DEV5 = "docs/eval/dev5-first/summary.json"
 DEV5_NOW = "docs/eval/dev5-s33/summary.json"
 DEV6_START = "docs/eval/dev6-start/summary.json"  # dev6-first, the checks of 1d9a1a8
@@ -93,7 +93,9 @@ DEV7_NOW = "docs/eval/dev7-s34/summary.json"
 DEV8 = "docs/eval/dev8-first/summary.json"
 DEV8_NOW = "docs/eval/dev8-s33/summary.json"
 DEV9 = "docs/eval/dev9-first/summary.json"
-DEV9_NOW = "docs/eval/dev9-s34/summary.json"
+DEV9_NOW = "docs/eval/dev9-s35/summary.json"
+DEV10 = "docs/eval/dev10-first/summary.json"
+DEV10_NOW = "docs/eval/dev10-s35/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
@@ -135,10 +137,14 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (DEV8, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
     (DEV8_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
     (DEV8_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it;"),
-    (DEV9, "overall.accuracy", lambda v: f"newest, scored {v:.3f} and"),
+    (DEV9, "overall.accuracy", lambda v: f"`data/dev9/` scored {v:.3f} and"),
     (DEV9, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
     (DEV9_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
-    (DEV9_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it."),
+    (DEV9_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it;"),
+    (DEV10, "overall.accuracy", lambda v: f"newest, scored {v:.3f} and"),
+    (DEV10, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run and"),
+    (DEV10_NOW, "overall.accuracy", lambda v: f"run and {v:.3f} and"),
+    (DEV10_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} after tuning on it."),
     (DEV4, "overall.accuracy", lambda v: f"same form ({v:.3f} and"),
     (DEV4, "overall.refusal_correct", lambda v: f"and {v:.3f} there)"),
     (SIDE, "summary.new.mean_prompt_tokens", lambda v: f"{v:,.0f} prompt tokens (mean)"),
