@@ -80,7 +80,9 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
 SIDE = "bench/results/compare-dev-s35-main.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-s35/summary.json"  # today's code in compare-dev-s35-main
-HELDOUT = "docs/eval/heldout-s35/summary.json"  # heldout-s34-run (a full run, AVX-512), today's checks
+HELDOUT = (
+    "docs/eval/heldout-s35/summary.json"  # heldout-s34-run (a full run, AVX-512), today's checks
+)
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
 HELDOUT3_NOW = "docs/eval/heldout3-s35/summary.json"  # compare-heldout3-s35-main
