@@ -112,3 +112,22 @@ def test_asked_by_how_much_the_level_it_came_to_is_no_answer() -> None:
     assert ClaimStated()(change) is None  # the difference of 41 and 33, one sentence apart
     both = "It cut leakage from 41 to 33 megalitres a day [1]."  # ragqa works out the change
     assert ClaimStated()(answer_context(asked, [source], both)) is None
+
+
+def test_that_year_is_the_year_the_sentence_before_names() -> None:
+    text = (
+        "Kestrel runs 46 locomotives from two depots. In 2023 it carried 3.4 million tonnes. "
+        "Kestrel's revenue that year was $188 million and its operating profit $14.6 million. "
+        "In 2024 Kestrel's revenue rose to $203 million, but its operating profit fell to "
+        "$9.1 million."
+    )
+    source = one_source(text, "Heavy loads")
+    asked = "By how much did Kestrel's operating profit fall between 2023 and 2024?"
+    ctx = answer_context(asked, [source], "Kestrel's operating profit fell by $5.5 million [1].")
+    assert ClaimStated()(ctx) is None
+    assert YearStated()(ctx) is None  # "that year" is 2023
+    other = "By how much did Kestrel's operating profit fall between 2022 and 2024?"
+    ctx = answer_context(other, [source], "Kestrel's operating profit fell by $5.5 million [1].")
+    assert ClaimStated()(ctx) is None
+    verdict = YearStated()(ctx)
+    assert verdict is not None and "2022" in verdict.detail

@@ -14,6 +14,7 @@ Known ``reason`` values (``Answer.reason``): ``answered``; ``empty_index`` and
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from app.answer.arithmetic import asks_difference, difference_stated, level_for_
 from app.answer.citations import ParsedAnswer, is_refusal
 from app.answer.claims import claim_units, figure_uses
 from app.answer.grounding import answer_sentence, figures, figures_supported, unsupported_names
-from app.answer.occasion import Setting, year_missing
+from app.answer.occasion import YEAR, Setting, year_missing
 from app.answer.reading import split_sentences
 from app.answer.types import Citation
 from app.answer.verify import Passage, Sentence, check_claim
@@ -256,6 +257,9 @@ class YearStated:
         )
 
 
+_THAT_YEAR = re.compile(r"\b(?:that|the same|that same) year\b", re.I)
+
+
 def _setting(
     sentence: Sentence,
     sources: Sequence[Citation],
@@ -273,9 +277,14 @@ def _setting(
     if wide:  # the whole sentence the clause is part of, and the next
         at = next((i for i, s in enumerate(sentences) if s.end > sentence.start), at)
         text = " ".join(s.text for s in sentences[at : at + 2])
+    before = [lead, *(s.text for s in sentences[:at])]
+    # "Its revenue that year was …": the year is the one the sentence before names
+    prior = before[-1]
+    if _THAT_YEAR.search(f"{prior} {text}") and not YEAR.search(prior) and len(before) > 1:
+        prior = f"{before[-2]} {prior}"
     return Setting(
         text,
-        sentences[at - 1].text if at > 0 else lead,
+        prior,
         source.heading or "",
         source_label(source.title, source.published, source.author),
     )
