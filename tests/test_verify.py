@@ -10,7 +10,7 @@ from app.answer.claims import figure_uses, name_phrases, quantity_missing, quest
 from app.answer.occasion import date_units
 from app.answer.verify import Passage, check_claim
 from app.text.sentences import prose_sentences
-from app.text.words import stem
+from app.text.words import stem, with_same_sayings
 
 pytestmark = pytest.mark.unit
 
@@ -1340,3 +1340,16 @@ def test_a_part_asking_only_when_it_ends_is_about_the_rest_of_the_question() -> 
     assert holds("It was awarded on 14 March 2017, and it ends in 2047 [1].", q, forest)
     # the year must still be one a sentence about the concession gives
     assert not holds("It was awarded on 14 March 2017, and it ends in 2051 [1].", q, forest)
+
+
+def test_who_runs_it_says_who_is_in_charge_of_it() -> None:
+    # "runs", "heads", "leads", "director", "boss" say who is in charge of a thing
+    library = essay(
+        "The library service of Brenholm",
+        "Brenholm has eleven branch libraries. Ingrid Halloway, Director of Libraries, runs "
+        "the library service.",
+    )
+    q = "Who is in charge of Brenholm's library service?"
+    assert holds("Ingrid Halloway is in charge of it [1].", q, library)
+    assert with_same_sayings({stem("runs")}) >= {stem("charge"), stem("heads"), stem("led")}
+    assert with_same_sayings({stem("library")}) == {stem("library")}

@@ -105,3 +105,16 @@ def initials(text: str) -> set[str]:
             if all(len(w) >= 3 and w.isalpha() for w in run):
                 out.add("".join(w[0] for w in run).lower())
     return out
+
+
+# words that say the same of a person and an organisation: who leads it
+_SAME_SAYING = tuple(
+    frozenset(map(stem, group.split()))
+    for group in ("head heads headed lead leads led run runs ran charge director boss",)
+)
+
+
+def with_same_sayings(stems: set[str]) -> set[str]:
+    """``stems`` with the words that say the same thing as one of them ("runs the service"
+    says who is in charge of it)."""
+    return stems.union(*(group for group in _SAME_SAYING if group & stems))
