@@ -75,7 +75,7 @@ from app.answer.reading import (
     paragraph_of,
 )
 from app.text.words import content_stems as _stems
-from app.text.words import stem, subject_words, whole_words, with_same_sayings
+from app.text.words import saying_stems, stem, subject_words, whole_words
 
 # a thing named by a description: "the company whose…", "the model that…", "the lab where…"
 _DESCRIBES = re.compile(
@@ -138,8 +138,7 @@ def _candidates(
             if s.text.startswith("#"):  # a heading labels the sentences under it: it states nothing
                 continue
             context = context_of(sents, i, passage.before, passage.text, lenient)
-            window = with_same_sayings(_stems(uncompared(context) if plain else context))
-            window |= heading_stems
+            window = saying_stems(uncompared(context) if plain else context) | heading_stems
             share = max((len(o & window) / len(o) if o else 1.0 for o in own), default=1.0)
             read_with = f"{label} {context}".lower()
             # lenient: an essay's paragraph names its subject once; the sentence may not

@@ -118,3 +118,8 @@ def with_same_sayings(stems: set[str]) -> set[str]:
     """``stems`` with the words that say the same thing as one of them ("runs the service"
     says who is in charge of it)."""
     return stems.union(*(group for group in _SAME_SAYING if group & stems))
+
+
+def saying_stems(text: str) -> set[str]:
+    """:func:`content_stems` of ``text``, with the words that say the same as one of them."""
+    return with_same_sayings(content_stems(text))
