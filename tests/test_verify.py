@@ -7,6 +7,7 @@ import pytest
 
 from app.answer.arithmetic import difference_stated, one_of_a_total
 from app.answer.claims import figure_uses, name_phrases, quantity_missing, question_parts
+from app.answer.naming import last_named
 from app.answer.occasion import date_units
 from app.answer.verify import Passage, check_claim
 from app.text.sentences import prose_sentences
@@ -432,12 +433,46 @@ def test_a_name_called_by_its_last_word_is_named_when_a_sentence_just_before_nam
     )
     q = "Which architects designed Dunley Academy?"
     assert holds("Linden Marsh Architects [1].", q, report)
-    # the library is not the academy, and "the academy" three sentences on is too far
+    # the library is not the academy
     assert not holds("Orrin Vale [1].", q, report)
+    # "the academy" is the last academy named before it, however far back
     far = Passage(
         1, report.title, "", report.text.replace("It replaced", "It is large. It replaced")
     )
-    assert not holds("Linden Marsh Architects [1].", q, far)
+    assert holds("Linden Marsh Architects [1].", q, far)
+    other = Passage(
+        1,
+        report.title,
+        "",
+        report.text.replace(
+            "It replaced an older school.", "Its sister, Kelso Academy, opened too."
+        ),
+    )
+    assert not holds("Linden Marsh Architects [1].", q, other)
+
+
+def test_the_thing_a_passage_calls_by_its_kind_is_the_last_one_its_document_named() -> None:
+    # the passage opens on "the trust": the document before it says which trust that is
+    chair = "The trust's chair since the merger has been Orla Fenwick, a former council leader."
+    q = "Who chairs the Saltmarsh Health Trust?"
+    merged = "Two trusts, the Ardle trust and the Kellby trust, became the Saltmarsh Health Trust. "
+    assert holds("Orla Fenwick [1].", q, Passage(1, "Hospitals", "", chair, earlier=merged))
+    before_merger = "The Saltmarsh Health Trust took over the Ardle trust. "
+    assert not holds(
+        "Orla Fenwick [1].", q, Passage(1, "Hospitals", "", chair, earlier=before_merger)
+    )
+    assert not holds("Orla Fenwick [1].", q, Passage(1, "Hospitals", "", chair))
+
+
+def test_the_last_name_that_holds_a_word() -> None:
+    text = "The Ardle trust merged into the Saltmarsh Health Trust. Since then the trust has grown."
+    assert last_named("trust", text) == {"saltmarsh", "health", "trust"}
+    assert last_named("cooperative", "members of the Salt Cooperative of Pellora") == {
+        "salt",
+        "cooperative",
+        "pellora",
+    }
+    assert last_named("trust", "The trust met. The trust voted.") is None
 
 
 def test_the_name_that_acts_in_the_question_must_be_the_one_that_acts_in_the_sentence() -> None:

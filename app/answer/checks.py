@@ -50,6 +50,8 @@ class AnswerContext:
     # each token of ``raw`` with the probability the model gave it (empty when the
     # backend cannot say: :class:`app.llm.base.ScoresTokens`)
     scores: Sequence[TokenScore] = ()
+    # per source, its document's text before it (``citing.earlier_texts``)
+    earlier: Sequence[str] = ()
     # what checks found, for the stages after them (``support``: the sentences that
     # state the answer, which the citations then point at; ``certainty``: see Unsure)
     notes: dict[str, Any] = field(default_factory=dict)
@@ -171,6 +173,7 @@ class ClaimStated:
                 s.text,
                 ctx.tables[i] if i < len(ctx.tables) else (),
                 ctx.leads[i] if i < len(ctx.leads) else (),
+                ctx.earlier[i] if i < len(ctx.earlier) else "",
             )
             for i, s in enumerate(ctx.sources)
         ]

@@ -65,6 +65,13 @@ def lead_sentences(
     return out
 
 
+def earlier_texts(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -> list[str]:
+    """For each hit, its document's text before its chunk: what "the trust" in it may
+    refer back to."""
+    docs = [documents.get(h.chunk.doc_id) for h in hits]
+    return [d.text[: h.chunk.start] if d else "" for d, h in zip(docs, hits, strict=True)]
+
+
 def citation_for(
     number: int,
     hit: Hit,

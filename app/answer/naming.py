@@ -5,7 +5,6 @@ Used by :mod:`app.answer.verify`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from app.answer.claims import name_phrases, names_in
 from app.text.words import STOPWORDS, UPPER, initials, stem, whole_words
@@ -84,6 +83,22 @@ def heads_of(question: str, asked_names: list[frozenset[str]]) -> list[tuple[fro
     return [(n, max(n, key=lambda w: order.get(w, -1))) for n in asked_names]
 
 
+def last_named(word: str, text: str) -> frozenset[str] | None:
+    """The words of the last name in ``text`` that holds ``word`` ("trust": the North
+    Harrow Health Trust, the Wendholm Royal Infirmary trust, the Salt Cooperative of
+    Salvarena); None when there is none. "The trust" alone names nothing: it refers back."""
+    found = None
+    for m in re.finditer(
+        rf"((?:{UPPER}[\w'’-]*\s+(?:(?:of|and|for)\s+)?)*)(?i:{re.escape(word)})\b"
+        rf"((?:\s+of(?:\s+the)?(?:\s+{UPPER}[\w'’-]*)+)?)",
+        text,
+    ):
+        words = whole_words(f"{m.group(1)} {m.group(2)}".lower()) - STOPWORDS
+        if words:
+            found = words | {word}
+    return None if found is None else frozenset(found)
+
+
 def short_forms(
     question: str, asked_names: list[frozenset[str]], known: str
 ) -> list[tuple[frozenset[str], str]]:
@@ -109,18 +124,22 @@ def short_forms(
 def named(
     read: set[str],
     text: str,
-    before: Sequence[str],
+    earlier: str,
     heads: list[tuple[frozenset[str], str]],
     agent: frozenset[str] | None,
 ) -> bool:
     """Does the sentence, read with its label and context (``read``), name what the
     question asks about: one of its names, and the one that acts in it (``agent``) if
     any? A name also counts when the sentence calls it by its last word ("The academy
-    was designed by …") and one of the two sentences before it names it in full."""
+    was designed by …") and the last name with that word in ``earlier``, the document
+    before the sentence, is the one asked about: "the trust" after "the North Harrow
+    Health Trust" is that trust, not after "the Castlebeck trust"."""
     present = {n for n, _ in heads if n <= read}
-    said = whole_words(" ".join(before).lower())
     lowered = text.lower()
-    present |= {n for n, h in heads if n <= said and re.search(rf"\bthe {re.escape(h)}\b", lowered)}
+    for n, h in heads:
+        at = re.search(rf"\bthe {re.escape(h)}\b", lowered)
+        if at and n <= (last_named(h, earlier + text[: at.start()]) or set()):
+            present.add(n)
     if heads and not present:
         return False
     return agent is None or agent <= read or agent in present

@@ -79,6 +79,11 @@ class Passage:
     text: str
     tables: Headers = ()  # header lines of tables whose rows it holds without them
     before: tuple[str, ...] = ()  # its document's sentences just before it (up to three)
+    earlier: str = ""  # its document's text before it: what "the trust" may refer back to
+
+    def up_to(self, sentence: Sentence) -> str:
+        """Its document's text before ``sentence``, one of its own."""
+        return self.earlier + self.text[: sentence.start]
 
 
 def split_sentences(number: int, text: str) -> list[Sentence]:

@@ -23,7 +23,14 @@ from app.answer import arithmetic
 from app.answer.builder import answer_checks
 from app.answer.checks import AnswerCheck, AnswerContext, run_checks
 from app.answer.citations import parse_citations
-from app.answer.citing import citation_for, cite, lead_sentences, lost_headers, short_answer
+from app.answer.citing import (
+    citation_for,
+    cite,
+    earlier_texts,
+    lead_sentences,
+    lost_headers,
+    short_answer,
+)
 from app.answer.examples import prompt_examples
 from app.answer.gate import GenerationGate, Reservation
 from app.answer.generation import Reconsidering, generate
@@ -316,8 +323,9 @@ class RagService:
         sums = arithmetic.plan(q.question, parsed.text)  # a sum asked for: ragqa adds it up
         parsed = replace(parsed, text=sums.checked) if sums else parsed
         tables = lost_headers(q.pipeline.snapshot.documents, hits)
-        leads = lead_sentences(q.pipeline.snapshot.documents, hits)
-        ctx = AnswerContext(q.question, sources, raw, parsed, tables, leads, scores)
+        docs = q.pipeline.snapshot.documents
+        leads, earlier = lead_sentences(docs, hits), earlier_texts(docs, hits)
+        ctx = AnswerContext(q.question, sources, raw, parsed, tables, leads, scores, earlier)
         withheld = run_checks(self.checks, ctx)
         q.certainty = ctx.notes.get("certainty")
         q.tokens = [TokenProbability(text=t.text, probability=t.probability) for t in scores]

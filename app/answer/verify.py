@@ -144,7 +144,7 @@ def _candidates(
             # lenient: an essay's paragraph names its subject once; the sentence may not
             naming = f"{context} {paragraph_of(passage, s)}" if lenient else context
             read = read_words(label_words, naming, acronyms, shorts, heads if lenient else [])
-            found = named(read, s.text, [t.text for t in sents[max(0, i - 2) : i]], heads, agent)
+            found = named(read, s.text, passage.up_to(s), heads, agent)
             found = found and all(m <= read for m in must) and not only_acted_on(doer, context)
             found = found and not other_of_series(question, context, s.text)
             # a post a part asks about ("the head teacher of …") must be the one the sentence
