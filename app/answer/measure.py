@@ -14,6 +14,7 @@ import re
 
 from app.answer.arithmetic import asks_difference, difference_stated, occurrences, one_of_a_total
 from app.answer.claims import FigureUse, figure_stated, figure_uses, question_parts
+from app.answer.holdings import held_by_other
 from app.answer.mismatch import after_reversed, reversed_transfers
 from app.answer.occasion import asked_years
 from app.answer.reading import Passage, Sentence
@@ -53,7 +54,8 @@ def covered_units(
 ) -> set[str]:
     """The answer's figures and names the sentence states: none when it, read with its
     ``context``, gives another measure than the one asked; not a figure it gives as a
-    total of several, dated with another year, or paid the other way. ``around``: the
+    total of several, dated with another year, paid the other way, or held by the party
+    the question asks a share of (:mod:`app.answer.holdings`). ``around``: the
     sentence with the ones either side of it, where a difference asked for may take its
     other figure."""
     if measure_missing(question, context):
@@ -69,6 +71,7 @@ def covered_units(
         and not spared(u, s.text, question)
         and not given_to_other(u, s.text, question, figs)
         and not money_of_another_kind(u, s.text, question)
+        and not held_by_other(u, s.text, question)
     }
     verbs = reversed_transfers(question, s.text)
     if any(rev for _, rev in verbs):  # "Halvard gives the Trust …": not what the Trust pays
