@@ -1388,3 +1388,15 @@ def test_who_runs_it_says_who_is_in_charge_of_it() -> None:
     assert holds("Ingrid Halloway is in charge of it [1].", q, library)
     assert with_same_sayings({stem("runs")}) >= {stem("charge"), stem("heads"), stem("led")}
     assert with_same_sayings({stem("library")}) == {stem("library")}
+
+
+def test_who_owns_the_most_of_it_is_its_biggest_shareholder() -> None:
+    # "owned … by", "owner", "stake" say who holds shares in a thing
+    port = essay(
+        "Kellby harbour",
+        "Kellby Harbour is owned 70% by Tarrow Ports Fund and 30% by the county council.",
+    )
+    q = "Who is the biggest shareholder in Kellby Harbour?"
+    assert holds("Tarrow Ports Fund [1].", q, port)
+    assert with_same_sayings({stem("shareholder")}) >= {stem("owned"), stem("stake")}
+    assert not with_same_sayings({stem("owned")}) & {stem("charge")}

@@ -107,10 +107,13 @@ def initials(text: str) -> set[str]:
     return out
 
 
-# words that say the same of a person and an organisation: who leads it
+# words that say the same of a person and an organisation: who leads it, who owns it
 _SAME_SAYING = tuple(
     frozenset(map(stem, group.split()))
-    for group in ("head heads headed lead leads led run runs ran charge director boss",)
+    for group in (
+        "head heads headed lead leads led run runs ran charge director boss",
+        "own owns owned owner owners shareholder shareholders stake",
+    )
 )
 
 
