@@ -9,7 +9,8 @@ the tests.
 from __future__ import annotations
 
 from app.answer.checks import ClaimStated, YearStated
-from app.answer.occasion import Setting, asked_years, year_missing
+from app.answer.occasion import Setting, asked_years, event_said, other_event, year_missing
+from app.answer.verify import Passage, check_claim
 from tests.support import answer_context, one_source
 
 
@@ -131,3 +132,40 @@ def test_that_year_is_the_year_the_sentence_before_names() -> None:
     assert ClaimStated()(ctx) is None
     verdict = YearStated()(ctx)
     assert verdict is not None and "2022" in verdict.detail
+
+
+def test_the_event_a_question_asks_the_date_of_is_read_from_its_verb() -> None:
+    assert {"approve", "approved", "authorised"} <= (
+        event_said("On what date did the Corrant board approve the timetable?") or set()
+    )
+    assert "opened" in (event_said("When was the Tarrow plant opened?") or set())
+    assert "entered" in (event_said("When did the yard enter restructuring?") or set())
+    assert event_said("On what date did the storm break the sea wall?") is None  # no such verb
+    assert event_said("How many staff does Tarrow employ?") is None
+
+
+def test_a_sentence_that_names_only_other_events_dates_none_asked() -> None:
+    part = "On what date did Ostrava Salt join the Pellmar consortium?"
+    assert other_event(part, "On 14 May 2023 the council announced the winner, Pellmar.")
+    assert not other_event(part, "Ostrava Salt joined the consortium on 2 June 2023.")
+    # a sentence that names no event by a verb may date any
+    assert not other_event(part, "On 2 June 2023 voted the members of Ostrava Salt.")
+    # a question without such a verb asks nothing of the sentence
+    assert not other_event("In what year did the storm come?", "It was announced in 2014.")
+
+
+def test_the_claim_check_withholds_the_date_of_another_event() -> None:
+    part = "On what date did Ostrava Salt join the Pellmar consortium?"
+    announced = Passage(
+        1,
+        "The Pellmar consortium",
+        "",
+        "On 14 May 2023 the council announced the winner: the Pellmar consortium, in which "
+        "Ostrava Salt holds 35%.",
+    )
+    answer = "Ostrava Salt joined the Pellmar consortium on 14 May 2023 [1]."
+    assert not check_claim(answer, part, [announced], min_subject=0.2).stated
+    joined = Passage(
+        1, announced.title, "", "Ostrava Salt joined the Pellmar consortium on 14 May 2023."
+    )
+    assert check_claim(answer, part, [joined], min_subject=0.2).stated

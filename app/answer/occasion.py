@@ -11,9 +11,11 @@ the one before it, its section heading, or its document's label with the date li
 
 The same test for the event a date or amount question names by its verb ("On what date
 did the board *approve* …") was tried and dropped: the sources name the same event with
-other verbs too often ("publish"/"released", "begin"/"started"), docs/EVALUATION.md. A
-looser one, for dates only, lives in :func:`app.answer.verify._date_unstated`: any word
-of the question's when-part other than names ("sign", "contract") will do.
+other verbs too often ("publish"/"released", "begin"/"started", "moved", "gave", "voted"),
+docs/EVALUATION.md. Two looser ones, for dates only, live in
+:func:`app.answer.verify._date_unstated`: any word of the question's when-part other than
+names ("sign", "contract") will do, and a sentence that names events by their verbs must
+name the one asked among them (:func:`other_event`).
 """
 
 from __future__ import annotations
@@ -94,3 +96,61 @@ def date_units(units: Sequence[str], text: str = "") -> set[str]:
             )
         }
     return months | years | days
+
+
+# verbs that name an event, each group the verbs a text may name the same event by
+_SAME_EVENT = tuple(
+    frozenset(group.split())
+    for group in (
+        "start starts started begin begins began begun launch launches launched open opens "
+        "opened commence commenced enter enters entered",
+        "found founds founded establish establishes established create creates created form "
+        "forms formed born incorporate incorporated",
+        "announce announces announced unveil unveils unveiled reveal reveals revealed present "
+        "presents presented introduce introduces introduced launch launches launched publish "
+        "publishes published release releases released",
+        "sign signs signed agree agrees agreed conclude concluded",
+        "approve approves approved authorise authorised authorize authorized endorse endorsed "
+        "pass passes passed grant grants granted",
+        "buy buys bought acquire acquires acquired purchase purchases purchased",
+        "sell sells sold",
+        "join joins joined",
+        "leave leaves left quit quits exit exits exited resign resigns resigned depart departed",
+        "appoint appoints appointed hire hires hired elect elects elected",
+        "deliver delivers delivered receive receives received",
+        "close closes closed shut shuts",
+        "complete completes completed finish finishes finished end ends ended",
+        "win wins won",
+        "order orders ordered",
+        "challenge challenges challenged appeal appeals appealed sue sues sued contest contested",
+        "retire retires retired",
+        "merge merges merged",
+        "build builds built construct constructs constructed",
+        "file files filed lodge lodged submit submits submitted",
+    )
+)
+_EVENT_WORDS = frozenset().union(*_SAME_EVENT)
+_AUXILIARY = re.compile(r"\b(?:did|does|do|will|would|was|were|is|are|has|have|had)\b", re.I)
+
+
+def event_said(part: str) -> frozenset[str] | None:
+    """The verb that names the event a question's part asks about ("On what date did the
+    board *approve* the timetable?", "When was the plant *opened*?") with the verbs a text
+    may name that event by, as lower-case words; None when the part has no such verb."""
+    aux = _AUXILIARY.search(part)
+    if aux is None:
+        return None
+    for word in re.findall(r"[A-Za-z]+", part[aux.end() :])[:9]:
+        if word in _EVENT_WORDS:
+            return frozenset().union(*(g for g in _SAME_EVENT if word in g))
+    return None
+
+
+def other_event(part: str, sentence: str) -> bool:
+    """The sentence names events by their verbs, and none of them is the one the question's
+    part asks about (:func:`event_said`): "On 14 November the council announced the
+    winner" dates no joining. A sentence that names no event by a verb may date any
+    ("On 9 March voted the members …" dates their approval)."""
+    said = event_said(part)
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", sentence)}
+    return said is not None and bool(words & _EVENT_WORDS) and not words & said

@@ -65,7 +65,7 @@ from app.answer.naming import (
     read_words,
     short_forms,
 )
-from app.answer.occasion import date_units
+from app.answer.occasion import date_units, other_event
 from app.answer.posts import posts_asked, role_owner
 from app.answer.reading import (
     Passage,
@@ -321,7 +321,8 @@ def _date_unstated(
         if len(parts) > 1 and events <= _ASPECT:
             continue  # "…, and in which year does it end?": when the rest's thing ends
         events = events - _ASPECT or events  # "began" dates any event: the agreement is one
-        says = [c[2] for c in relevant if events & _stems(c[0].text)]  # one date: all of it
+        told = [c for c in relevant if not other_event(parts[i], c[0].text)]  # another's date
+        says = [c[2] for c in told if events & _stems(c[0].text)]  # one date: all of it
         if events and not any(dates <= c if len(parts) == 1 else dates & c for c in says):
             return dates
     if len(parts) < 2:
