@@ -140,6 +140,9 @@ def test_the_event_a_question_asks_the_date_of_is_read_from_its_verb() -> None:
     )
     assert "opened" in (event_said("When was the Tarrow plant opened?") or set())
     assert "entered" in (event_said("When did the yard enter restructuring?") or set())
+    # a passive names its verb after its subject, however long
+    passive = "On what date was the last of the firm's twelve new electric locomotives delivered?"
+    assert "delivered" in (event_said(passive) or set())
     assert event_said("On what date did the storm break the sea wall?") is None  # no such verb
     assert event_said("How many staff does Tarrow employ?") is None
 

@@ -140,7 +140,7 @@ def event_said(part: str) -> frozenset[str] | None:
     aux = _AUXILIARY.search(part)
     if aux is None:
         return None
-    for word in re.findall(r"[A-Za-z]+", part[aux.end() :])[:9]:
+    for word in re.findall(r"[A-Za-z]+", part[aux.end() :]):
         if word in _EVENT_WORDS:
             return frozenset().union(*(g for g in _SAME_EVENT if word in g))
     return None
