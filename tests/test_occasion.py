@@ -151,6 +151,9 @@ def test_a_sentence_that_names_only_other_events_dates_none_asked() -> None:
     part = "On what date did Ostrava Salt join the Pellmar consortium?"
     assert other_event(part, "On 14 May 2023 the council announced the winner, Pellmar.")
     assert not other_event(part, "Ostrava Salt joined the consortium on 2 June 2023.")
+    # telling a bidder it has lost dates no challenge of the result
+    challenge = "On what date did Ferrow challenge the tender's result?"
+    assert other_event(challenge, "On 2 May 2024 the board told Ferrow that it had lost.")
     # a sentence that names no event by a verb may date any
     assert not other_event(part, "On 2 June 2023 voted the members of Ostrava Salt.")
     # a question without such a verb asks nothing of the sentence

@@ -121,6 +121,7 @@ _SAME_EVENT = tuple(
         "close closes closed shut shuts",
         "complete completes completed finish finishes finished end ends ended",
         "win wins won",
+        "lose loses lost",
         "order orders ordered",
         "challenge challenges challenged appeal appeals appealed sue sues sued contest contested",
         "retire retires retired",
