@@ -81,13 +81,13 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 SIDE = "bench/results/compare-dev-s35-main.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-s35/summary.json"  # today's code in compare-dev-s35-main
 HELDOUT = (
-    "docs/eval/heldout-s35/summary.json"  # heldout-s34-run (a full run, AVX-512), today's checks
+    "docs/eval/heldout-s36/summary.json"  # heldout-s34-run (a full run, AVX-512), today's checks
 )
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
 HELDOUT3_NOW = "docs/eval/heldout3-s35/summary.json"  # compare-heldout3-s35-main
 DEV5 = "docs/eval/dev5-first/summary.json"
-DEV5_NOW = "docs/eval/dev5-s33/summary.json"
+DEV5_NOW = "docs/eval/dev5-s36/summary.json"
 DEV6_START = "docs/eval/dev6-start/summary.json"  # dev6-first, the checks of 1d9a1a8
 DEV6_NOW = "docs/eval/dev6-s33/summary.json"
 DEV7 = "docs/eval/dev7-first/summary.json"
@@ -95,9 +95,9 @@ DEV7_NOW = "docs/eval/dev7-s34/summary.json"
 DEV8 = "docs/eval/dev8-first/summary.json"
 DEV8_NOW = "docs/eval/dev8-s35/summary.json"
 DEV9 = "docs/eval/dev9-first/summary.json"
-DEV9_NOW = "docs/eval/dev9-s35/summary.json"
+DEV9_NOW = "docs/eval/dev9-s36/summary.json"
 DEV10 = "docs/eval/dev10-first/summary.json"
-DEV10_NOW = "docs/eval/dev10-s35/summary.json"
+DEV10_NOW = "docs/eval/dev10-s36/summary.json"
 DEV_NOW = "docs/eval/dev-now/summary.json"
 PEER = "docs/eval/peer-llamaindex/summary.json"
 FRESH = "bench/results/fresh-setup.json"  # the README's first command, fresh clone, cold caches
