@@ -154,6 +154,10 @@ def test_a_sentence_that_names_only_other_events_dates_none_asked() -> None:
     # telling a bidder it has lost dates no challenge of the result
     challenge = "On what date did Ferrow challenge the tender's result?"
     assert other_event(challenge, "On 2 May 2024 the board told Ferrow that it had lost.")
+    # any form of a verb names its event: building a line is not opening it
+    opened = "When did the Tarrow seed-cleaning line open?"
+    assert other_event(opened, "In 2023 it exported more, and it is building a new line.")
+    assert not other_event(opened, "The line, opening in 2023, doubled its capacity.")
     # a sentence that names no event by a verb may date any
     assert not other_event(part, "On 2 June 2023 voted the members of Ostrava Salt.")
     # a question without such a verb asks nothing of the sentence

@@ -98,37 +98,51 @@ def date_units(units: Sequence[str], text: str = "") -> set[str]:
     return months | years | days
 
 
-# verbs that name an event, each group the verbs a text may name the same event by
+# verbs that name an event, each group the verbs a text may name the same event by: base
+# forms, with the irregular ones written out ("begin began begun"); the regular ones are
+# made by :func:`_inflected`
+_EVENT_GROUPS = (
+    "start begin began begun launch open commence enter",
+    "found establish create form born incorporate",
+    "announce unveil reveal present introduce launch publish release",
+    "sign agree conclude",
+    "approve authorise authorize endorse pass grant",
+    "buy bought acquire purchase",
+    "sell sold",
+    "join",
+    "leave left quit exit resign depart",
+    "appoint hire elect",
+    "deliver receive",
+    "close shut",
+    "complete finish end",
+    "win won",
+    "lose lost",
+    "order",
+    "challenge appeal sue contest",
+    "retire",
+    "merge",
+    "build built construct",
+    "file lodge submit",
+)
+
+
+def _inflected(verb: str) -> set[str]:
+    """A verb with its regular forms: "open", "opens", "opened", "opening"; "close",
+    "closes", "closed", "closing"; "shut", "shutting"."""
+    stem_ = verb[:-1] if verb.endswith("e") else verb
+    doubled = verb + verb[-1] if re.search(r"[^aeiou][aeiou][bdgmnprt]$", verb) else verb
+    return {
+        verb,
+        verb + ("es" if verb.endswith(("s", "sh", "ch", "x")) else "s"),
+        stem_ + "ed",
+        stem_ + "ing",
+        doubled + "ed",
+        doubled + "ing",
+    }
+
+
 _SAME_EVENT = tuple(
-    frozenset(group.split())
-    for group in (
-        "start starts started begin begins began begun launch launches launched open opens "
-        "opened commence commenced enter enters entered",
-        "found founds founded establish establishes established create creates created form "
-        "forms formed born incorporate incorporated",
-        "announce announces announced unveil unveils unveiled reveal reveals revealed present "
-        "presents presented introduce introduces introduced launch launches launched publish "
-        "publishes published release releases released",
-        "sign signs signed agree agrees agreed conclude concluded",
-        "approve approves approved authorise authorised authorize authorized endorse endorsed "
-        "pass passes passed grant grants granted",
-        "buy buys bought acquire acquires acquired purchase purchases purchased",
-        "sell sells sold",
-        "join joins joined",
-        "leave leaves left quit quits exit exits exited resign resigns resigned depart departed",
-        "appoint appoints appointed hire hires hired elect elects elected",
-        "deliver delivers delivered receive receives received",
-        "close closes closed shut shuts",
-        "complete completes completed finish finishes finished end ends ended",
-        "win wins won",
-        "lose loses lost",
-        "order orders ordered",
-        "challenge challenges challenged appeal appeals appealed sue sues sued contest contested",
-        "retire retires retired",
-        "merge merges merged",
-        "build builds built construct constructs constructed",
-        "file files filed lodge lodged submit submits submitted",
-    )
+    frozenset().union(*(_inflected(v) for v in group.split())) for group in _EVENT_GROUPS
 )
 _EVENT_WORDS = frozenset().union(*_SAME_EVENT)
 _AUXILIARY = re.compile(r"\b(?:did|does|do|will|would|was|were|is|are|has|have|had)\b", re.I)
