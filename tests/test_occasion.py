@@ -158,6 +158,11 @@ def test_a_sentence_that_names_only_other_events_dates_none_asked() -> None:
     opened = "When did the Tarrow seed-cleaning line open?"
     assert other_event(opened, "In 2023 it exported more, and it is building a new line.")
     assert not other_event(opened, "The line, opening in 2023, doubled its capacity.")
+    # becoming chief executive is taking up a post, as being appointed or elected is
+    became = "In what year did Ada Lisle become chief executive of Tarrow Lines?"
+    assert "appointed" in (event_said(became) or set())
+    assert other_event(became, "Its chief executive, born in Ludmere, leads it from 2014.")
+    assert not other_event(became, "Ada Lisle, born in Ludmere, became chief executive in 2014.")
     # a sentence that names no event by a verb may date any
     assert not other_event(part, "On 2 June 2023 voted the members of Ostrava Salt.")
     # a question without such a verb asks nothing of the sentence

@@ -111,7 +111,7 @@ _EVENT_GROUPS = (
     "sell sold",
     "join",
     "leave left quit exit resign depart",
-    "appoint hire elect",
+    "appoint hire elect become became",
     "deliver receive",
     "close shut",
     "complete finish end",
