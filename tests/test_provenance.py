@@ -78,14 +78,14 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-s35-main.json"  # main and today's code, one run, quiet
-NOW = "docs/eval/dev-s35/summary.json"  # today's code in compare-dev-s35-main
+SIDE = "bench/results/compare-dev-s36-main.json"  # main and today's code, one run, quiet
+NOW = "docs/eval/dev-s36/summary.json"  # today's code in compare-dev-s36-main
 HELDOUT = (
     "docs/eval/heldout-s36/summary.json"  # heldout-s34-run (a full run, AVX-512), today's checks
 )
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
-HELDOUT3_NOW = "docs/eval/heldout3-s35/summary.json"  # compare-heldout3-s35-main
+HELDOUT3_NOW = "docs/eval/heldout3-s36/summary.json"  # compare-heldout3-s36-main
 DEV5 = "docs/eval/dev5-first/summary.json"
 DEV5_NOW = "docs/eval/dev5-s36/summary.json"
 DEV6_START = "docs/eval/dev6-start/summary.json"  # dev6-first, the checks of 1d9a1a8
