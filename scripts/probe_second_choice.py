@@ -17,7 +17,6 @@ Tune on development sets only: the held-out sets must not shape a rule.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -29,7 +28,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from replay_checks import outcome  # noqa: E402  (scripts/, beside this one)
+from probing import model_service, probe_args  # noqa: E402  (scripts/, beside this one)
+from replay_checks import outcome  # noqa: E402
 
 from app.answer.citations import parse_citations  # noqa: E402
 from app.answer.citing import short_answer  # noqa: E402
@@ -91,22 +91,9 @@ def retry(service: Any, llm: Any, question: str, raw: str, scores: list[TokenSco
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path, help="an eval run folder (results.jsonl with model_tokens)")
-    ap.add_argument("questions", type=Path)
-    ap.add_argument("--index", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args()
-
-    from app.answer.service import RagService
-    from app.llm import load_llm
-    from app.settings import Settings
-
-    settings = Settings(index_dir=args.index)
-    service = RagService(settings)
-    service.open_index()
-    llm = load_llm(settings)
-    service.llm = llm
+    args = probe_args("an eval run folder (results.jsonl with model_tokens)")
+    service = model_service(args.index)
+    llm = service.llm
     backend = InProcessBackend(service)
     items = {i.id: i for i in load_questions(args.questions)}
     rows = [json.loads(x) for x in (args.run / "results.jsonl").read_text("utf-8").splitlines()]

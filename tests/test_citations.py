@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.answer.citations import is_refusal, parse_citations
-from app.answer.citing import short_answer
+from app.answer.citing import earlier_texts, lead_sentences, short_answer
+from app.retrieval.base import Hit
+from app.vectorstore.snapshot import ChunkRecord, DocumentRecord
 
 pytestmark = pytest.mark.unit  # fast: no model, no server
 
@@ -150,3 +152,25 @@ def test_only_the_joiners_of_dropped_markers_go(sentence: str, keep: list[int], 
     from app.answer.grounding import rewrite_markers
 
     assert rewrite_markers(sentence, keep) == shown
+
+
+def test_a_chunk_is_read_with_its_document_before_it() -> None:
+    text = (
+        "Intro line cut here. The Saltmarsh Health Trust was formed in 2022. It has two "
+        "sites. It employs 4,000 staff. The trust's chair is Orla Fenwick."
+    )
+    at = text.index("The trust's")
+    doc = DocumentRecord("d1", "a.txt", "Hospitals", "h", text, 0.0)
+    chunk = ChunkRecord(0, "d1:0", "d1", 0, at, len(text), None, text[at:], 8)
+    lost = ChunkRecord(1, "d9:0", "d9", 0, 0, 5, None, "Other", 1)  # its document is gone
+    earlier = earlier_texts({"d1": doc}, [Hit(chunk, 1.0), Hit(lost, 0.5)])
+    assert earlier == [text[:at], ""]
+    # up to three sentences just before the chunk; the window's first may be cut: left out
+    assert lead_sentences(earlier) == [
+        (
+            "The Saltmarsh Health Trust was formed in 2022.",
+            "It has two sites.",
+            "It employs 4,000 staff.",
+        ),
+        (),
+    ]

@@ -50,26 +50,22 @@ def lost_headers(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -
     return out
 
 
-def lead_sentences(
-    documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]
-) -> list[tuple[str, ...]]:
-    """For each hit, the (up to three) sentences of its document just before its chunk:
-    a chunk that opens with "It had 61,500 subscribers …" is read with the sentence that
-    says what "it" is, as a sentence inside a chunk is read with the one before it."""
-    out: list[tuple[str, ...]] = []
-    for h in hits:
-        doc = documents.get(h.chunk.doc_id)
-        start = h.chunk.start
-        before = unwrapped_sentences(doc.text[max(0, start - 1500) : start]) if doc else []
-        out.append(tuple(s.text for s in before[1:][-3:]))  # the first may be cut
-    return out
-
-
 def earlier_texts(documents: Mapping[str, DocumentRecord], hits: Sequence[Hit]) -> list[str]:
     """For each hit, its document's text before its chunk: what "the trust" in it may
     refer back to."""
     docs = [documents.get(h.chunk.doc_id) for h in hits]
     return [d.text[: h.chunk.start] if d else "" for d, h in zip(docs, hits, strict=True)]
+
+
+def lead_sentences(earlier: Sequence[str]) -> list[tuple[str, ...]]:
+    """For each hit's :func:`earlier_texts`, the (up to three) sentences just before its
+    chunk: a chunk that opens with "It had 61,500 subscribers …" is read with the sentence
+    that says what "it" is, as a sentence inside a chunk is read with the one before it."""
+    out: list[tuple[str, ...]] = []
+    for text in earlier:
+        before = unwrapped_sentences(text[-1500:])
+        out.append(tuple(s.text for s in before[1:][-3:]))  # the first may be cut
+    return out
 
 
 def citation_for(

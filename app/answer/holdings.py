@@ -16,7 +16,7 @@ import re
 
 from app.answer.arithmetic import occurrences
 from app.answer.claims import FigureUse
-from app.text.words import UPPER
+from app.text.words import UPPER, first_at, last_at
 
 _ASKS_HOLDING = re.compile(
     r"\b(?:share|stake|percentage|proportion|per ?cent|part)\s+(?:of\s+(?P<owned>[^?]+?)\s+)?"
@@ -46,17 +46,6 @@ def parties(question: str) -> tuple[set[str], set[str]] | None:
     return (owner, owned) if owner and owned and not owner & owned else None
 
 
-def _last(words: set[str], text: str) -> int:
-    return max(
-        (m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", text)), default=-1
-    )
-
-
-def _first(words: set[str], text: str) -> int:
-    found = [m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", text)]
-    return min(found, default=len(text) + 1)
-
-
 def held_by_other(fig: FigureUse, sentence: str, question: str) -> bool:
     """The sentence gives the answer's share as held by the party the question asks a share
     *of*, not by the one it asks about as holder."""
@@ -70,10 +59,10 @@ def held_by_other(fig: FigureUse, sentence: str, question: str) -> bool:
         after = [v for v in verbs if v.start() >= at.end()]
         if after and _FIGURE_FIRST.search(sentence[: after[0].start()]):
             holder = sentence[after[0].end() : after[0].end() + _NEAR]  # "70% of it owns X"
-            if _first(owned, holder) < _first(owner, holder):
+            if first_at(owned, holder) < first_at(owner, holder):
                 return True
         elif before and not _PASSIVE.search(sentence[: before[-1].start()]):
             ahead = sentence[max(0, before[-1].start() - _NEAR) : before[-1].start()]
-            if _last(owned, ahead) > _last(owner, ahead):  # "… B, the state company, holds 35%"
+            if last_at(owned, ahead) > last_at(owner, ahead):  # "… B, the state company, holds 35%"
                 return True
     return False

@@ -30,7 +30,7 @@ import re
 
 from app.answer.arithmetic import joint_answer
 from app.answer.claims import FigureUse, answer_proper, question_parts
-from app.text.words import UPPER
+from app.text.words import UPPER, last_at
 
 _NAME = rf"{UPPER}[\w'’&.-]*(?:\s+(?:of\s+|for\s+|&\s+)?{UPPER}[\w'’&.-]*)*"
 # "What is X's job at Y", "What does X do at Y", "What position does X hold at Y"
@@ -115,8 +115,8 @@ def reversed_transfers(question: str, sentence: str) -> list[tuple[int, bool]]:
         if _PASSIVE.search(before):
             out.append((verb.start(), False))  # "Fellwing is paid $14 by the airport"
             continue
-        last_payer = _last(payer, before)
-        last_payee = _last(payee, before)
+        last_payer = last_at(payer, before)
+        last_payee = last_at(payee, before)
         # the one who buys pays; the one who sells is paid
         out.append(
             (verb.start(), (last_payer > last_payee) if verb["sell"] else (last_payee > last_payer))
@@ -145,14 +145,6 @@ def after_reversed(text: str, figure: str, verbs: list[tuple[int, bool]]) -> boo
     return bool(last) and last[-1]
 
 
-def _last(words: set[str], text: str) -> int:
-    """Where the last of ``words`` is written in ``text``, or -1."""
-    return max(
-        (m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", text)),
-        default=-1,
-    )
-
-
 def _converse_by_payer(claim: str, question: str) -> bool:
     """The answer has the question's payer charging or receiving instead of paying:
     "Carrowmere Airport charges Fellwing $14" (not "Fellwing receives $14 from it")."""
@@ -163,7 +155,7 @@ def _converse_by_payer(claim: str, question: str) -> bool:
     if m is None:
         return False
     before = claim[: m.start()].lower()
-    return _last(parties[0], before) > _last(parties[1], before)
+    return last_at(parties[0], before) > last_at(parties[1], before)
 
 
 def _gives(claim: str, dimension: str) -> bool:

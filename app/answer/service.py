@@ -322,9 +322,9 @@ class RagService:
         parsed = parse_citations(short_answer(raw), len(sources))
         sums = arithmetic.plan(q.question, parsed.text)  # a sum asked for: ragqa adds it up
         parsed = replace(parsed, text=sums.checked) if sums else parsed
-        tables = lost_headers(q.pipeline.snapshot.documents, hits)
         docs = q.pipeline.snapshot.documents
-        leads, earlier = lead_sentences(docs, hits), earlier_texts(docs, hits)
+        tables, earlier = lost_headers(docs, hits), earlier_texts(docs, hits)
+        leads = lead_sentences(earlier)
         ctx = AnswerContext(q.question, sources, raw, parsed, tables, leads, scores, earlier)
         withheld = run_checks(self.checks, ctx)
         q.certainty = ctx.notes.get("certainty")

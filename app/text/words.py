@@ -126,3 +126,16 @@ def with_same_sayings(stems: set[str]) -> set[str]:
 def saying_stems(text: str) -> set[str]:
     """:func:`content_stems` of ``text``, with the words that say the same as one of them."""
     return with_same_sayings(content_stems(text))
+
+
+def last_at(words: set[str], text: str) -> int:
+    """Where the last of ``words`` is written whole in ``text``, or -1."""
+    return max(
+        (m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", text)), default=-1
+    )
+
+
+def first_at(words: set[str], text: str) -> int:
+    """Where the first of ``words`` is written whole in ``text``, or past its end."""
+    found = (m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", text))
+    return min(found, default=len(text) + 1)
