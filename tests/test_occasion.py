@@ -140,6 +140,9 @@ def test_the_event_a_question_asks_the_date_of_is_read_from_its_verb() -> None:
     )
     assert "opened" in (event_said("When was the Tarrow plant opened?") or set())
     assert "entered" in (event_said("When did the yard enter restructuring?") or set())
+    # the verb has its auxiliary's form: "building" before "work start" is no verb
+    work = event_said("On what date did building work start on the new ward?") or set()
+    assert "started" in work and "built" not in work
     # a passive names its verb after its subject, however long
     passive = "On what date was the last of the firm's twelve new electric locomotives delivered?"
     assert "delivered" in (event_said(passive) or set())

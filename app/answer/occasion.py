@@ -145,18 +145,25 @@ _SAME_EVENT = tuple(
     frozenset().union(*(_inflected(v) for v in group.split())) for group in _EVENT_GROUPS
 )
 _EVENT_WORDS = frozenset().union(*_SAME_EVENT)
-_AUXILIARY = re.compile(r"\b(?:did|does|do|will|would|was|were|is|are|has|have|had)\b", re.I)
+_IRREGULAR = frozenset("began begun bought sold left won lost built became born".split())  # noqa: SIM905
+# the form a question's verb takes after its auxiliary: "did … approve", "was … opened"
+_AFTER_DO = frozenset(" ".join(_EVENT_GROUPS).split()) - _IRREGULAR - {"born"}
+_AFTER_BE = frozenset(w for w in _EVENT_WORDS if w.endswith("ed")) | _IRREGULAR - {"began"}
+_AUXILIARY = re.compile(r"\b(?:(did|does|do|will|would)|was|were|is|are|has|have|had)\b", re.I)
 
 
 def event_said(part: str) -> frozenset[str] | None:
     """The verb that names the event a question's part asks about ("On what date did the
     board *approve* the timetable?", "When was the plant *opened*?") with the verbs a text
-    may name that event by, as lower-case words; None when the part has no such verb."""
+    may name that event by, as lower-case words; None when the part has no such verb. The
+    verb has the form its auxiliary asks for: in "did building work start", "building"
+    is no verb."""
     aux = _AUXILIARY.search(part)
     if aux is None:
         return None
+    forms = _AFTER_DO if aux.group(1) else _AFTER_BE
     for word in re.findall(r"[A-Za-z]+", part[aux.end() :]):
-        if word in _EVENT_WORDS:
+        if word in forms:
             return frozenset().union(*(g for g in _SAME_EVENT if word in g))
     return None
 
