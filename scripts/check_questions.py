@@ -1,13 +1,13 @@
-"""Check the held-out sets (heldout, heldout2, heldout3), the development sets dev2, dev3, dev4,
+"""Check the held-out sets (heldout, heldout2, heldout3, heldout4), the development sets dev2, dev3, dev4,
 dev5, dev6, dev7, dev8, dev9 and dev10 and the CI gate set against their articles.
 
-    .venv/bin/python scripts/check_questions.py            # all thirteen sets
+    .venv/bin/python scripts/check_questions.py            # all fourteen sets
     .venv/bin/python scripts/check_questions.py data/heldout/questions.jsonl data/heldout/articles
 
 For every question file it checks that
   * every line validates with ragqa's own ``app.evaluation.dataset.load_questions``;
   * ids are unique and follow the set's pattern (h001..., g001..., k001..., d001..., e001...,
-    m001..., n001..., p001..., r001..., s001..., t001..., u001..., g01...),
+    m001..., n001..., p001..., r001..., s001..., t001..., u001..., v001..., g01...),
     questions are not repeated;
   * every evidence string, and every ``also_stated`` one (another sentence of the articles that
     states the same answer: a citation quoting it is precise), is an exact substring of some
@@ -45,6 +45,7 @@ from app.ingest.loaders import discover, load_file  # noqa: E402
 HELDOUT = (ROOT / "data/heldout/questions.jsonl", ROOT / "data/heldout/articles", r"h\d{3}")
 HELDOUT2 = (ROOT / "data/heldout2/questions.jsonl", ROOT / "data/heldout2/articles", r"g\d{3}")
 HELDOUT3 = (ROOT / "data/heldout3/questions.jsonl", ROOT / "data/heldout3/articles", r"k\d{3}")
+HELDOUT4 = (ROOT / "data/heldout4/questions.jsonl", ROOT / "data/heldout4/articles", r"v\d{3}")
 DEV2 = (ROOT / "data/dev2/questions.jsonl", ROOT / "data/dev2/articles", r"d\d{3}")
 DEV3 = (ROOT / "data/dev3/questions.jsonl", ROOT / "data/dev3/articles", r"e\d{3}")
 DEV4 = (ROOT / "data/dev4/questions.jsonl", ROOT / "data/dev4/articles", r"m\d{3}")
@@ -55,7 +56,8 @@ DEV8 = (ROOT / "data/dev8/questions.jsonl", ROOT / "data/dev8/articles", r"s\d{3
 DEV9 = (ROOT / "data/dev9/questions.jsonl", ROOT / "data/dev9/articles", r"t\d{3}")
 DEV10 = (ROOT / "data/dev10/questions.jsonl", ROOT / "data/dev10/articles", r"u\d{3}")
 # every registered set but the gate: each is checked, and its README's sha256 sums too
-SETS = (HELDOUT, HELDOUT2, HELDOUT3, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7, DEV8, DEV9, DEV10)
+HELD_OUT = (HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4)
+SETS = (*HELD_OUT, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7, DEV8, DEV9, DEV10)
 GATE = (ROOT / "data/eval/gate.jsonl", ROOT / "data/articles", r"g\d{2}")
 DEV = ROOT / "data/eval/questions.jsonl"
 
