@@ -217,3 +217,40 @@ def test_a_document_that_is_only_a_header_line_keeps_it_as_content(
     assert doc.skip == []
     chunks = chunk_document(doc, embedder.count_tokens, embedder.split_tokens, 96, 16)
     assert chunks or content.startswith("#")  # a lone Markdown heading was never a passage
+
+
+TEASERS = [
+    "Read more: Why the glaciers of the north are shrinking faster",
+    "Related: Hosepipe ban lifted as autumn rain returns | The plans explained",
+    "Related stories: Dive operators count the cost of a hot summer",
+    "See also: The price of a maths book",
+    "© 2024 The Rell Courier. All rights reserved.",
+    "Copyright 2024 The Rell Courier",
+    "The Rell Courier 2024 - all rights reserved | Privacy | Contact",
+]
+PROSE = [
+    "Related to this, the council voted to keep the old crossing open for bicycles.",
+    "See also the council's report of 2023, which put the cost at 29 million euros.",
+    "Copyright law changed in 2019, and the council's maps are now free to reuse.",
+    "The treaty says all rights reserved to the state stay with it for fifty years.",
+]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("line", TEASERS)
+def test_teasers_for_other_pages_and_footers_in_the_body_are_in_no_passage(line: str) -> None:
+    text = f"{TXT}\n{line}\n\nThe new bridge has two lanes and a cycle path.\n"
+    fm = read_front_matter(text)
+    at = text.index(line)
+    assert any(a <= at < b for a, b in fm.skip), line
+    last = text.index("The new bridge has two lanes")
+    assert not any(a <= last < b for a, b in fm.skip)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("line", PROSE)
+def test_a_sentence_that_opens_like_a_teaser_or_footer_is_content(line: str) -> None:
+    text = f"{TXT}\n{line}\n"
+    fm = read_front_matter(text)
+    at = text.index(line)
+    assert not any(a <= at < b for a, b in fm.skip), line

@@ -12,7 +12,8 @@ Real articles saved from the web or a CMS start like this::
 :func:`read_front_matter` reads the leading lines of a document's text and says which are
 metadata (``published``, ``author``), which are boilerplate, and which line is the title.
 The text itself is never changed (citation spans index into it): the lines it reports
-(and share/print bars anywhere in the text) are *skipped* by chunking, so they are in no passage, and the date and author reach the model
+(and share/print bars, teasers for other pages and copyright footers anywhere in the
+text) are *skipped* by chunking, so they are in no passage, and the date and author reach the model
 as labelled metadata instead of as body text.
 
 The rules are general (formats of dates, "By …" bylines, breadcrumbs with ``>``, link
@@ -69,6 +70,20 @@ _NAV_WORDS = (
 # "Share this article: Email | Facebook | X"
 NAV_BAR = re.compile(
     rf"^[\[(]?{_NAV_WORDS}[\])]?(?:\s*[:|·•/,]?\s*[\[(]?{_NAV_WORDS}[\])]?)*\s*:?$", re.I
+)
+# a teaser for other pages: "Read more: Why the glaciers are shrinking", "Related: Hosepipe
+# ban lifted | The plans explained", "See also: …"; a headline, not a sentence of this page
+TEASER = re.compile(
+    r"^(?:read (?:more|next|also)|also read|related(?: stories| articles| reading| content)?"
+    r"|see also|more on this(?: story)?|recommended(?: reading)?|further reading"
+    r"|you (?:may|might) also like|most read)\s*:\s*\S.{0,200}$",
+    re.I,
+)
+# a footer: "© 2024 The Westhollow Ledger. All rights reserved.", "Copyright 2024 …"
+FOOTER = re.compile(
+    r"^(?:(?:©|\(c\)\s*\d{4}|copyright\s+(?:©\s*|\(c\)\s*)?\d{4}\b).{0,200}"
+    r"|.{0,120}\ball rights reserved\.?\s*(?:[|·•].{0,120})?)$",
+    re.I,
 )
 # a breadcrumb: "Home > News > Local", "News » Sport", "Gazette | Home > Local > Council"
 BREADCRUMB = re.compile(r"^[^\n>»›]{1,60}(?:\s+[>»›/]\s+[^\n>»›]{1,60}){1,8}$")
@@ -138,9 +153,14 @@ def is_boilerplate(line: str) -> bool:
     s = _plain(line)
     if not s:
         return False
-    if URL_LINE.match(s) or NAV_BAR.match(s) or CONTENTS.match(s):
+    if URL_LINE.match(s) or NAV_BAR.match(s) or CONTENTS.match(s) or _elsewhere(s):
         return True
     return bool(BREADCRUMB.match(s)) and not s.endswith((".", "?", "!"))
+
+
+def _elsewhere(line: str) -> bool:
+    """A line that points at other pages or at the publisher: a teaser or a footer."""
+    return bool(TEASER.match(line) or FOOTER.match(line))
 
 
 def reads_as_title(line: str) -> bool:
@@ -218,10 +238,14 @@ def read_front_matter(
         # is its content; a passage-less document could never be found
         fm.skip = []
         return fm
-    # share/print/comments bars further down ("Share this article: Email | X") too
+    # share/print/comments bars further down ("Share this article: Email | X") too, and
+    # teasers and footers ("Related: …", "© 2024 …")
     header_end = fm.skip[-1][1] if fm.skip else 0
     for start, end, raw in _lines(text, len(text)):
-        if start > header_end and len(raw) <= 120 and NAV_BAR.match(_plain(raw)):
+        if start <= header_end:
+            continue
+        plain = _plain(raw)
+        if (len(raw) <= 120 and NAV_BAR.match(plain)) or (len(raw) <= 240 and _elsewhere(plain)):
             fm.skip.append((start, end))
     return fm
 
