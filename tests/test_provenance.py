@@ -80,12 +80,12 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
 SIDE = "bench/results/compare-dev-s36-main.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-s36/summary.json"  # today's code in compare-dev-s36-main
-HELDOUT = (
-    "docs/eval/heldout-s36/summary.json"  # heldout-s34-run (a full run, AVX-512), today's checks
-)
+HELDOUT = "docs/eval/heldout-s37/summary.json"  # a full run of today's code and ingest
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
 DEV4 = "docs/eval/dev4-s32/summary.json"  # dev4-s29 (a full run), today's checks
 HELDOUT3_NOW = "docs/eval/heldout3-s36/summary.json"  # compare-heldout3-s36-main
+HELDOUT4 = "docs/eval/heldout4-first/summary.json"
+HELDOUT4_NOW = "docs/eval/heldout4-s37/summary.json"  # today's ingest, a full run
 DEV5 = "docs/eval/dev5-first/summary.json"
 DEV5_NOW = "docs/eval/dev5-s36/summary.json"
 DEV6_START = "docs/eval/dev6-start/summary.json"  # dev6-first, the checks of 1d9a1a8
@@ -123,6 +123,14 @@ README_QUOTES: list[tuple[str, str, Fmt]] = [
     (HELDOUT3, "overall.refusal_correct", lambda v: f"refusal accuracy {v:.3f} on its first run"),
     (HELDOUT3_NOW, "overall.accuracy", lambda v: f"({v:.3f} and"),
     (HELDOUT3_NOW, "overall.refusal_correct", lambda v: f"and {v:.3f} with today's checks)"),
+    (HELDOUT4, "overall.n", lambda v: f"holds {v:.0f} questions over three more essays"),
+    (HELDOUT4, "overall.accuracy", lambda v: f"answer accuracy {v:.3f}, refusal accuracy"),
+    (HELDOUT4, "overall.refusal_correct", lambda v: f"refusal accuracy {v:.3f} and false"),
+    (HELDOUT4, "overall.false_refusal", lambda v: f"false refusals {v:.3f} on its first run"),
+    # "the same with today's ingest": today's run must give the first run's figures
+    (HELDOUT4_NOW, "overall.accuracy", lambda v: f"answer accuracy {v:.3f}, refusal accuracy"),
+    (HELDOUT4_NOW, "overall.refusal_correct", lambda v: f"refusal accuracy {v:.3f} and false"),
+    (HELDOUT4_NOW, "overall.false_refusal", lambda v: f"false refusals {v:.3f} on its first run"),
     (DEV5, "overall.accuracy", lambda v: f"dev5 scored {v:.3f} and"),
     (DEV5, "overall.refusal_correct", lambda v: f"and {v:.3f} on its first run"),
     (DEV5_NOW, "overall.accuracy", lambda v: f"{v:.3f} and"),
