@@ -238,8 +238,13 @@ def read_front_matter(
         # is its content; a passage-less document could never be found
         fm.skip = []
         return fm
-    # share/print/comments bars further down ("Share this article: Email | X") too, and
-    # teasers and footers ("Related: …", "© 2024 …")
+    _skip_further_down(fm, text)
+    return fm
+
+
+def _skip_further_down(fm: FrontMatter, text: str) -> None:
+    """Share/print/comments bars below the header ("Share this article: Email | X"), and
+    teasers and footers ("Related: …", "© 2024 …"): skipped too."""
     header_end = fm.skip[-1][1] if fm.skip else 0
     for start, end, raw in _lines(text, len(text)):
         if start <= header_end:
@@ -247,7 +252,6 @@ def read_front_matter(
         plain = _plain(raw)
         if (len(raw) <= 120 and NAV_BAR.match(plain)) or (len(raw) <= 240 and _elsewhere(plain)):
             fm.skip.append((start, end))
-    return fm
 
 
 def _read_metadata(
