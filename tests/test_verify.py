@@ -683,6 +683,24 @@ def test_how_many_is_not_answered_with_money_nor_how_much_money_with_another_uni
     assert holds("Zavor invested $40 million [1].", q, wren)
 
 
+def test_how_much_is_not_answered_with_a_bare_number() -> None:
+    """Asked how much of a programme went on chargers, "40 of the programme" is a count of
+    nothing; a sum, a share or a measure answers."""
+    fleet = Passage(
+        1,
+        "Amberline's electric buses",
+        "",
+        "Amberline's electric bus programme cost £48 million. It has 40 buses and 74 "
+        "chargers, and the chargers took 21% of the programme's budget.",
+    )
+    q = "How much of Amberline's electric bus programme went on chargers?"
+    check = check_claim("40 of the programme went on chargers [1].", q, [fleet], min_subject=0.2)
+    assert not check.stated and "bare number" in check.detail
+    assert holds("21% of the programme's budget went on chargers [1].", q, fleet)
+    asked = "How much did Amberline's electric bus programme cost?"
+    assert holds("The programme cost £48 million [1].", asked, fleet)
+
+
 def test_a_post_asked_for_a_person_must_be_given_to_that_person() -> None:
     firm = Passage(
         1,

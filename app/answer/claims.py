@@ -368,7 +368,7 @@ def key_units(
 
 def wrong_kind(answer: str, question: str, figs: list[FigureUse]) -> str:
     """Why the answer is not of the kind the question asks for ("" when it is): no figure
-    for a quantity, no date for a date, a percentage for a count."""
+    for a quantity, no date for a date, a percentage for a count, a bare number for "how much"."""
     if quantity_missing(answer, question):
         return "the question asks for a quantity or a date; the answer gives none"
     if share_for_count(question, figs):
@@ -377,4 +377,17 @@ def wrong_kind(answer: str, question: str, figs: list[FigureUse]) -> str:
         return "the question asks how many; the answer gives a sum of money"
     if money_missing(question, figs):
         return "the question asks how much money; the answer gives another quantity"
+    if _bare_for_amount(question, figs):
+        return "the question asks how much; the answer gives a bare number, with no unit"
     return ""
+
+
+_HOW_MUCH = re.compile(r"\bhow much\b", re.I)
+
+
+def _bare_for_amount(question: str, figs: list[FigureUse]) -> bool:
+    """Asked how much, the answer's first figure has no unit, currency or percent sign."""
+    if len(question_parts(question)) > 1 or not _HOW_MUCH.search(question) or not figs:
+        return False
+    first = figs[0]
+    return not (first.currency or first.percent) and first.unit is None
