@@ -182,7 +182,13 @@ def serve(
     from app.memory import cap_malloc_arenas
 
     cap_malloc_arenas()  # before the worker threads exist: see app/memory.py
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_keep_alive=settings.keep_alive,
+    )
 
 
 @cli.command()

@@ -192,6 +192,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_queue: int = Field(default=8, ge=0, description="Requests allowed to wait for the LLM.")
     request_timeout: float = Field(default=300.0, gt=0, description="Seconds per answer.")
+    keep_alive: int = Field(
+        default=30,
+        gt=0,
+        description="Seconds an idle HTTP connection stays open. uvicorn's own 5 s races a "
+        "client that reuses a connection just as the server closes it (a read error).",
+    )
     max_upload_mb: float = Field(default=20.0, gt=0)
     async_upload_mb: float = Field(
         default=1.0,

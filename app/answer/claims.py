@@ -386,8 +386,8 @@ _HOW_MUCH = re.compile(r"\bhow much\b", re.I)
 
 
 def _bare_for_amount(question: str, figs: list[FigureUse]) -> bool:
-    """Asked how much, the answer's first figure has no unit, currency or percent sign."""
+    """Asked how much, no figure of the answer has a unit, currency or percent sign ("41
+    to 33 megalitres" has one: the range's unit)."""
     if len(question_parts(question)) > 1 or not _HOW_MUCH.search(question) or not figs:
         return False
-    first = figs[0]
-    return not (first.currency or first.percent) and first.unit is None
+    return not any(f.currency or f.percent or f.unit for f in figs)
