@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from probing import model_service, probe_args  # noqa: E402  (scripts/, beside this one)
+from probing import model_service, probe_args, write_records  # noqa: E402  (scripts/, beside this one)
 from replay_checks import outcome  # noqa: E402
 
 from app.answer.citations import parse_citations  # noqa: E402
@@ -128,8 +128,7 @@ def main() -> int:
         }
         out.append(record)
         print(json.dumps(record, ensure_ascii=False), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    write_records(args.out, out)
     return 0
 
 

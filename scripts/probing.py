@@ -1,9 +1,11 @@
 """What the probe scripts share (``scripts/probe_*.py``): their command line, a finished
-eval run with its questions, and the service with the index open and the model loaded."""
+eval run with its questions, the service with the index open and the model loaded, and
+where their records go."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +33,9 @@ def model_service(index: Path) -> Any:
     service.open_index()
     service.llm = load_llm(settings)
     return service
+
+
+def write_records(path: Path, records: list[dict[str, Any]]) -> None:
+    """The probe's records, as one JSON list at ``path`` (its folder made if need be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", "utf-8")
