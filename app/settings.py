@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         description="Sources given to the model (more: more recall, more prompt tokens).",
     )
     hybrid: bool = Field(default=True, description="Fuse BM25 with dense retrieval (RRF).")
+    rrf_k: int = Field(
+        default=60,
+        ge=1,
+        le=1000,
+        description="Reciprocal rank fusion constant: a chunk at rank r of a list scores "
+        "1/(rrf_k + r). Small: a chunk at the top of one list beats one in the middle of both.",
+    )
     passage_sentences: int = Field(
         default=0,
         ge=0,

@@ -40,7 +40,7 @@ def retrieval_pipeline(
     """Built once per index snapshot (the BM25 index and the embeddings are its own)."""
     return RetrievalPipeline(
         snapshot,
-        HybridRetriever(snapshot, embedder, hybrid=settings.hybrid),
+        HybridRetriever(snapshot, embedder, hybrid=settings.hybrid, rrf_k=settings.rrf_k),
         [
             DropNearDuplicates(snapshot.embeddings),
             TopK(),

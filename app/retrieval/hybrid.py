@@ -71,8 +71,11 @@ class _BM25:
 class HybridRetriever:
     """FAISS top-N and BM25 top-N (N = max(4k, 20)), fused by reciprocal rank."""
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder, hybrid: bool = True) -> None:
+    def __init__(
+        self, snapshot: Snapshot, embedder: Embedder, hybrid: bool = True, rrf_k: int = RRF_K
+    ) -> None:
         self.snapshot = snapshot
+        self.rrf_k = rrf_k
         self.embedder = embedder
         self._bm25 = _BM25(snapshot) if hybrid else None
 
@@ -85,12 +88,12 @@ class HybridRetriever:
         qv = self.embedder.embed_query(query)
         _, ids = snap.search(qv, pool, rows)
         dense_rank = {int(r): i for i, r in enumerate(ids)}
-        fused: dict[int, float] = {int(r): 1.0 / (RRF_K + i + 1) for i, r in enumerate(ids)}
+        fused: dict[int, float] = {int(r): 1.0 / (self.rrf_k + i + 1) for i, r in enumerate(ids)}
         bm25: dict[int, tuple[int, float]] = {}
         if self._bm25 is not None:
             for i, (r, score) in enumerate(self._bm25.search(query, pool, rows)):
                 bm25[r] = (i, score)
-                fused[r] = fused.get(r, 0.0) + 1.0 / (RRF_K + i + 1)
+                fused[r] = fused.get(r, 0.0) + 1.0 / (self.rrf_k + i + 1)
         ranked = sorted(fused, key=lambda r: fused[r], reverse=True)
         # dense similarity for every candidate (BM25-only ones were not scored by FAISS)
         cos = snap.embeddings[ranked] @ qv
