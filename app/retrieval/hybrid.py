@@ -68,6 +68,17 @@ class _BM25:
         ]
 
 
+def rrf_scores(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: each ranking (rows, best first) gives its row at rank r
+    (from 1) ``1 / (k + r)``; a row's score is the sum over the rankings that hold it.
+    ``sorted`` keeps ties in the order rows were first seen (dense first)."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for i, row in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (k + i + 1)
+    return fused
+
+
 class HybridRetriever:
     """FAISS top-N and BM25 top-N (N = max(4k, 20)), fused by reciprocal rank."""
 
@@ -88,12 +99,11 @@ class HybridRetriever:
         qv = self.embedder.embed_query(query)
         _, ids = snap.search(qv, pool, rows)
         dense_rank = {int(r): i for i, r in enumerate(ids)}
-        fused: dict[int, float] = {int(r): 1.0 / (self.rrf_k + i + 1) for i, r in enumerate(ids)}
         bm25: dict[int, tuple[int, float]] = {}
         if self._bm25 is not None:
             for i, (r, score) in enumerate(self._bm25.search(query, pool, rows)):
                 bm25[r] = (i, score)
-                fused[r] = fused.get(r, 0.0) + 1.0 / (self.rrf_k + i + 1)
+        fused = rrf_scores([[int(r) for r in ids], list(bm25)], self.rrf_k)
         ranked = sorted(fused, key=lambda r: fused[r], reverse=True)
         # dense similarity for every candidate (BM25-only ones were not scored by FAISS)
         cos = snap.embeddings[ranked] @ qv
