@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +126,7 @@ def test_a_citation_of_another_sentence_stating_the_same_answer_is_precise() -> 
     assert row["sentence_citation_precision"] == 1.0
     assert row["citation_precision"] == 1.0
     assert row["hit@1"] == 0.0 and row["citation_recall"] == 0.0
+    assert row["model_accuracy"] == 1.0  # no model text recorded: the answer is its text
     unlisted = item.model_copy(update={"also_stated": []})
     assert (
         score_item(unlisted, answer, [passage], docs.__getitem__)["sentence_citation_precision"]
@@ -218,6 +220,45 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     assert asked == [items[2].question]
     assert [r["id"] for r in rows] == [i.id for i in items]
     assert rows[:2] == first
+
+
+@pytest.mark.unit
+def test_accuracy_before_the_checks_scores_the_models_own_text() -> None:
+    # a withheld right answer counts for the ceiling, not for accuracy; a withheld wrong
+    # one for neither; a question that failed for neither, whatever the model said
+    from app.evaluation.dataset import EvalItem
+    from app.evaluation.runner import score_item, summarise
+
+    item = EvalItem(
+        id="x2",
+        question="How many seats does the ferry have?",
+        answers=["200"],
+        evidence=["It seats 200."],
+        type="numeric",
+    )
+    withheld = "The indexed articles do not state the answer to this question."
+
+    def row(model_text: str | None, answerable: bool = False, **extra: str) -> dict[str, Any]:
+        answer = {
+            "answer": withheld if not answerable else "It seats 200 [1].",
+            "answerable": answerable,
+            "model_text": model_text,
+            "timings": {},
+            "citations": [],
+            **extra,
+        }
+        return score_item(item, answer, [], {}.__getitem__)
+
+    right_withheld = row("The ferry seats 200 people [1].")
+    wrong_withheld = row("The ferry seats 120 people [1].")
+    failed = row("The ferry seats 200 people [1].", error="timed out")
+    shown = row("The ferry seats 200 people [1].", answerable=True)
+    assert (right_withheld["accuracy"], right_withheld["model_accuracy"]) == (0.0, 1.0)
+    assert (wrong_withheld["accuracy"], wrong_withheld["model_accuracy"]) == (0.0, 0.0)
+    assert (failed["accuracy"], failed["model_accuracy"]) == (0.0, 0.0)
+    assert (shown["accuracy"], shown["model_accuracy"]) == (1.0, 1.0)
+    overall = summarise([right_withheld, wrong_withheld, failed, shown])["overall"]
+    assert overall["accuracy"] == 0.25 and overall["model_accuracy"] == 0.5
 
 
 def test_a_full_run_writes_results_report_and_plots(tmp_path: Path, demo_index: Path) -> None:

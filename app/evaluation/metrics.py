@@ -3,6 +3,9 @@
 - **answer accuracy**: a SQuAD-normalised gold answer occurs in the normalised answer, and
   the answer is not a refusal; best over the gold answers. Also **exact match** and
   **token F1** (SQuAD definitions), best over gold answers.
+- **answer accuracy before the checks**: the same score of the model's own text, before
+  an answer check withheld it. The checks only withhold, so this is the ceiling of answer
+  accuracy; the difference is the right answers the checks cost.
 - **refusal accuracy**: share of unanswerable questions answered with ``answerable: false``;
   **false-refusal rate**: share of answerable questions answered with ``answerable: false``.
 - **hit@k / recall@k**: a retrieved chunk *covers* an evidence passage if it contains it or

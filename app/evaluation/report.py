@@ -12,6 +12,7 @@ from app.evaluation.runner import KS
 
 HEADLINE = [
     ("accuracy", "answer accuracy (answerable)"),
+    ("model_accuracy", "answer accuracy before the checks (the model's own text)"),
     ("exact_match", "exact match"),
     ("f1", "token F1"),
     ("refusal_correct", "refusal accuracy (unanswerable)"),

@@ -202,6 +202,10 @@ def score_item(
         row["refusal_correct"] = float(refused)
         return row
     row["accuracy"] = 0.0 if refused or failed else answer_accuracy(item, answer["answer"])
+    # the model's own text before any answer check withheld it: the ceiling the checks
+    # cannot raise (they only withhold), so accuracy - model_accuracy is what they cost
+    own = answer.get("model_text") or answer["answer"]
+    row["model_accuracy"] = 0.0 if failed else answer_accuracy(item, own)
     row["exact_match"] = 0.0 if refused else exact_match(answer["answer"], item.answers)
     row["f1"] = 0.0 if refused else token_f1(answer["answer"], item.answers)
     row["false_refusal"] = float(refused)
@@ -233,6 +237,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {"n": len(sub), "errors": sum(1 for r in sub if r.get("error"))}
         for key in (
             "accuracy",
+            "model_accuracy",
             "exact_match",
             "f1",
             "refusal_correct",
