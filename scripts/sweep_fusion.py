@@ -30,6 +30,7 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from app.answer.service import RagService  # noqa: E402
+from app.embedding import Embedder, get_embedder  # noqa: E402
 from app.evaluation.dataset import EvalItem, load_questions  # noqa: E402
 from app.evaluation.runner import InProcessBackend, retrieval_scores  # noqa: E402
 from app.provenance import machine  # noqa: E402
@@ -43,12 +44,14 @@ def _articles(folder: Path) -> Path:
     return ROOT / "data/articles" if folder.name == "eval" else folder / "articles"
 
 
-def _service(folder: Path, index_root: Path | None, work: Path, rrf_k: int) -> RagService:
+def _service(
+    folder: Path, index_root: Path | None, work: Path, rrf_k: int, embedder: Embedder
+) -> RagService:
     index = index_root / f"idx-{folder.name}" if index_root else None
     if index is None or not index.is_dir():
         index = work / folder.name
     settings = Settings(_env_file=None, index_dir=index, rrf_k=rrf_k)  # type: ignore[call-arg]
-    service = RagService(settings)
+    service = RagService(settings, embedder=embedder)
     service.open_index(build_from=None if (index / "CURRENT").exists() else _articles(folder))
     return service
 
@@ -76,11 +79,18 @@ def main() -> None:
     ks = [int(k) for k in args.ks.split(",")]
     rows: list[dict[str, Any]] = []
     totals: dict[int, Counter[str]] = {k: Counter() for k in ks}
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    embedder = get_embedder(  # loaded once for every set and constant
+        defaults.embed_model,
+        defaults.embed_batch_size,
+        defaults.embed_backend,
+        defaults.embed_cache_dir,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for folder in args.sets:
             items = [i for i in load_questions(folder / "questions.jsonl") if i.answerable]
             for k in ks:
-                counts = coverage(_service(folder, args.index_root, Path(tmp), k), items)
+                counts = coverage(_service(folder, args.index_root, Path(tmp), k, embedder), items)
                 totals[k].update(counts)
                 rows.append({"set": folder.name, "rrf_k": k, **_shares(counts)})
                 print(f"{folder.name} k={k}: full@5 {rows[-1]['all']['full@5']:.3f}", flush=True)
