@@ -78,7 +78,7 @@ def test_every_published_artefact_records_its_provenance(path: str) -> None:
 # --- the numbers README.md quotes -------------------------------------------------------
 # (summary file, where the value is in it, how README writes it): add a row for each new
 # quote. A key "a.b" is summary["a"]["b"]; "answerable" is n minus the unanswerable.
-SIDE = "bench/results/compare-dev-s37b-main.json"  # main and today's code, one run, quiet
+SIDE = "bench/results/compare-dev-s38-main.json"  # main and today's code, one run, quiet
 NOW = "docs/eval/dev-s36/summary.json"  # today's code in compare-dev-s36-main
 HELDOUT = "docs/eval/heldout-s37/summary.json"  # a full run of today's code and ingest
 HELDOUT3 = "docs/eval/heldout3-first/summary.json"
